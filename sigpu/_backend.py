@@ -1,0 +1,214 @@
+"""The one place that knows about NumPy versus CuPy.
+
+Every public function calls :func:`array_namespace` on its array arguments and
+then writes its math once against the returned namespace ``xp`` (an
+array-api-compat namespace: ``numpy`` or ``cupy`` plus the Array API names).
+What ``xp`` cannot express well lives here (strided frame views, the FFT module
+with a thread pool on the CPU, device placement) or in :mod:`sigpu._kernels`,
+looked up through :func:`kernel`.  No other module imports numba or cupy or
+branches on the backend.
+
+CuPy is never imported unless the caller passed a CuPy array (or asked for the
+CuPy namespace by name), so ``import sigpu`` stays light and works without a
+GPU.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import types
+
+import array_api_compat
+import array_api_compat.numpy
+import numpy as np
+
+__all__ = [
+    "array_namespace",
+    "namespace_for",
+    "backend_name",
+    "is_cupy",
+    "device_of",
+    "device_key",
+    "asarray_on",
+    "frames",
+    "fft_module",
+    "kernel",
+    "synchronize",
+    "to_host",
+]
+
+
+def _is_cupy_array(a) -> bool:
+    # Checked by module name so that NumPy-only callers never import cupy.
+    return type(a).__module__.split(".", 1)[0] == "cupy"
+
+
+def array_namespace(*arrays, func: str | None = None):
+    """Return the array-api-compat namespace shared by ``arrays``.
+
+    ``None`` entries are skipped.  Anything that is not a NumPy or CuPy
+    ndarray, or a mix of the two libraries, raises :class:`TypeError`; data is
+    never moved between host and device behind the caller's back.
+    """
+    where = f"{func}: " if func else ""
+    kinds = set()
+    for a in arrays:
+        if a is None:
+            continue
+        if isinstance(a, np.ndarray):
+            kinds.add("numpy")
+        elif _is_cupy_array(a):
+            kinds.add("cupy")
+        else:
+            raise TypeError(
+                f"{where}expected a numpy.ndarray or cupy.ndarray, got "
+                f"{type(a).__module__}.{type(a).__name__}; convert it with "
+                "numpy.asarray(...) or cupy.asarray(...) first"
+            )
+    if len(kinds) > 1:
+        raise TypeError(
+            f"{where}NumPy and CuPy arrays were mixed; move all inputs to one "
+            "device first (cupy.asarray(...) or cupy.asnumpy(...))"
+        )
+    if kinds == {"cupy"}:
+        return array_api_compat.array_namespace(*[a for a in arrays if a is not None])
+    return array_api_compat.numpy
+
+
+def namespace_for(xp=None):
+    """Map a user's ``xp=`` argument (None, a module or a name) to a namespace.
+
+    Accepts ``None`` (NumPy), ``"numpy"``, ``"cupy"``, the ``numpy`` or
+    ``cupy`` modules, or an array-api-compat namespace of either.
+    """
+    if xp is None:
+        return array_api_compat.numpy
+    name = xp if isinstance(xp, str) else getattr(xp, "__name__", "")
+    if name in ("numpy", "array_api_compat.numpy"):
+        return array_api_compat.numpy
+    if name in ("cupy", "array_api_compat.cupy"):
+        importlib.import_module("cupy")
+        return importlib.import_module("array_api_compat.cupy")
+    raise TypeError(f"xp={xp!r} must be None, 'numpy', 'cupy' or one of those modules")
+
+
+def backend_name(xp) -> str:
+    """``"numpy"`` or ``"cupy"`` for a namespace returned by this module."""
+    return "cupy" if "cupy" in xp.__name__ else "numpy"
+
+
+def is_cupy(xp) -> bool:
+    """Whether ``xp`` is the CuPy namespace."""
+    return backend_name(xp) == "cupy"
+
+
+def device_of(x):
+    """The device id of a CuPy array, or ``"cpu"`` for a NumPy array."""
+    return x.device.id if _is_cupy_array(x) else "cpu"
+
+
+def device_key(xp, device=None):
+    """Hashable key of (backend, device) for per-device caches."""
+    if not is_cupy(xp):
+        return ("numpy", "cpu")
+    import cupy
+
+    dev = cupy.cuda.Device(device) if device is not None else cupy.cuda.Device()
+    return ("cupy", dev.id)
+
+
+def asarray_on(host: np.ndarray, xp, dtype, device=None):
+    """Copy a host array to ``xp`` on ``device`` (current device if None) as ``dtype``."""
+    if not is_cupy(xp):
+        return np.asarray(host, dtype=dtype)
+    import cupy
+
+    with cupy.cuda.Device(device if device is not None else cupy.cuda.Device().id):
+        return cupy.asarray(host, dtype=dtype)
+
+
+def frames(x, frame_length: int, hop_length: int):
+    """Strided view of ``x (..., n)`` as ``(..., n_frames, frame_length)``.
+
+    No copy: frame ``t`` starts at sample ``t * hop_length``.  The caller checks
+    that ``n >= frame_length``.
+    """
+    n = x.shape[-1]
+    n_frames = 1 + (n - frame_length) // hop_length
+    shape = x.shape[:-1] + (n_frames, frame_length)
+    step = x.strides[-1]
+    strides = x.strides[:-1] + (step * hop_length, step)
+    if _is_cupy_array(x):
+        from cupy.lib.stride_tricks import as_strided
+    else:
+        from numpy.lib.stride_tricks import as_strided
+    return as_strided(x, shape=shape, strides=strides)
+
+
+def _cpu_fft():
+    # scipy.fft with a worker pool: NumPy's own FFT is single-threaded.
+    import functools
+
+    import scipy.fft
+
+    workers = os.cpu_count() or 1
+    names = ("fft", "ifft", "rfft", "irfft", "dct", "idct")
+    return types.SimpleNamespace(
+        **{n: functools.partial(getattr(scipy.fft, n), workers=workers) for n in names},
+        next_fast_len=scipy.fft.next_fast_len,
+    )
+
+
+_FFT_MODULES: dict[str, object] = {}
+
+
+def fft_module(xp):
+    """FFT functions with scipy.fft signatures for ``xp``'s arrays.
+
+    NumPy: ``scipy.fft`` with ``workers=os.cpu_count()`` (pocketfft, native
+    float32). CuPy: ``cupyx.scipy.fft`` (cuFFT, plans cached by CuPy).
+    Both provide ``fft, ifft, rfft, irfft, dct, idct, next_fast_len``.
+    """
+    name = backend_name(xp)
+    if name not in _FFT_MODULES:
+        if name == "cupy":
+            _FFT_MODULES[name] = importlib.import_module("cupyx.scipy.fft")
+        else:
+            _FFT_MODULES[name] = _cpu_fft()
+    return _FFT_MODULES[name]
+
+
+def kernel(xp, name: str):
+    """Look up kernel ``"topic.function"`` for ``xp``'s backend.
+
+    NumPy arrays get ``sigpu._kernels.<topic>_numba.<function>``, CuPy arrays
+    ``sigpu._kernels.<topic>_cuda.<function>``; both follow the contract in
+    :mod:`sigpu._kernels`.  The module is imported on first use, so numba and
+    cupy load only when a kernel is needed.
+    """
+    topic, func = name.split(".")
+    suffix = "cuda" if is_cupy(xp) else "numba"
+    module = importlib.import_module(f"sigpu._kernels.{topic}_{suffix}")
+    return getattr(module, func)
+
+
+def synchronize(xp) -> None:
+    """Wait for queued device work (no-op on NumPy); for timing only."""
+    if is_cupy(xp):
+        import cupy
+
+        cupy.cuda.get_current_stream().synchronize()
+
+
+def to_host(x) -> np.ndarray:
+    """Explicit device-to-host copy, for the CLI and benchmarks only."""
+    if _is_cupy_array(x):
+        return x.get()
+    return np.asarray(x)
+
+
+def cupy_imported() -> bool:
+    """Whether cupy is already in ``sys.modules`` (used by tests of lazy import)."""
+    return "cupy" in sys.modules

@@ -1,0 +1,10 @@
+"""The exception every public function raises for a bad argument value."""
+
+
+class ParameterError(ValueError):
+    """An argument has a value outside its accepted range.
+
+    Subclasses :class:`ValueError` (unlike librosa's ``ParameterError``), so
+    ``except ValueError`` catches it.  The message names the parameter and the
+    accepted range, e.g. ``hop_length=0 must be a positive integer``.
+    """

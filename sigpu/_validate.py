@@ -1,0 +1,137 @@
+"""Small argument checkers shared by every public function.
+
+Each raises :class:`sigpu.ParameterError` (a ValueError) for a bad value and
+:class:`TypeError` for a bad type, with a message that names the parameter and
+what is accepted, e.g. ``hop_length=0 must be a positive integer``.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+from ._backend import array_namespace
+from ._errors import ParameterError
+
+REAL_DTYPES = ("float32", "float64")
+
+
+def _dtype_name(x) -> str:
+    return np.dtype(x.dtype).name
+
+
+def real_array(x, name: str = "y", *, func: str | None = None, min_ndim: int = 1):
+    """Check ``x`` is a float32/float64 NumPy or CuPy array with ``ndim >= min_ndim``.
+
+    Returns the array namespace.  Integer, bool, float16 and complex arrays
+    raise TypeError naming the accepted dtypes.
+    """
+    xp = array_namespace(x, func=func)
+    dt = _dtype_name(x)
+    if dt not in REAL_DTYPES:
+        raise TypeError(
+            f"{name} has dtype {dt}; sigpu accepts float32 or float64 "
+            f"(convert with {name}.astype(xp.float32))"
+        )
+    if x.ndim < min_ndim:
+        raise ParameterError(
+            f"{name} must have at least {min_ndim} dimension(s), got shape {x.shape}"
+        )
+    return xp
+
+
+def float_or_complex_array(x, name: str, *, func: str | None = None, min_ndim: int = 1):
+    """Like :func:`real_array` but also accepts complex64/complex128."""
+    xp = array_namespace(x, func=func)
+    dt = _dtype_name(x)
+    if dt not in REAL_DTYPES + ("complex64", "complex128"):
+        raise TypeError(
+            f"{name} has dtype {dt}; sigpu accepts float32, float64, complex64 or complex128"
+        )
+    if x.ndim < min_ndim:
+        raise ParameterError(
+            f"{name} must have at least {min_ndim} dimension(s), got shape {x.shape}"
+        )
+    return xp
+
+
+def complex_dtype(real_dtype):
+    """complex64 for float32, complex128 for float64 (accepts any dtype-like)."""
+    return np.complex64 if np.dtype(real_dtype) in (np.float32, np.complex64) else np.complex128
+
+
+def real_dtype(dtype):
+    """float32 for float32/complex64, float64 for float64/complex128."""
+    return np.float32 if np.dtype(dtype) in (np.float32, np.complex64) else np.float64
+
+
+def is_int(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+
+
+def positive_int(value, name: str) -> int:
+    """``value`` as an int >= 1, else ParameterError."""
+    if not is_int(value) or value < 1:
+        raise ParameterError(f"{name}={value!r} must be a positive integer")
+    return int(value)
+
+
+def nonnegative_int(value, name: str) -> int:
+    """``value`` as an int >= 0, else ParameterError."""
+    if not is_int(value) or value < 0:
+        raise ParameterError(f"{name}={value!r} must be a non-negative integer")
+    return int(value)
+
+
+def _as_real(value, name: str) -> float:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise ParameterError(f"{name}={value!r} must be a real number")
+    out = float(value)
+    if not math.isfinite(out):
+        raise ParameterError(f"{name}={value!r} must be finite")
+    return out
+
+
+def positive_float(value, name: str) -> float:
+    """``value`` as a finite float > 0, else ParameterError."""
+    out = _as_real(value, name)
+    if out <= 0:
+        raise ParameterError(f"{name}={value!r} must be positive")
+    return out
+
+
+def nonnegative_float(value, name: str) -> float:
+    """``value`` as a finite float >= 0, else ParameterError."""
+    out = _as_real(value, name)
+    if out < 0:
+        raise ParameterError(f"{name}={value!r} must be non-negative")
+    return out
+
+
+def finite_float(value, name: str) -> float:
+    """``value`` as a finite float, else ParameterError."""
+    return _as_real(value, name)
+
+
+def one_of(value, name: str, options) -> object:
+    """``value`` if it is one of ``options``, else ParameterError listing them."""
+    if value not in options:
+        listed = ", ".join(repr(o) for o in options)
+        raise ParameterError(f"{name}={value!r} is not supported; choose one of {listed}")
+    return value
+
+
+def int_pair(value, name: str, *, minimum: int) -> tuple[int, int]:
+    """An int or a pair of ints, each >= ``minimum``, as a pair."""
+    pair = (
+        (value, value)
+        if is_int(value)
+        else tuple(value)
+        if isinstance(value, (tuple, list))
+        else None
+    )
+    if pair is None or len(pair) != 2 or not all(is_int(v) and v >= minimum for v in pair):
+        raise ParameterError(f"{name}={value!r} must be an integer >= {minimum} or a pair of them")
+    return int(pair[0]), int(pair[1])

@@ -1,0 +1,99 @@
+"""The backend layer: namespaces, errors, caches, lazy imports."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import sigpu
+from sigpu import _backend, _cache, _validate
+from sigpu._errors import ParameterError
+
+
+def test_parameter_error_is_value_error():
+    assert issubclass(sigpu.ParameterError, ValueError)
+    assert sigpu.ParameterError is ParameterError
+
+
+def test_import_sigpu_loads_neither_numba_nor_cupy():
+    code = (
+        "import sys, sigpu; "
+        "bad = [m for m in ('numba', 'cupy') if m in sys.modules]; "
+        "assert not bad, bad"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_array_namespace_rejects_lists_and_mixes(xp):
+    with pytest.raises(TypeError, match="numpy.ndarray or cupy.ndarray"):
+        _backend.array_namespace([1.0, 2.0], func="f")
+    if xp is not np:
+        with pytest.raises(TypeError, match="mixed"):
+            _backend.array_namespace(np.zeros(3), xp.zeros(3))
+
+
+def test_array_namespace_matches_input(xp):
+    ns = _backend.array_namespace(xp.zeros(3), None)
+    assert _backend.backend_name(ns) == xp.__name__
+
+
+def test_frames_is_a_strided_view(xp):
+    x = xp.arange(10, dtype=xp.float64).reshape(1, 10)
+    f = _backend.frames(x, 4, 3)
+    assert f.shape == (1, 3, 4)
+    np.testing.assert_array_equal(
+        np.asarray(f.get() if xp is not np else f)[0],
+        [[0, 1, 2, 3], [3, 4, 5, 6], [6, 7, 8, 9]],
+    )
+
+
+def test_host_table_is_cached_and_read_only():
+    calls = []
+
+    @_cache.host_table
+    def build(n):
+        calls.append(n)
+        return np.arange(float(n))
+
+    a, b = build(4), build(4)
+    assert a is b and calls == [4]
+    with pytest.raises(ValueError):
+        a[0] = 1.0
+
+
+def test_on_device_copies_once_per_dtype(xp):
+    @_cache.host_table
+    def build(n):
+        return np.linspace(0.0, 1.0, n)
+
+    host = build(5)
+    ns = _backend.array_namespace(xp.zeros(1))
+    one = _cache.on_device(host, ns, np.float32)
+    assert one is _cache.on_device(host, ns, np.float32)
+    assert one.dtype == np.float32
+    assert _cache.on_device(host, ns, np.float64).dtype == np.float64
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, True, "3", None])
+def test_positive_int_rejects(bad):
+    with pytest.raises(ParameterError, match="hop_length=.* must be a positive integer"):
+        _validate.positive_int(bad, "hop_length")
+
+
+@pytest.mark.parametrize("dtype", ["int16", "bool", "float16", "complex64"])
+def test_real_array_rejects_dtypes(dtype):
+    with pytest.raises(TypeError, match="float32 or float64"):
+        _validate.real_array(np.zeros(4, dtype=dtype), "y")
+
+
+def test_real_array_rejects_0d():
+    with pytest.raises(ParameterError, match="at least 1 dimension"):
+        _validate.real_array(np.ones(()), "y")
+
+
+def test_one_of_lists_choices():
+    with pytest.raises(ParameterError, match="'a', 'b'"):
+        _validate.one_of("c", "mode", ("a", "b"))
