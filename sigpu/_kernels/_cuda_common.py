@@ -13,7 +13,7 @@ NVRTC_OPTIONS = ("-std=c++17",)
 THREADS = 256
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _module(filename: str, device_id: int) -> cupy.RawModule:
     path = KERNEL_DIR / filename
     return cupy.RawModule(
