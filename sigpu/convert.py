@@ -1,0 +1,401 @@
+"""Unit conversions with librosa's signatures: Hz, mel, MIDI, notes, frames, samples, seconds.
+
+Each function accepts a Python/NumPy scalar, a NumPy array or a CuPy array and
+returns the same kind (scalars in, NumPy scalars out), computing in float64
+for scalars and in the array's own dtype for float arrays.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+
+from ._backend import array_namespace, namespace_for
+from ._errors import ParameterError
+from ._validate import nonnegative_float, positive_float, positive_int
+
+__all__ = [
+    "hz_to_mel",
+    "mel_to_hz",
+    "mel_frequencies",
+    "fft_frequencies",
+    "cqt_frequencies",
+    "hz_to_midi",
+    "midi_to_hz",
+    "note_to_midi",
+    "note_to_hz",
+    "frames_to_samples",
+    "samples_to_frames",
+    "frames_to_time",
+    "time_to_frames",
+    "samples_to_time",
+    "time_to_samples",
+]
+
+# Slaney's Auditory Toolbox mel scale: linear below 1 kHz, logarithmic above.
+_SLANEY_F_SP = 200.0 / 3
+_SLANEY_MIN_LOG_HZ = 1000.0
+_SLANEY_MIN_LOG_MEL = _SLANEY_MIN_LOG_HZ / _SLANEY_F_SP  # 15 mel
+_SLANEY_LOGSTEP = math.log(6.4) / 27.0
+
+
+def _values(v):
+    """(xp, array, was_scalar): arrays keep their namespace and float dtype."""
+    if isinstance(v, np.ndarray) or type(v).__module__.split(".")[0] == "cupy":
+        xp = array_namespace(v)
+        if not xp.isdtype(v.dtype, "real floating"):
+            v = xp.astype(v, xp.float64)
+        return xp, v, False
+    arr = np.asarray(v, dtype=np.float64)
+    return namespace_for(None), arr, arr.ndim == 0
+
+
+def _out(arr, was_scalar):
+    return arr[()] if was_scalar else arr
+
+
+def hz_to_mel(frequencies, *, htk=False):
+    """Convert Hz to mels (Slaney's scale by default, HTK's with ``htk=True``).
+
+    Parameters
+    ----------
+    frequencies : float or array (NumPy or CuPy)
+        Frequencies in Hz.
+    htk : bool
+        ``2595 * log10(1 + f / 700)`` if True, else Slaney's piecewise
+        linear/log scale (15 mel at 1 kHz).
+
+    Returns
+    -------
+    mels : float or array like ``frequencies``
+
+    Notes
+    -----
+    NumPy and CuPy. Matches ``librosa.hz_to_mel``.
+
+    Examples
+    --------
+    >>> import sigpu
+    >>> float(sigpu.hz_to_mel(1000.0))
+    15.0
+    """
+    xp, f, scalar = _values(frequencies)
+    if htk:
+        return _out(2595.0 * xp.log10(1.0 + f / 700.0), scalar)
+    linear = f / _SLANEY_F_SP
+    log_part = _SLANEY_MIN_LOG_MEL + xp.log(xp.maximum(f, 1e-300) / _SLANEY_MIN_LOG_HZ) / (
+        _SLANEY_LOGSTEP
+    )
+    return _out(xp.where(f >= _SLANEY_MIN_LOG_HZ, log_part, linear), scalar)
+
+
+def mel_to_hz(mels, *, htk=False):
+    """Convert mels to Hz; the inverse of :func:`hz_to_mel`.
+
+    Parameters
+    ----------
+    mels : float or array (NumPy or CuPy)
+    htk : bool
+        Use the HTK formula instead of Slaney's.
+
+    Returns
+    -------
+    frequencies : float or array like ``mels``
+
+    Notes
+    -----
+    NumPy and CuPy. Matches ``librosa.mel_to_hz``.
+
+    Examples
+    --------
+    >>> import sigpu
+    >>> float(sigpu.mel_to_hz(15.0))
+    1000.0
+    """
+    xp, m, scalar = _values(mels)
+    if htk:
+        return _out(700.0 * (10.0 ** (m / 2595.0) - 1.0), scalar)
+    linear = _SLANEY_F_SP * m
+    log_part = _SLANEY_MIN_LOG_HZ * xp.exp(_SLANEY_LOGSTEP * (m - _SLANEY_MIN_LOG_MEL))
+    return _out(xp.where(m >= _SLANEY_MIN_LOG_MEL, log_part, linear), scalar)
+
+
+def mel_frequencies(n_mels=128, *, fmin=0.0, fmax=11025.0, htk=False, xp=None):
+    """``n_mels`` frequencies (Hz) equally spaced on the mel scale from ``fmin`` to ``fmax``.
+
+    Parameters
+    ----------
+    n_mels : int > 0
+    fmin, fmax : float >= 0
+    htk : bool
+    xp : None, "numpy", "cupy" or module
+        Namespace of the result (NumPy by default).
+
+    Returns
+    -------
+    frequencies : array, shape (n_mels,), float64
+
+    Notes
+    -----
+    NumPy and CuPy. Matches ``librosa.mel_frequencies``.
+
+    Examples
+    --------
+    >>> import sigpu
+    >>> sigpu.mel_frequencies(3, fmin=0.0, fmax=2000.0).round(1).tolist()
+    [0.0, 722.9, 2000.0]
+    """
+    n_mels = positive_int(n_mels, "n_mels")
+    fmin = nonnegative_float(fmin, "fmin")
+    fmax = nonnegative_float(fmax, "fmax")
+    mels = np.linspace(hz_to_mel(fmin, htk=htk), hz_to_mel(fmax, htk=htk), n_mels)
+    ns = namespace_for(xp)
+    return ns.asarray(mel_to_hz(mels, htk=htk))
+
+
+def fft_frequencies(*, sr=22050, n_fft=2048, xp=None):
+    """Centre frequencies (Hz) of the ``1 + n_fft // 2`` bins of a real FFT.
+
+    Parameters
+    ----------
+    sr : float > 0
+        Sampling rate.
+    n_fft : int > 0
+    xp : None, "numpy", "cupy" or module
+        Namespace of the result.
+
+    Returns
+    -------
+    freqs : array, shape (1 + n_fft // 2,), float64
+
+    Notes
+    -----
+    NumPy and CuPy. Matches ``librosa.fft_frequencies``.
+
+    Examples
+    --------
+    >>> import sigpu
+    >>> sigpu.fft_frequencies(sr=8000, n_fft=8).tolist()
+    [0.0, 1000.0, 2000.0, 3000.0, 4000.0]
+    """
+    sr = positive_float(sr, "sr")
+    n_fft = positive_int(n_fft, "n_fft")
+    ns = namespace_for(xp)
+    # k * sr / n_fft (numpy.fft.rfftfreq), which is right for odd n_fft too;
+    # linspace(0, sr/2, ...) would put the last bin at sr/2 for odd n_fft.
+    return ns.asarray(np.arange(1 + n_fft // 2, dtype=np.float64) * (sr / n_fft))
+
+
+def cqt_frequencies(n_bins, *, fmin, bins_per_octave=12, tuning=0.0, xp=None):
+    """Centre frequencies of a constant-Q transform: ``fmin * 2**((k + tuning) / bins_per_octave)``.
+
+    Parameters
+    ----------
+    n_bins : int > 0
+    fmin : float > 0
+        Frequency (Hz) of the lowest bin before tuning.
+    bins_per_octave : int > 0
+    tuning : float
+        Deviation from A440 in fractions of a bin.
+    xp : None, "numpy", "cupy" or module
+
+    Returns
+    -------
+    freqs : array, shape (n_bins,), float64
+
+    Notes
+    -----
+    NumPy and CuPy. Matches ``librosa.cqt_frequencies``.
+
+    Examples
+    --------
+    >>> import sigpu
+    >>> f = sigpu.cqt_frequencies(84, fmin=sigpu.note_to_hz("C1"))
+    >>> round(float(f[0]), 4), round(float(f[-1]), 4)
+    (32.7032, 3951.0664)
+    """
+    n_bins = positive_int(n_bins, "n_bins")
+    fmin = positive_float(fmin, "fmin")
+    bins_per_octave = positive_int(bins_per_octave, "bins_per_octave")
+    tuning = float(tuning)
+    correction = 2.0 ** (tuning / bins_per_octave)
+    freqs = fmin * correction * 2.0 ** (np.arange(n_bins, dtype=np.float64) / bins_per_octave)
+    return namespace_for(xp).asarray(freqs)
+
+
+def hz_to_midi(frequencies):
+    """MIDI note number(s) of frequencies in Hz (A440 = 69).
+
+    Notes
+    -----
+    NumPy and CuPy. Matches ``librosa.hz_to_midi``.
+
+    Examples
+    --------
+    >>> import sigpu
+    >>> float(sigpu.hz_to_midi(440.0))
+    69.0
+    """
+    xp, f, scalar = _values(frequencies)
+    return _out(12.0 * (xp.log2(f) - math.log2(440.0)) + 69.0, scalar)
+
+
+def midi_to_hz(notes):
+    """Frequency in Hz of MIDI note number(s).
+
+    Notes
+    -----
+    NumPy and CuPy. Matches ``librosa.midi_to_hz``.
+
+    Examples
+    --------
+    >>> import sigpu
+    >>> float(sigpu.midi_to_hz(69))
+    440.0
+    """
+    xp, m, scalar = _values(notes)
+    return _out(440.0 * 2.0 ** ((m - 69.0) / 12.0), scalar)
+
+
+_NOTE_RE = re.compile(
+    r"^\s*(?P<letter>[A-Ga-g])(?P<accidental>[#♯b!♭𝄪𝄫♮x]*)(?P<octave>[+-]?\d+)?"
+    r"(?P<cents>[+-]\d+)?\s*$"
+)
+_PITCH = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
+_ACCIDENTAL = {"#": 1, "♯": 1, "x": 2, "𝄪": 2, "b": -1, "!": -1, "♭": -1, "𝄫": -2, "♮": 0}
+
+
+def note_to_midi(note, *, round_midi=True):
+    """MIDI number of a note name such as ``"A4"``, ``"C#3"``, ``"Db-1"`` or ``"E4+25"`` (cents).
+
+    Notes
+    -----
+    Host only (strings). Matches ``librosa.note_to_midi``; a missing octave
+    means octave 0.
+
+    Examples
+    --------
+    >>> import sigpu
+    >>> sigpu.note_to_midi("C4")
+    60
+    """
+    if not isinstance(note, str):
+        return np.array([note_to_midi(n, round_midi=round_midi) for n in note])
+    match = _NOTE_RE.match(note)
+    if match is None:
+        raise ParameterError(f"note={note!r} is not a note name like 'C4', 'F#3' or 'Bb-1'")
+    offset = sum(_ACCIDENTAL[c] for c in match["accidental"])
+    octave = int(match["octave"]) if match["octave"] else 0
+    cents = int(match["cents"]) / 100.0 if match["cents"] else 0.0
+    midi = 12 * (octave + 1) + _PITCH[match["letter"].upper()] + offset + cents
+    return int(round(midi)) if round_midi else midi
+
+
+def note_to_hz(note):
+    """Frequency in Hz of a note name (``"C1"`` is 32.703 Hz).
+
+    Notes
+    -----
+    Host only (strings). Matches ``librosa.note_to_hz``.
+
+    Examples
+    --------
+    >>> import sigpu
+    >>> round(float(sigpu.note_to_hz("A4")), 1)
+    440.0
+    """
+    return midi_to_hz(note_to_midi(note))
+
+
+def _offset(n_fft):
+    return 0 if n_fft is None else positive_int(n_fft, "n_fft") // 2
+
+
+def frames_to_samples(frames, *, hop_length=512, n_fft=None):
+    """Sample index of frame(s): ``frames * hop_length + n_fft // 2`` (offset only if n_fft).
+
+    Examples
+    --------
+    >>> import sigpu
+    >>> int(sigpu.frames_to_samples(3, hop_length=512))
+    1536
+    """
+    hop_length = positive_int(hop_length, "hop_length")
+    xp, f, scalar = _values(frames)
+    out = xp.astype(xp.floor(f), xp.int64) * hop_length + _offset(n_fft)
+    return _out(out, scalar)
+
+
+def samples_to_frames(samples, *, hop_length=512, n_fft=None):
+    """Frame index containing sample(s): ``floor((samples - n_fft // 2) / hop_length)``.
+
+    Examples
+    --------
+    >>> import sigpu
+    >>> int(sigpu.samples_to_frames(1600, hop_length=512))
+    3
+    """
+    hop_length = positive_int(hop_length, "hop_length")
+    xp, s, scalar = _values(samples)
+    out = xp.astype(xp.floor((s - _offset(n_fft)) / hop_length), xp.int64)
+    return _out(out, scalar)
+
+
+def samples_to_time(samples, *, sr=22050):
+    """Seconds of sample index(es): ``samples / sr``.
+
+    Examples
+    --------
+    >>> import sigpu
+    >>> float(sigpu.samples_to_time(22050, sr=22050))
+    1.0
+    """
+    sr = positive_float(sr, "sr")
+    xp, s, scalar = _values(samples)
+    return _out(s / sr, scalar)
+
+
+def time_to_samples(times, *, sr=22050):
+    """Sample index of time(s) in seconds: ``int(times * sr)`` (truncation, as librosa).
+
+    Examples
+    --------
+    >>> import sigpu
+    >>> int(sigpu.time_to_samples(0.5, sr=22050))
+    11025
+    """
+    sr = positive_float(sr, "sr")
+    xp, t, scalar = _values(times)
+    return _out(xp.astype(t * sr, xp.int64), scalar)
+
+
+def frames_to_time(frames, *, sr=22050, hop_length=512, n_fft=None):
+    """Time (s) of frame(s): ``frames_to_samples(frames, ...) / sr``.
+
+    Notes
+    -----
+    NumPy and CuPy. Matches ``librosa.frames_to_time``.
+
+    Examples
+    --------
+    >>> import sigpu
+    >>> round(float(sigpu.frames_to_time(43, sr=22050, hop_length=512)), 4)
+    0.9985
+    """
+    samples = frames_to_samples(frames, hop_length=hop_length, n_fft=n_fft)
+    return samples_to_time(samples, sr=sr)
+
+
+def time_to_frames(times, *, sr=22050, hop_length=512, n_fft=None):
+    """Frame index of time(s) in seconds; inverse of :func:`frames_to_time` (floor).
+
+    Examples
+    --------
+    >>> import sigpu
+    >>> int(sigpu.time_to_frames(1.0, sr=22050, hop_length=512))
+    43
+    """
+    samples = time_to_samples(times, sr=sr)
+    return samples_to_frames(samples, hop_length=hop_length, n_fft=n_fft)

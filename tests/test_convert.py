@@ -1,0 +1,93 @@
+"""Unit conversions against librosa and hand-checkable values (spectral spec)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sigpu import convert
+from sigpu._errors import ParameterError
+
+from .helpers import to_np
+
+librosa = pytest.importorskip("librosa")
+
+
+def test_hand_values():
+    assert convert.hz_to_mel(1000.0) == pytest.approx(15.0)
+    assert convert.hz_to_mel(6400.0) == pytest.approx(42.0)
+    assert convert.hz_to_mel(1000.0, htk=True) == pytest.approx(999.9855, abs=1e-4)
+    f = convert.cqt_frequencies(84, fmin=convert.note_to_hz("C1"))
+    assert f[0] == pytest.approx(32.70319566) and f[-1] == pytest.approx(3951.06641)
+
+
+@pytest.mark.parametrize("htk", [False, True])
+def test_mel_scale_matches_librosa(xp, htk):
+    f = np.linspace(0.0, 11025.0, 257)
+    mel = convert.hz_to_mel(xp.asarray(f), htk=htk)
+    np.testing.assert_allclose(to_np(mel), librosa.hz_to_mel(f, htk=htk), rtol=1e-13)
+    back = convert.mel_to_hz(mel, htk=htk)
+    np.testing.assert_allclose(to_np(back), librosa.mel_to_hz(to_np(mel), htk=htk), rtol=1e-12)
+    np.testing.assert_allclose(
+        to_np(convert.mel_frequencies(40, fmin=30.0, fmax=8000.0, htk=htk, xp=xp)),
+        librosa.mel_frequencies(40, fmin=30.0, fmax=8000.0, htk=htk),
+        rtol=1e-12,
+    )
+
+
+def test_float32_arrays_stay_float32(xp):
+    out = convert.hz_to_mel(xp.asarray([100.0, 2000.0], dtype=xp.float32))
+    assert out.dtype == np.float32
+
+
+def test_frequency_grids_match_librosa():
+    np.testing.assert_allclose(
+        convert.fft_frequencies(sr=16000, n_fft=1023),
+        librosa.fft_frequencies(sr=16000, n_fft=1023),
+    )
+    np.testing.assert_allclose(
+        convert.cqt_frequencies(36, fmin=55.0, bins_per_octave=24, tuning=0.3),
+        librosa.cqt_frequencies(36, fmin=55.0, bins_per_octave=24, tuning=0.3),
+        rtol=1e-14,
+    )
+
+
+@pytest.mark.parametrize("note", ["C1", "A4", "C#3", "Db3", "B-1", "E4+25", "F♯5", "Gb2"])
+def test_notes_match_librosa(note):
+    assert convert.note_to_hz(note) == pytest.approx(librosa.note_to_hz(note), rel=1e-12)
+    assert convert.note_to_midi(note) == librosa.note_to_midi(note)
+
+
+def test_midi_round_trip(xp):
+    m = xp.asarray([21.0, 60.5, 108.0])
+    np.testing.assert_allclose(to_np(convert.hz_to_midi(convert.midi_to_hz(m))), to_np(m))
+
+
+@pytest.mark.parametrize("n_fft", [None, 2048])
+def test_frame_time_conversions_match_librosa(n_fft):
+    frames = np.arange(0, 50, 7)
+    np.testing.assert_allclose(
+        convert.frames_to_time(frames, sr=22050, hop_length=512, n_fft=n_fft),
+        librosa.frames_to_time(frames, sr=22050, hop_length=512, n_fft=n_fft),
+    )
+    times = np.linspace(0.0, 3.0, 11)
+    np.testing.assert_array_equal(
+        convert.time_to_frames(times, sr=22050, hop_length=512, n_fft=n_fft),
+        librosa.time_to_frames(times, sr=22050, hop_length=512, n_fft=n_fft),
+    )
+    samples = np.array([0, 100, 1023, 1024, 50000])
+    np.testing.assert_array_equal(
+        convert.samples_to_frames(samples, hop_length=256, n_fft=n_fft),
+        librosa.samples_to_frames(samples, hop_length=256, n_fft=n_fft),
+    )
+
+
+def test_bad_input():
+    with pytest.raises(ParameterError, match="note="):
+        convert.note_to_hz("H2")
+    with pytest.raises(ParameterError, match="n_mels"):
+        convert.mel_frequencies(0)
+    with pytest.raises(ParameterError, match="hop_length"):
+        convert.frames_to_time(3, hop_length=0)
+    with pytest.raises(ParameterError, match="fmin"):
+        convert.cqt_frequencies(12, fmin=0.0)
