@@ -1,0 +1,435 @@
+"""Latent analog filter families of the SFI layer, vectorised over a bank of F filters.
+
+Every family evaluates its continuous-time impulse response ``h(t)`` (t in s) and
+frequency response ``H(w) = integral h(t) exp(-j w t) dt`` (w in rad/s, scipy's analog
+convention) with elementwise ``xp`` math, so the same code runs on NumPy and CuPy.
+
+Parameters live where the caller put them: NumPy or CuPy arrays of shape ``(F,)`` (or
+scalars, which broadcast).  Python scalars, lists and tuples become float64 arrays of
+the namespace of the array parameters (NumPy when there are none).  The dtype of a
+family is the promoted dtype of its array parameters (float64 when all are Python
+numbers); responses are computed in the promotion of that dtype and the dtype of
+``t``/``w``.  :class:`RationalFilter` holds host constants from scipy.signal (its
+partial-fraction expansion) and evaluates in the namespace of ``t``/``w``.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+import scipy.signal
+
+from .._backend import array_namespace, asarray_on, backend_name
+from .._errors import ParameterError
+from .._validate import is_int, real_array
+
+__all__ = ["ModulatedGaussian", "Gammatone", "RationalFilter", "gammatone_bandwidth"]
+
+_PARAM_DTYPES = ("float32", "float64")
+
+
+def _bank_parameters(func: str, **params):
+    """Check and broadcast named parameters to one ``(F,)`` shape in one namespace.
+
+    Returns ``(xp, dtype, dict of (F,) arrays)``.  Non-finite values raise
+    ParameterError; integer/bool/float16/complex arrays raise TypeError.
+    """
+    arrays = {k: v for k, v in params.items() if hasattr(v, "dtype") and hasattr(v, "shape")}
+    for name, a in arrays.items():
+        if np.dtype(a.dtype).name not in _PARAM_DTYPES:
+            raise TypeError(
+                f"{func}: {name} has dtype {np.dtype(a.dtype).name}; filter parameters must "
+                "be float32 or float64 arrays or Python numbers"
+            )
+    xp = array_namespace(*arrays.values(), func=func)
+    dtype = np.result_type(*[a.dtype for a in arrays.values()]) if arrays else np.float64
+    out = {}
+    for name, value in params.items():
+        if name in arrays:
+            out[name] = xp.asarray(value, dtype=dtype)
+            continue
+        host = np.asarray(value)
+        if host.dtype.kind not in "iuf" or host.dtype == np.bool_:
+            raise TypeError(f"{func}: {name}={value!r} must be a real number or a float array")
+        out[name] = xp.asarray(np.asarray(host, dtype=np.float64), dtype=dtype)
+    try:
+        shape = np.broadcast_shapes(*[tuple(a.shape) for a in out.values()])
+    except ValueError as err:
+        shapes = ", ".join(f"{k}{tuple(v.shape)}" for k, v in out.items())
+        raise ParameterError(f"{func}: parameters {shapes} do not broadcast together") from err
+    if len(shape) > 1:
+        raise ParameterError(f"{func}: parameters must be scalars or 1-D (F,), got shape {shape}")
+    n_filters = shape[0] if shape else 1
+    for name, a in out.items():
+        a = xp.reshape(
+            xp.broadcast_to(xp.reshape(a, (-1,) if a.ndim else (1,)), (n_filters,)), (n_filters,)
+        )
+        if not bool(xp.all(xp.isfinite(a))):
+            raise ParameterError(f"{func}: {name} must be finite (got NaN or inf)")
+        out[name] = a
+    return xp, np.dtype(dtype), out
+
+
+def _points(values, name: str, xp, func: str):
+    """Check an evaluation grid (t or w): real float array in the family's namespace."""
+    grid_xp = real_array(values, name, func=func, min_ndim=1)
+    if backend_name(grid_xp) != backend_name(xp):
+        raise TypeError(
+            f"{func}: {name} is a {backend_name(grid_xp)} array but the filter parameters "
+            f"are {backend_name(xp)} arrays; put both on one device first"
+        )
+    return values
+
+
+def _column(a, ndim: int):
+    """``a (F,)`` reshaped to ``(F, 1, ..., 1)`` to broadcast against an ``ndim``-D grid."""
+    return a.reshape((a.shape[0],) + (1,) * ndim)
+
+
+class _Family:
+    """Common interface: ``n_filters``, ``center_hz``, ``xp``, ``dtype``, two responses."""
+
+    n_filters: int
+    xp = None
+    dtype = np.dtype(np.float64)
+
+    @property
+    def center_hz(self):
+        """Centre frequencies in Hz, ``(F,)`` (None when the family has none)."""
+        return None
+
+    @property
+    def strictly_proper(self) -> bool:
+        """Whether ``h(t)`` is a function (no Dirac), i.e. TD design is possible."""
+        return True
+
+    def _work_dtype(self, grid):
+        return np.result_type(self.dtype, grid.dtype)
+
+
+class ModulatedGaussian(_Family):
+    """Modulated Gaussian filters (MGF), the TD/FD latent filters of Saito et al. (2022).
+
+    ``h(t) = (2 sigma / sqrt(2 pi)) exp(-sigma^2 t^2 / 2) cos(mu t + phase)`` and
+    ``H(w) = exp(-(w - mu)^2 / (2 sigma^2)) e^{j phase} + exp(-(w + mu)^2 / (2 sigma^2))
+    e^{-j phase}`` (two-sided, real ``h``).
+
+    Parameters
+    ----------
+    mu : float or array, shape (F,)
+        Centre angular frequencies in rad/s (``center_hz = mu / 2 pi``).
+    sigma : float or array, shape (F,)
+        Gaussian bandwidths in rad/s, > 0 (time-domain std ``1 / sigma``).
+    phase : float or array, shape (F,)
+        Phases in rad.
+    one_sided : bool, default False
+        Keep only the positive-frequency Gaussian: ``H(w) = exp(-(w - mu)^2 / (2 sigma^2))
+        e^{j phase}``.  Its impulse response is complex, so only the FD design accepts it.
+
+    Notes
+    -----
+    Backends: NumPy and CuPy (parameters and grids in one namespace).  Reference:
+    ``continuous_filters.py`` of TomohikoNakamura/sfi_convtasnet (Saito, Nakamura, Yatabe,
+    Saruwatari, IEEE/ACM TASLP 30, 2022), without its extra factor ``2 pi``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sigpu.sfi import ModulatedGaussian
+    >>> mgf = ModulatedGaussian(2 * np.pi * np.array([500.0, 1500.0]), 2 * np.pi * 400, 0.0)
+    >>> mgf.frequency_response(np.array([2 * np.pi * 500.0])).shape
+    (2, 1)
+    """
+
+    def __init__(self, mu, sigma, phase, *, one_sided: bool = False):
+        xp, dtype, p = _bank_parameters("ModulatedGaussian", mu=mu, sigma=sigma, phase=phase)
+        if not bool(xp.all(p["sigma"] > 0)):
+            raise ParameterError("ModulatedGaussian: sigma must be positive (rad/s)")
+        self.xp, self.dtype = xp, dtype
+        self.mu, self.sigma, self.phase = p["mu"], p["sigma"], p["phase"]
+        self.one_sided = bool(one_sided)
+        self.n_filters = int(self.mu.shape[0])
+
+    @property
+    def center_hz(self):
+        return self.mu / (2 * math.pi)
+
+    @property
+    def strictly_proper(self) -> bool:
+        return not self.one_sided
+
+    def impulse_response(self, t):
+        """Real impulse responses at times ``t``.
+
+        Parameters
+        ----------
+        t : array, shape (n,)
+            Times in s (float32 or float64, the parameters' namespace).
+
+        Returns
+        -------
+        h : array, shape (F, n)
+        """
+        _points(t, "t", self.xp, "ModulatedGaussian.impulse_response")
+        if self.one_sided:
+            raise ParameterError(
+                "ModulatedGaussian(one_sided=True) has a complex impulse response; "
+                "use frequency_response / frequency_domain_weights"
+            )
+        xp, dt = self.xp, self._work_dtype(t)
+        mu, sigma, phase = (_column(xp.astype(a, dt), t.ndim) for a in self.params())
+        tt = xp.astype(t, dt)[None]
+        amp = (2.0 / math.sqrt(2.0 * math.pi)) * sigma
+        return amp * xp.exp(-0.5 * (sigma * tt) ** 2) * xp.cos(mu * tt + phase)
+
+    def frequency_response(self, w):
+        """Complex frequency responses at angular frequencies ``w``.
+
+        Parameters
+        ----------
+        w : array, shape (n,)
+            Angular frequencies in rad/s.
+
+        Returns
+        -------
+        H : array, shape (F, n), complex
+        """
+        _points(w, "w", self.xp, "ModulatedGaussian.frequency_response")
+        xp, dt = self.xp, self._work_dtype(w)
+        mu, sigma, phase = (_column(xp.astype(a, dt), w.ndim) for a in self.params())
+        ww = xp.astype(w, dt)[None]
+        pos = xp.exp(-((ww - mu) ** 2) / (2 * sigma**2))
+        out = pos * (xp.cos(phase) + 1j * xp.sin(phase))
+        if not self.one_sided:
+            neg = xp.exp(-((ww + mu) ** 2) / (2 * sigma**2))
+            out = out + neg * (xp.cos(phase) - 1j * xp.sin(phase))
+        return out
+
+    def params(self):
+        return self.mu, self.sigma, self.phase
+
+
+def gammatone_bandwidth(fc, order: int, *, ear_q: float = 9.265, min_bw: float = 24.7):
+    """Gammatone bandwidth ``b`` (Hz) whose equivalent rectangular bandwidth is ERB(fc).
+
+    ``b = ERB(fc) / (pi (2n-2)! 2^-(2n-2) / ((n-1)!)^2)``, ``ERB(f) = min_bw + f / ear_q``;
+    ``b = 0.6366 ERB`` for order 2 and ``1.0186 ERB`` for order 4.  Works on Python
+    numbers and NumPy/CuPy arrays alike (elementwise).
+    """
+    n = int(order)
+    factor = (
+        math.pi * math.factorial(2 * n - 2) * 2.0 ** (-(2 * n - 2)) / math.factorial(n - 1) ** 2
+    )
+    return (min_bw + fc / ear_q) / factor
+
+
+class Gammatone(_Family):
+    """Gammatone filters of any order and phase (the multi-phase gammatone, MPGTF, bank).
+
+    ``h(t) = t^(n-1) exp(-2 pi b t) cos(2 pi fc t + phase)`` for ``t >= 0`` (0 before) and
+    ``H(w) = (n-1)!/2 [e^{j phase} / (2 pi b + j(w - 2 pi fc))^n
+    + e^{-j phase} / (2 pi b + j(w + 2 pi fc))^n]``.
+
+    Parameters
+    ----------
+    fc : float or array, shape (F,)
+        Centre frequencies in Hz (``center_hz = fc``).
+    phase : float or array, shape (F,), default 0
+        Phases in rad.
+    order : int, default 4
+        Filter order n >= 1 (the reference MPGTF uses 2).
+    b : float or array, shape (F,), optional
+        Bandwidths in Hz, > 0.  Default: :func:`gammatone_bandwidth` (``ERB(fc) =
+        min_bw + fc / ear_q`` matched to the order).
+    ear_q, min_bw : float
+        Glasberg-Moore ERB constants used when ``b`` is None.
+
+    Notes
+    -----
+    Backends: NumPy and CuPy.  Reference: ``continuous_filters.py`` (MPGTF) of
+    TomohikoNakamura/sfi_convtasnet; ``scipy.signal.gammatone(..., "fir")`` is this filter
+    (phase 0, ``b = 1.019 ERB``) sampled causally with gain ``2 (2 pi b)^n / (n-1)! / fs``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sigpu.sfi import Gammatone
+    >>> gt = Gammatone(np.array([500.0, 1000.0]), phase=0.3, order=2)
+    >>> gt.impulse_response(np.linspace(0, 0.01, 5)).shape
+    (2, 5)
+    """
+
+    def __init__(self, fc, *, phase=0.0, order: int = 4, b=None, ear_q=9.265, min_bw=24.7):
+        if not is_int(order):
+            raise TypeError(f"Gammatone: order={order!r} must be an integer")
+        if order < 1:
+            raise ParameterError(f"Gammatone: order={order!r} must be >= 1")
+        params = {"fc": fc, "phase": phase}
+        if b is not None:
+            params["b"] = b
+        xp, dtype, p = _bank_parameters("Gammatone", **params)
+        if b is None:
+            p["b"] = gammatone_bandwidth(p["fc"], order, ear_q=ear_q, min_bw=min_bw)
+        if not bool(xp.all(p["b"] > 0)):
+            raise ParameterError("Gammatone: bandwidth b must be positive (Hz)")
+        self.xp, self.dtype = xp, dtype
+        self.fc, self.phase, self.b = p["fc"], p["phase"], p["b"]
+        self.order = int(order)
+        self.n_filters = int(self.fc.shape[0])
+
+    @property
+    def center_hz(self):
+        return self.fc
+
+    def impulse_response(self, t):
+        """Real causal impulse responses at times ``t`` (s): ``(n,)`` -> ``(F, n)``."""
+        _points(t, "t", self.xp, "Gammatone.impulse_response")
+        xp, dt = self.xp, self._work_dtype(t)
+        fc, phase, b = (_column(xp.astype(a, dt), t.ndim) for a in (self.fc, self.phase, self.b))
+        tt = xp.astype(t, dt)[None]
+        causal = xp.where(tt >= 0, tt, xp.zeros_like(tt))
+        h = causal ** (self.order - 1) * xp.exp(-2 * math.pi * b * causal)
+        h = h * xp.cos(2 * math.pi * fc * causal + phase)
+        return xp.where(tt >= 0, h, xp.zeros_like(h))
+
+    def frequency_response(self, w):
+        """Complex frequency responses at ``w`` (rad/s): ``(n,)`` -> ``(F, n)``."""
+        _points(w, "w", self.xp, "Gammatone.frequency_response")
+        xp, dt = self.xp, self._work_dtype(w)
+        fc, phase, b = (_column(xp.astype(a, dt), w.ndim) for a in (self.fc, self.phase, self.b))
+        ww = xp.astype(w, dt)[None]
+        n = self.order
+        rot = xp.cos(phase) + 1j * xp.sin(phase)
+        pos = rot / (2 * math.pi * b + 1j * (ww - 2 * math.pi * fc)) ** n
+        neg = xp.conj(rot) / (2 * math.pi * b + 1j * (ww + 2 * math.pi * fc)) ** n
+        return (math.factorial(n - 1) / 2) * (pos + neg)
+
+
+def _power_indices(poles: np.ndarray) -> np.ndarray:
+    """Power m (1, 2, ...) of each residue: scipy lists repeated poles consecutively."""
+    powers = np.ones(len(poles), dtype=np.int64)
+    for i in range(1, len(poles)):
+        if poles[i] == poles[i - 1]:
+            powers[i] = powers[i - 1] + 1
+    return powers
+
+
+class RationalFilter(_Family):
+    """One analog rational filter ``H(s) = k prod(s - z) / prod(s - p)`` (s = jw, rad/s).
+
+    Takes scipy.signal's analog designs directly, e.g.
+    ``RationalFilter(*scipy.signal.butter(2, [w1, w2], "bandpass", analog=True,
+    output="zpk"))``, or ``cheby1/cheby2/ellip/bessel/iirfilter(analog=True)`` and
+    ``lp2bp_zpk`` outputs.  A bank is a list of them (F = 1 each).
+
+    Parameters
+    ----------
+    z, p : array_like, shape (n_zeros,), (n_poles,)
+        Zeros and poles in rad/s (complex allowed), NumPy/host values.
+    k : float
+        System gain.
+
+    Notes
+    -----
+    The impulse response is the partial-fraction sum (``scipy.signal.residue``, repeated
+    poles supported) ``h(t) = sum_i sum_m r_im t^(m-1)/(m-1)! e^{p_i t}`` for ``t >= 0``;
+    it needs a strictly proper H (more poles than zeros), otherwise ``h`` holds a Dirac
+    and only ``frequency_response`` / the FD design apply.  The coefficients are host
+    constants (scipy designs on the host); responses are evaluated in the namespace of
+    ``t``/``w`` (NumPy or CuPy), the constants copied there.  Reference:
+    ``scipy.signal.freqs_zpk`` / ``scipy.signal.impulse``.
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.signal
+    >>> from sigpu.sfi import RationalFilter
+    >>> bp = RationalFilter(*scipy.signal.butter(2, [2 * np.pi * 500, 2 * np.pi * 1500],
+    ...                     "bandpass", analog=True, output="zpk"))
+    >>> bp.impulse_response(np.linspace(0, 0.005, 4)).shape
+    (1, 4)
+    """
+
+    n_filters = 1
+
+    def __init__(self, z, p, k):
+        z = np.atleast_1d(np.asarray(z, dtype=np.complex128))
+        p = np.atleast_1d(np.asarray(p, dtype=np.complex128))
+        if isinstance(k, (bool, np.bool_)) or not isinstance(k, numbers.Number | np.ndarray):
+            raise TypeError(f"RationalFilter: k={k!r} must be a real number")
+        k = complex(np.asarray(k).reshape(()))
+        if z.ndim != 1 or p.ndim != 1:
+            raise ParameterError("RationalFilter: z and p must be 1-D")
+        if not (np.all(np.isfinite(z)) and np.all(np.isfinite(p)) and np.isfinite(k)):
+            raise ParameterError("RationalFilter: zeros, poles and gain must be finite")
+        if len(p) == 0 or len(z) > len(p):
+            raise ParameterError(
+                f"RationalFilter: needs a proper H with at least one pole "
+                f"(got {len(z)} zeros, {len(p)} poles)"
+            )
+        self.z, self.p, self.k = z, p, k
+        b, a = scipy.signal.zpk2tf(z, p, k)
+        self._set_partial_fractions(np.real_if_close(b), np.real_if_close(a))
+
+    @classmethod
+    def from_ba(cls, b, a):
+        """Build from analog numerator/denominator polynomial coefficients (highest power first)."""
+        b = np.trim_zeros(np.atleast_1d(np.asarray(b, dtype=np.float64)), "f")
+        a = np.trim_zeros(np.atleast_1d(np.asarray(a, dtype=np.float64)), "f")
+        if a.size == 0 or not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
+            raise ParameterError("RationalFilter.from_ba: a must be non-zero and b, a finite")
+        z, p, k = scipy.signal.tf2zpk(b if b.size else np.zeros(1), a)
+        self = cls.__new__(cls)
+        if len(p) == 0 or len(z) > len(p):
+            raise ParameterError("RationalFilter.from_ba: needs a proper H with a pole")
+        self.z, self.p, self.k = z.astype(np.complex128), p.astype(np.complex128), complex(k)
+        self._set_partial_fractions(b, a)
+        return self
+
+    def _set_partial_fractions(self, b, a):
+        residues, poles, direct = scipy.signal.residue(b, a)
+        self._residues = np.asarray(residues, dtype=np.complex128)
+        self._poles = np.asarray(poles, dtype=np.complex128)
+        self._powers = _power_indices(self._poles)
+        self._direct = np.asarray(direct, dtype=np.complex128)
+
+    @property
+    def strictly_proper(self) -> bool:
+        return len(self.z) < len(self.p)
+
+    def _namespace(self, grid, func):
+        return real_array(grid, "t" if "impulse" in func else "w", func=func, min_ndim=1)
+
+    def impulse_response(self, t):
+        """Real causal impulse response at ``t`` (s): ``(n,)`` -> ``(1, n)``."""
+        func = "RationalFilter.impulse_response"
+        xp = self._namespace(t, func)
+        if not self.strictly_proper:
+            raise ParameterError(
+                f"{func}: H is not strictly proper ({len(self.z)} zeros, {len(self.p)} poles); "
+                "its impulse response holds a Dirac at t = 0"
+            )
+        ctype = np.complex64 if t.dtype == np.float32 else np.complex128
+        r = asarray_on(self._residues / [math.factorial(m - 1) for m in self._powers], xp, ctype)
+        p = asarray_on(self._poles, xp, ctype)
+        powers = asarray_on(self._powers - 1, xp, t.dtype)
+        tt = xp.where(t >= 0, t, xp.zeros_like(t))[None]
+        # real powers (0**0 = 1), complex exponentials of the poles
+        t_pow = xp.astype(tt ** _column(powers, t.ndim), ctype)
+        terms = _column(r, t.ndim) * t_pow * xp.exp(_column(p, t.ndim) * xp.astype(tt, ctype))
+        h = xp.real(xp.sum(terms, axis=0))
+        return xp.where(t >= 0, h, xp.zeros_like(h))[None]
+
+    def frequency_response(self, w):
+        """Complex frequency response at ``w`` (rad/s): ``(n,)`` -> ``(1, n)``."""
+        xp = self._namespace(w, "RationalFilter.frequency_response")
+        ctype = np.complex64 if w.dtype == np.float32 else np.complex128
+        s = 1j * xp.astype(w, ctype)
+        out = xp.full(w.shape, self.k, dtype=ctype)
+        # products of factors (not polynomial evaluation): well conditioned at any order
+        for zero in self.z:
+            out = out * (s - zero)
+        for pole in self.p:
+            out = out / (s - pole)
+        return out[None]
