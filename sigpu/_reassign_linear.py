@@ -1,0 +1,176 @@
+"""Linear reassignment pipeline (Gardner & Magnasco 2006): validation, grids, batching.
+
+The public wrappers live in :mod:`sigpu.reassign`; the per-batch work (filter
+spectra, gate and scatter) in the ``reassign`` kernels.  Spec:
+``specs/reassignment.md`` sections 1.1 and 2.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+from . import _validate as V
+from ._backend import fft_module, kernel
+from ._errors import ParameterError
+
+COUNT_GATES = ("sqrt_max", None, "a number >= 0")
+
+
+# ---------------------------------------------------------------------------
+# validation and derived sizes
+# ---------------------------------------------------------------------------
+
+
+def check_grid(*, tdeci=None, over=None, noct, minf, maxf, sr=None):
+    """Validated ``(tdeci, over, noct, minf, maxf)`` with minf/maxf in cycles/sample."""
+    if tdeci is not None:
+        tdeci = V.positive_int(tdeci, "tdeci")
+    if over is not None:
+        over = V.positive_int(over, "over")
+    noct = V.positive_int(noct, "noct")
+    minf = V.finite_float(minf, "minf")
+    maxf = V.finite_float(maxf, "maxf")
+    nyquist = 0.5
+    unit = "cycles/sample"
+    if sr is not None:
+        sr = V.positive_float(sr, "sr")
+        nyquist, unit = sr / 2.0, "Hz"
+    if not 0.0 < minf < maxf <= nyquist:
+        raise ParameterError(
+            f"minf={minf!r}, maxf={maxf!r} must satisfy 0 < minf < maxf <= {nyquist} ({unit})"
+        )
+    if sr is not None:
+        minf, maxf = minf / sr, maxf / sr
+    return tdeci, over, noct, minf, maxf
+
+
+def n_freq_bins(noct: int, minf: float, maxf: float) -> int:
+    """HF = ceil(noct * log2(maxf / minf) + 1) (spec 2.1)."""
+    return int(math.ceil(noct * math.log2(maxf / minf) + 1))
+
+
+def n_time_bins(n: int, tdeci: int) -> int:
+    """HT = ceil(n / tdeci)."""
+    return -(-int(n) // int(tdeci))
+
+
+def check_count_gate(count_gate):
+    if count_gate is None or (isinstance(count_gate, str) and count_gate == "sqrt_max"):
+        return count_gate
+    if isinstance(count_gate, numbers.Real) and not isinstance(count_gate, (bool, np.bool_)):
+        value = float(count_gate)
+        if math.isfinite(value) and value >= 0:
+            return value
+    raise ParameterError(
+        f"count_gate={count_gate!r} must be 'sqrt_max', None or a finite number >= 0"
+    )
+
+
+def check_pool_axis(pool_axis, ndim: int):
+    if pool_axis is None:
+        return None
+    if not V.is_int(pool_axis) or not -ndim <= pool_axis < ndim:
+        raise ParameterError(f"pool_axis={pool_axis!r} must name an axis of x (ndim={ndim})")
+    axis = int(pool_axis) % ndim
+    if axis == ndim - 1:
+        raise ParameterError(
+            f"pool_axis={pool_axis!r} names the time axis; it must be a leading axis "
+            f"0 <= pool_axis < {ndim - 1}"
+        )
+    return axis
+
+
+def check_signal(x, name: str, func: str):
+    xp = V.real_array(x, name, func=func)
+    if x.shape[-1] < 1:
+        raise ParameterError(f"{name} has {x.shape[-1]} samples; it needs n >= 1")
+    if not bool(xp.all(xp.isfinite(x))):
+        raise ParameterError(f"{name} is not finite everywhere (NaN or inf)")
+    return xp
+
+
+# ---------------------------------------------------------------------------
+# filter lines and batching
+# ---------------------------------------------------------------------------
+
+
+def filter_lines(q: float, over: int, noct: int, minf: float, n_freq: int):
+    """Line centres f0_j = minf 2^(j/(over noct)) and widths sigma_j = f0_j/(2 pi q)."""
+    j = np.arange(n_freq * over, dtype=np.float64)
+    f0 = minf * 2.0 ** (j / (over * noct))
+    return f0, f0 / (2.0 * np.pi * q)
+
+
+def _batch_sizes(xp, n_chan: int, n: int, complex_itemsize: int, n_lines: int):
+    """(channels per chunk, lines per batch) that keep one batch within the budget.
+
+    One batch holds ``2 * lines * channels * n`` complex values (xi and eta);
+    the budget comes from the backend (free GPU memory, or a fixed CPU byte
+    budget) and already leaves room for FFT work space.
+    """
+    budget = int(kernel(xp, "reassign.batch_budget_bytes")())
+    per_line_chan = 2 * n * complex_itemsize
+    chans = int(max(1, min(n_chan, budget // per_line_chan)))
+    lines = int(max(1, min(n_lines, budget // (per_line_chan * chans))))
+    return chans, lines
+
+
+def histograms(x2d, xp, *, q, tdeci, over, noct, minf, maxf, deterministic=False):
+    """Pre-gate energy (float64) and counts (int64), each (n_chan, HF, HT).
+
+    ``x2d`` is (n_chan, n) float32/float64; minf/maxf are in cycles/sample.
+    """
+    n_chan, n = x2d.shape
+    n_freq = n_freq_bins(noct, minf, maxf)
+    n_frames = n_time_bins(n, tdeci)
+    energy = xp.zeros((n_chan, n_freq, n_frames), dtype=xp.float64)
+    counts = xp.zeros((n_chan, n_freq, n_frames), dtype=xp.int64)
+    if n_chan == 0:
+        return energy, counts
+    f0_host, sig_host = filter_lines(q, over, noct, minf, n_freq)
+    f0_all = xp.asarray(f0_host)
+    sig_all = xp.asarray(sig_host)
+    fft = fft_module(xp)
+    modulate = kernel(xp, "reassign.modulate")
+    gate_scatter = kernel(xp, "reassign.gate_scatter")
+    complex_itemsize = 8 if x2d.dtype == xp.float32 else 16
+    chans, lines = _batch_sizes(xp, n_chan, n, complex_itemsize, f0_host.size)
+    for c0 in range(0, n_chan, chans):
+        # one forward FFT per channel, full complex (no rfft: lines past
+        # Nyquist are truncated Gaussians, not mirrored), no padding
+        spectrum = fft.fft(x2d[c0 : c0 + chans], axis=-1)
+        for j0 in range(0, f0_host.size, lines):
+            f0 = f0_all[j0 : j0 + lines]
+            sig = sig_all[j0 : j0 + lines]
+            filtered = fft.ifft(modulate(spectrum, f0, sig), axis=-1, overwrite_x=True)
+            gate_scatter(
+                filtered,
+                f0,
+                sig,
+                tdeci,
+                noct,
+                minf,
+                maxf,
+                energy[c0 : c0 + chans],
+                counts[c0 : c0 + chans],
+                deterministic=deterministic,
+            )
+            del filtered
+    return energy, counts
+
+
+def apply_count_gate(energy, counts, count_gate, xp):
+    """Zero bins whose count is below the gate; the max is per output image."""
+    if count_gate is None:
+        return energy
+    if count_gate == "sqrt_max":
+        if counts.size == 0:
+            return energy
+        peak = xp.max(counts, axis=(-2, -1), keepdims=True)
+        keep = counts.astype(xp.float64) >= xp.sqrt(peak.astype(xp.float64))
+    else:
+        keep = counts.astype(xp.float64) >= count_gate
+    return xp.where(keep, energy, xp.zeros_like(energy))

@@ -1,0 +1,487 @@
+"""Tests of sigpu.reassign against the spec (reassignment.md): golden fixtures, a literal
+loop written from the spec, physics, metamorphic identities, librosa, bad input."""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sigpu._errors import ParameterError
+from sigpu.reassign import (
+    linear_reassignment,
+    linear_reassignment_consensus,
+    linear_reassignment_frequencies,
+    linear_reassignment_times,
+)
+
+from .helpers import to_np
+
+N = 20000
+
+
+# ---------------------------------------------------------------------------
+# spec section 8 fixtures
+# ---------------------------------------------------------------------------
+
+
+def lcg_noise(n, seed):
+    """Uniform [-0.5, 0.5): s <- (1664525 s + 1013904223) mod 2^32 (portable, spec 8)."""
+    u = np.empty(n, np.float64)
+    s = seed
+    for i in range(n):
+        s = (1664525 * s + 1013904223) % 2**32
+        u[i] = s
+    return u / 2**32 - 0.5
+
+
+def _signals():
+    n = np.arange(N)
+    chirp = np.cos(2 * np.pi * (0.02 * n + 0.5 * (0.30 - 0.02) / N * n**2)) + 2e-3 * lcg_noise(N, 1)
+    tones = (
+        np.sin(2 * np.pi * 0.05 * n)
+        + 0.5 * np.sin(2 * np.pi * 0.1234 * n + 0.3)
+        + 0.25 * np.sin(2 * np.pi * 0.31 * n + 1.1)
+    ) + 2e-3 * lcg_noise(N, 2)
+    clicks = np.zeros(N)
+    clicks[::997] = 1.0
+    clicks += 2e-3 * lcg_noise(N, 3)
+    return {"chirp": chirp, "tones": tones, "clicks": clicks}
+
+
+SIGNALS = _signals()
+
+# id: (signal(s), parameters, (HT, HF), nnz > 1e-9 max, sum, max, argmax (row, col),
+#      column-sum argmax, row-sum argmax) -- repo orientation, spec section 8 table
+GOLDEN = {
+    "A": (
+        ("chirp",),
+        dict(q=2, tdeci=50, over=10, noct=24, minf=0.01, maxf=0.45),
+        (400, 133),
+        18212,
+        126880.004907,
+        319.496135657,
+        (200, 36),
+        15,
+        2,
+    ),
+    "B": (
+        ("tones",),
+        dict(q=8, tdeci=50, over=10, noct=24, minf=0.01, maxf=0.45),
+        (400, 133),
+        17839,
+        42287.6749146,
+        82.1513992332,
+        (3, 76),
+        76,
+        3,
+    ),
+    "C": (
+        ("clicks",),
+        dict(q=0.5, tdeci=40, over=8, noct=12, minf=0.02, maxf=0.48),
+        (500, 57),
+        20516,
+        196.978517086,
+        0.764856673308,
+        (398, 12),
+        13,
+        348,
+    ),
+    "D": (
+        ("chirp", "tones"),
+        dict(q=4, tdeci=64, over=6, noct=12, minf=0.005, maxf=0.5, pool_axis=0),
+        (313, 81),
+        13935,
+        44295.1067957,
+        120.605754904,
+        (33, 40),
+        40,
+        2,
+    ),
+}
+
+# the spec's table prints 12 significant digits: relative rounding up to 5e-12
+GOLDEN_REL = 1e-10
+
+_results: dict = {}
+
+
+def golden_input(case, xp, dtype):
+    names = GOLDEN[case][0]
+    x = np.stack([SIGNALS[k] for k in names]) if len(names) > 1 else SIGNALS[names[0]]
+    return xp.asarray(x.astype(dtype))
+
+
+def golden_run(case, xp, dtype=np.float64):
+    """linear_reassignment on a golden case, cached per (case, backend, dtype)."""
+    key = (case, xp.__name__, np.dtype(dtype).name)
+    if key not in _results:
+        H, H_pre, cnt = linear_reassignment(
+            golden_input(case, xp, dtype), return_counts=True, **GOLDEN[case][1]
+        )
+        _results[key] = (to_np(H), to_np(H_pre), to_np(cnt), H.dtype)
+    return _results[key]
+
+
+def to_repo(H):
+    """sigpu (HF, HT), frequency ascending -> repo (HT, HF), column 0 = maxf."""
+    return H.T[:, ::-1]
+
+
+# ---------------------------------------------------------------------------
+# literal reference written from the spec (sections 2.1-2.6), one line at a time
+# ---------------------------------------------------------------------------
+
+
+def reference(x2d, *, q, tdeci, over, noct, minf, maxf):
+    """(H_pre, counts) in repo orientation (HT, HF), all channels pooled."""
+    n_chan, n = x2d.shape
+    ht = math.ceil(n / tdeci)
+    hf = math.ceil(noct * math.log2(maxf / minf) + 1)
+    f = np.arange(n) / n
+    f[f > 0.5] -= 1.0
+    spec = np.fft.fft(x2d, axis=-1)
+    energy = np.zeros(ht * hf)
+    counts = np.zeros(ht * hf, np.int64)
+    t_base = np.arange(n) + 1.0
+    for j in range(hf * over):
+        f0 = minf * 2.0 ** (j / (over * noct))
+        sig = f0 / (2 * np.pi * q)
+        g = np.exp(-((f - f0) ** 2) / (2 * sig**2))
+        d = -((f - f0) / sig) * g
+        xi = np.fft.ifft(g * spec, axis=-1)
+        eta = np.fft.ifft(d * spec, axis=-1)
+        mu = eta / (xi + 1e-20)
+        t_hat = t_base + mu.imag / (2 * np.pi * sig)
+        f_hat = f0 - mu.real * sig
+        with np.errstate(invalid="ignore", divide="ignore"):
+            keep = (np.abs(mu) < 0.5) & (f_hat > minf) & (f_hat < maxf)
+            keep &= (t_hat >= 1) & (t_hat < n)
+            row = np.floor(t_hat[keep] / tdeci).astype(np.int64)
+            col = np.floor(noct * np.log2(maxf / f_hat[keep]) + 0.5).astype(np.int64)
+        flat = row * hf + col
+        energy += np.bincount(flat, weights=np.abs(xi[keep]) ** 2, minlength=ht * hf)
+        counts += np.bincount(flat, minlength=ht * hf)
+    return energy.reshape(ht, hf), counts.reshape(ht, hf)
+
+
+def small_signal(n=3000, seed=7):
+    t = np.arange(n)
+    rng = np.random.default_rng(seed)
+    return (
+        np.cos(2 * np.pi * (0.03 * t + 0.1 * t**2 / n))
+        + 0.3 * np.sin(2 * np.pi * 0.21 * t)
+        + 1e-2 * rng.standard_normal(n)
+    )
+
+
+SMALL = dict(q=2.0, tdeci=30, over=4, noct=12, minf=0.02, maxf=0.45)
+
+
+# ---------------------------------------------------------------------------
+# golden table, shapes, dtypes
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", sorted(GOLDEN))
+def test_golden_fixtures_float64(xp, case):
+    _, _, shape, nnz, total, peak, at, col_arg, row_arg = GOLDEN[case]
+    H, _, _, dtype = golden_run(case, xp)
+    assert dtype == xp.float64
+    R = to_repo(H)
+    assert R.shape == shape
+    assert np.all(np.isfinite(R)) and R.min() >= 0
+    m = R.max()
+    assert np.count_nonzero(R > 1e-9 * m) == nnz
+    assert abs(R.sum() - total) <= GOLDEN_REL * total
+    assert abs(m - peak) <= GOLDEN_REL * peak
+    assert np.unravel_index(R.argmax(), R.shape) == at
+    assert R.sum(axis=0).argmax() == col_arg
+    assert R.sum(axis=1).argmax() == row_arg
+
+
+@pytest.mark.parametrize("case", sorted(GOLDEN))
+def test_float32_vs_float64(xp, case):
+    H64 = golden_run(case, xp)[0]
+    H32, _, _, dtype = golden_run(case, xp, np.float32)
+    assert dtype == xp.float32
+    H32 = H32.astype(np.float64)
+    delta = H32 - H64
+    assert np.linalg.norm(delta) <= 2e-4 * np.linalg.norm(H64)  # float64 binning (spec 9.4)
+    assert abs(delta.sum()) <= 1e-4 * H64.sum()
+    col = H64.sum(axis=1)  # per frequency
+    row = H64.sum(axis=0)  # per frame
+    assert np.max(np.abs(H32.sum(axis=1) - col)) <= 1e-3 * col.max()
+    assert np.max(np.abs(H32.sum(axis=0) - row)) <= 5e-2 * row.max()
+
+
+@pytest.mark.parametrize("pooled", [False, True])
+def test_matches_literal_reference(xp, pooled):
+    x = np.stack([small_signal(seed=1), small_signal(seed=2)])
+    ref_e, ref_c = reference(x if pooled else x[:1], **SMALL)
+    kw = dict(pool_axis=0) if pooled else {}
+    H, e, c = linear_reassignment(
+        xp.asarray(x if pooled else x[0]), count_gate=None, return_counts=True, **SMALL, **kw
+    )
+    e, c, H = to_np(e), to_np(c), to_np(H)
+    ref_e, ref_c = ref_e.T[::-1], ref_c.T[::-1]
+    m = ref_e.max()
+    assert np.max(np.abs(e - ref_e)) <= 1e-10 * m
+    assert np.linalg.norm(e - ref_e) <= 1e-10 * np.linalg.norm(ref_e)
+    np.testing.assert_array_equal((e > 1e-9 * m), (ref_e > 1e-9 * m))
+    assert np.abs(c - ref_c).sum() <= 2  # a tie point may flip a bin (spec trap a)
+    np.testing.assert_array_equal(H, e)  # count_gate=None returns H_pre
+
+
+def test_shapes_batch_and_dtypes(xp):
+    x = np.stack(
+        [[small_signal(1000, s) for s in (1, 2, 3)], [small_signal(1000, s) for s in (4, 5, 6)]]
+    )
+    kw = dict(q=1.0, tdeci=64, over=3, noct=6, minf=0.03, maxf=0.4)
+    hf = len(linear_reassignment_frequencies(noct=6, minf=0.03, maxf=0.4))
+    ht = len(linear_reassignment_times(1000, tdeci=64))
+    for dtype in (np.float32, np.float64):
+        H, e, c = linear_reassignment(xp.asarray(x.astype(dtype)), return_counts=True, **kw)
+        assert H.shape == e.shape == c.shape == (2, 3, hf, ht)
+        assert H.dtype == e.dtype == dtype and c.dtype == np.int64
+        H = to_np(H)
+        assert np.all(np.isfinite(H)) and H.min() >= 0
+        single = to_np(linear_reassignment(xp.asarray(x[1, 2].astype(dtype)), **kw))
+        # equal up to the summation order of the per-thread histograms
+        np.testing.assert_allclose(H[1, 2], single, rtol=1e-12, atol=1e-14 * single.max())
+        np.testing.assert_array_equal(H[1, 2] > 0, single > 0)
+
+
+def test_helpers():
+    f = linear_reassignment_frequencies(noct=24, minf=0.01, maxf=0.45)
+    assert f.shape == (133,) and np.all(np.diff(f) > 0)
+    assert f[-1] == 0.45 and f[0] <= 0.01 < f[1]
+    np.testing.assert_allclose(f[1:] / f[:-1], 2 ** (1 / 24), rtol=1e-13)
+    fhz = linear_reassignment_frequencies(noct=24, minf=160.0, maxf=7200.0, sr=16000)
+    np.testing.assert_allclose(fhz, f * 16000, rtol=1e-13)
+    t = linear_reassignment_times(N, tdeci=50)
+    assert t.shape == (400,) and t[0] == 24.0 and t[-1] == 399.5 * 50 - 1
+    np.testing.assert_allclose(linear_reassignment_times(N, tdeci=50, sr=8000), t / 8000)
+    assert linear_reassignment_times(7, tdeci=50).shape == (1,)
+
+
+# ---------------------------------------------------------------------------
+# physics (spec 9.5)
+# ---------------------------------------------------------------------------
+
+
+def test_tone_energy_fractions(xp):
+    H = golden_run("B", xp)[0]
+    rows = H.sum(axis=1)
+    share = rows[[56, 87, 119]] / rows.sum()
+    assert share.sum() >= 0.999
+    amp2 = np.array([1.0, 0.25, 0.0625])
+    np.testing.assert_allclose(share / share.sum(), amp2 / amp2.sum(), atol=1e-3)
+    f = linear_reassignment_frequencies(noct=24, minf=0.01, maxf=0.45)
+    for row, tone in zip([56, 87, 119], [0.05, 0.1234, 0.31], strict=True):
+        assert abs(math.log2(f[row] / tone)) <= 0.5 / 24
+
+
+def test_impulse_row(xp):
+    x = np.zeros(N)
+    x[[4321, 12345]] = 1.0
+    kw = dict(q=0.5, tdeci=50, over=8, noct=12, minf=0.02, maxf=0.48)
+    H, e, _ = linear_reassignment(xp.asarray(x), return_counts=True, **kw)
+    e = to_np(e)
+    per_frame = e.sum(axis=0)
+    for n0 in (4321, 12345):
+        row = (n0 + 1) // 50
+        assert per_frame[row] > 0.999 * per_frame[row - 3 : row + 4].sum()
+    assert per_frame[[86, 246]].sum() > 0.999 * per_frame.sum()
+    # equal pre-gate energy for identical impulses (the gate is not energy-preserving)
+    assert abs(per_frame[86] - per_frame[246]) <= 1e-9 * per_frame[86]
+    assert np.all(to_np(H) <= e)
+
+
+def test_analytic_mu(xp):
+    """spec 2.3: a complex exponential at f1 gives mu = -(f1 - f0)/sigma, an impulse
+    at 1-based n0 gives mu = -2 pi i sigma (n + 1 - n0)."""
+    from sigpu._backend import fft_module, kernel, namespace_for
+
+    ns = namespace_for(xp.__name__)
+    fft = fft_module(ns)
+    modulate = kernel(ns, "reassign.modulate")
+    n = 512
+    f0 = np.array([0.1, 0.12])
+    sig = f0 / (2 * np.pi * 1.0)
+    t = np.arange(n)
+    f1 = 55 / n
+    tone = np.exp(2j * np.pi * f1 * t)[None]
+    y = to_np(fft.ifft(modulate(fft.fft(xp.asarray(tone)), xp.asarray(f0), xp.asarray(sig))))
+    mu = y[1] / y[0]
+    expect = np.broadcast_to((-(f1 - f0) / sig)[:, None] + 0j, mu[:, 0, :].shape)
+    np.testing.assert_allclose(mu[:, 0, :], expect, atol=1e-9)
+    impulse = np.zeros((1, n), complex)
+    impulse[0, 200] = 1.0  # 1-based n0 = 201
+    y = to_np(fft.ifft(modulate(fft.fft(xp.asarray(impulse)), xp.asarray(f0), xp.asarray(sig))))
+    near = slice(190, 212)  # where xi is far from round-off
+    mu = y[1][:, 0, near] / y[0][:, 0, near]
+    expect = -2j * np.pi * sig[:, None] * (t[near] + 1 - 201)
+    np.testing.assert_allclose(mu, expect, atol=1e-8)
+
+
+def test_chirp_instantaneous_frequency(xp):
+    H = golden_run("A", xp)[0]
+    f = linear_reassignment_frequencies(noct=24, minf=0.01, maxf=0.45)
+    t = linear_reassignment_times(N, tdeci=50)
+    inst = 0.02 + (0.30 - 0.02) * t / N  # d/dn of the chirp's phase / 2 pi
+    expected = np.argmin(np.abs(np.log2(f[:, None] / inst[None])), axis=0)
+    peak = H.argmax(axis=0)
+    interior = slice(2, H.shape[1] - 2)
+    assert np.max(np.abs(peak[interior] - expected[interior])) <= 1
+
+
+# ---------------------------------------------------------------------------
+# metamorphic and edge cases (spec 9.6, 9.7)
+# ---------------------------------------------------------------------------
+
+CLICK_KW = GOLDEN["C"][1]
+
+
+def test_scaling(xp):
+    x = SIGNALS["clicks"]
+    H1, _, c1 = golden_run("C", xp)[0], None, golden_run("C", xp)[2]
+    H2, _, c2 = linear_reassignment(xp.asarray(3.7 * x), return_counts=True, **CLICK_KW)
+    H2, c2 = to_np(H2), to_np(c2)
+    np.testing.assert_array_equal(c1, c2)
+    np.testing.assert_array_equal(H1 > 0, H2 > 0)
+    assert np.max(np.abs(H2 - 3.7**2 * H1)) <= 1e-12 * np.max(3.7**2 * H1)
+
+
+def test_circular_shift(xp):
+    x = SIGNALS["clicks"]
+    k, tdeci = 3, CLICK_KW["tdeci"]
+    H0 = golden_run("C", xp)[1]  # pre-gate: the count gate's max may move with the edges
+    H1 = to_np(linear_reassignment(xp.asarray(np.roll(x, k * tdeci)), count_gate=None, **CLICK_KW))
+    a, b = H0[:, 1 : -k - 1], H1[:, 1 + k : -1]
+    assert np.max(np.abs(a - b)) <= 1e-12 * H0.max()
+
+
+def test_pooling_is_gate_of_sums(xp):
+    x = golden_input("D", xp, np.float64)
+    kw = {k: v for k, v in GOLDEN["D"][1].items() if k != "pool_axis"}
+    H, e, c = (to_np(a) for a in linear_reassignment(x, return_counts=True, **kw))
+    Hp, ep, cp = golden_run("D", xp)[:3]
+    np.testing.assert_allclose(ep, e.sum(axis=0), rtol=1e-12, atol=1e-14 * ep.max())
+    np.testing.assert_array_equal(cp, c.sum(axis=0))
+    gated = np.where(cp >= np.sqrt(cp.max()), ep, 0.0)
+    np.testing.assert_array_equal(Hp, gated)
+    assert np.any(Hp != H.sum(axis=0))  # not the sum of per-channel outputs
+    assert np.all(Hp <= ep)
+    fixed = to_np(linear_reassignment(x, count_gate=40, **GOLDEN["D"][1]))
+    np.testing.assert_array_equal(fixed, np.where(cp >= 40, ep, 0.0))
+
+
+def test_zero_input_and_edges(xp):
+    kw = dict(q=2.0, tdeci=25, over=2, noct=6, minf=0.05, maxf=0.5)
+    H, e, c = linear_reassignment(xp.zeros(600), return_counts=True, **kw)
+    assert not np.any(to_np(H)) and not np.any(np.isnan(to_np(e)))
+    assert to_np(c).sum() > 0  # mu = 0 everywhere: points pass, carry no energy
+    H = linear_reassignment(xp.asarray(small_signal(40)), **{**kw, "tdeci": 50})
+    assert H.shape[-1] == 1
+    x = xp.asarray(small_signal(2000))
+    a = linear_reassignment(x, q=2, tdeci=40, over=3, noct=12, minf=0.02, maxf=0.45)
+    b = linear_reassignment(x, q=2, tdeci=40, over=3, noct=12, minf=320.0, maxf=7200.0, sr=16000)
+    np.testing.assert_array_equal(to_np(a), to_np(b))
+
+
+def test_consensus(xp):
+    x = xp.asarray(small_signal(1500))
+    kw = dict(tdeci=50, over=2, noct=12, minf=0.03, maxf=0.45)
+    stack = to_np(linear_reassignment_consensus(x, qs=[0.5, 2], **kw))
+    assert stack.shape[0] == 2
+    np.testing.assert_array_equal(stack[1], to_np(linear_reassignment(x, q=2, **kw)))
+
+
+# ---------------------------------------------------------------------------
+# bad input (spec 9.8)
+# ---------------------------------------------------------------------------
+
+OK = dict(tdeci=10, minf=0.05, maxf=0.4)
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.bool_, np.float16, np.complex128])
+def test_bad_dtype(xp, dtype):
+    with pytest.raises(TypeError, match="float32 or float64"):
+        linear_reassignment(xp.zeros(100, dtype=dtype), **OK)
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        dict(over=10.5),
+        dict(over=0),
+        dict(tdeci=0),
+        dict(tdeci=2.0),
+        dict(noct=0),
+        dict(q=0),
+        dict(q=float("nan")),
+        dict(minf=0.4, maxf=0.4),
+        dict(minf=0.3, maxf=0.2),
+        dict(maxf=0.6),
+        dict(minf=0.0),
+        dict(minf=-0.1),
+        dict(sr=0),
+        dict(sr=1000, minf=10, maxf=600),
+        dict(count_gate="sqrt"),
+        dict(count_gate=-1),
+        dict(count_gate=True),
+        dict(pool_axis=1),
+        dict(pool_axis=0),
+        dict(pool_axis=1.0),
+    ],
+)
+def test_bad_parameters(xp, kw):
+    with pytest.raises(ParameterError):
+        linear_reassignment(xp.zeros(100), **{**OK, **kw})
+
+
+def test_bad_signal(xp):
+    x = np.zeros(100)
+    x[3] = np.nan
+    with pytest.raises(ParameterError, match="finite"):
+        linear_reassignment(xp.asarray(x), **OK)
+    with pytest.raises(ParameterError, match="n >= 1"):
+        linear_reassignment(xp.zeros((2, 0)), **OK)
+    with pytest.raises(TypeError):
+        linear_reassignment([0.0] * 100, **OK)
+    with pytest.raises(ParameterError):
+        linear_reassignment_consensus(xp.zeros(100), qs=[], **OK)
+
+
+# ---------------------------------------------------------------------------
+# MATLAB golden case (spec 7, 9.10): only with a local clone of the original repo
+# ---------------------------------------------------------------------------
+
+_REPO = os.environ.get("SIGPU_SPECTRAL_HYPERRESOLUTION", "")
+_MAT = Path(_REPO) / "data" / "verify_correctness.mat" if _REPO else None
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    _MAT is None or not _MAT.is_file(),
+    reason="set SIGPU_SPECTRAL_HYPERRESOLUTION to a clone of earthspecies/spectral_hyperresolution",
+)
+def test_matlab_golden(xp):
+    import scipy.io
+
+    mat = scipy.io.loadmat(_MAT, mat_dtype=True)
+    x = np.asarray(mat["x"], dtype=np.float64)
+    expected = mat["result"].toarray()
+    H = linear_reassignment(
+        xp.asarray(x.T), q=2, tdeci=450, over=20, noct=12, minf=0.004, maxf=0.45, pool_axis=0
+    )
+    R = to_repo(to_np(H))
+    assert R.shape == expected.shape == (641, 83)
+    assert np.max(np.abs(R - expected)) <= 1e-12
+    assert np.count_nonzero(R) == 51191
+    assert abs(R.sum() - expected.sum()) <= 1e-12 * expected.sum()
+    assert np.unravel_index(R.argmax(), R.shape) == (90, 73)
