@@ -1,0 +1,86 @@
+"""Interpolation tables of harmonic lowering, built once on the host with integer arithmetic.
+
+Harmonic tap ``k`` of output bin ``f`` samples the input column at the exact rational position
+``p = f*k/n`` (``n`` = anchor).  Writing ``f*k = i*n + r`` gives ``i = floor(p)`` and
+``alpha = r/n`` without any floating-point rounding of the position, so ``k = n`` is an exact
+identity and integer positions never interpolate.  Each tap becomes two gathers::
+
+    (Z_k x)[f] = w_lo[k-1, f] * x[lo[k-1, f]] + w_hi[k-1, f] * x[hi[k-1, f]]
+
+with ``lo``/``hi`` clamped into ``[0, F-1]`` (so gathers are always in bounds) and the weights
+zero where the top-edge rule drops a term.  The transposed (adjoint) lowering uses the same
+coefficients regrouped by input bin (CSR by ``m``), which lets one thread own one input bin and
+sum in a fixed order: deterministic, no atomics.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._cache import host_table
+
+TOP_EDGES = ("inclusive", "hl_repo", "zero_ext")
+
+
+@host_table
+def lowering_table(n_freq: int, n_harmonics: int, anchor: int, top_edge: str, freq_stride: int):
+    """Gather tables for the output bins ``f = f' * freq_stride``.
+
+    Returns
+    -------
+    lo, hi : ndarray, shape (n_harmonics, n_out), int32
+    w_lo, w_hi : ndarray, shape (n_harmonics, n_out), float64
+        ``n_out = (n_freq - 1) // freq_stride + 1``.
+    """
+    last = n_freq - 1
+    f = np.arange(0, n_freq, freq_stride, dtype=np.int64)[None, :]
+    k = np.arange(1, n_harmonics + 1, dtype=np.int64)[:, None]
+    num = f * k  # exact integers: p = num / anchor
+    i = num // anchor
+    alpha = (num % anchor).astype(np.float64) / anchor
+    lo_in = i <= last
+    hi_in = (i + 1 <= last) & (alpha > 0)
+    if top_edge == "inclusive":
+        valid = num <= anchor * last
+    elif top_edge == "hl_repo":
+        # the HL repository's CUDA guard: needs i+1 inside even when alpha = 0, except k = n
+        valid = (k == anchor) | (i + 1 <= last)
+    elif top_edge == "zero_ext":
+        valid = np.ones_like(num, dtype=bool)
+    else:  # pragma: no cover - checked by the public functions
+        raise ValueError(top_edge)
+    w_lo = np.where(valid & lo_in, 1.0 - alpha, 0.0)
+    w_hi = np.where(valid & hi_in, alpha, 0.0)
+    lo = np.minimum(i, last).astype(np.int32)
+    hi = np.minimum(i + 1, last).astype(np.int32)
+    return lo, hi, w_lo, w_hi
+
+
+@host_table
+def adjoint_table(n_freq: int, n_harmonics: int, anchor: int, top_edge: str, freq_stride: int):
+    """The lowering coefficients grouped by input bin (CSR over ``m``), for the gather adjoint.
+
+    Returns
+    -------
+    indptr : ndarray, shape (n_freq + 1,), int32
+        Entries of input bin ``m`` are ``indptr[m]:indptr[m+1]``.
+    src_k, src_f : ndarray, shape (nnz,), int32
+        Harmonic index ``k-1`` and output row ``f'`` of each entry.
+    weight : ndarray, shape (nnz,), float64
+        ``a_k(f'*freq_stride, m)``.
+    """
+    lo, hi, w_lo, w_hi = lowering_table(n_freq, n_harmonics, anchor, top_edge, freq_stride)
+    k_idx, f_idx = np.indices(lo.shape)
+    m = np.concatenate([lo[w_lo != 0], hi[w_hi != 0]])
+    src_k = np.concatenate([k_idx[w_lo != 0], k_idx[w_hi != 0]])
+    src_f = np.concatenate([f_idx[w_lo != 0], f_idx[w_hi != 0]])
+    weight = np.concatenate([w_lo[w_lo != 0], w_hi[w_hi != 0]])
+    order = np.lexsort((src_f, src_k, m))  # fixed summation order per input bin
+    counts = np.bincount(m, minlength=n_freq)
+    indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
+    return (
+        indptr,
+        src_k[order].astype(np.int32),
+        src_f[order].astype(np.int32),
+        weight[order],
+    )

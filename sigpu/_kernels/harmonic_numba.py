@@ -1,0 +1,187 @@
+"""Harmonic lowering and its transpose on the CPU (numba); same contract as ``harmonic_cuda``.
+
+Tables come from :mod:`sigpu._harmonic_tables` (int32 indices, weights in the data dtype).
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+#: Output columns per GEMM block of ``harmonic_conv2d``: small enough that the block of the
+#: lowered tensor read by all time taps stays in the CPU cache.
+GEMM_BLOCK_COLUMNS = 4096
+
+
+@numba.njit(cache=True, parallel=True)
+def _lower(x, lo, hi, w_lo, w_hi, pad, out):
+    n_batch, n_chan, _, n_time = x.shape
+    n_harm, n_out = lo.shape
+    row_len = n_time + 2 * pad
+    plane = n_out * row_len
+    for q in numba.prange(n_batch * n_chan * n_harm):
+        b = q // (n_chan * n_harm)
+        c = (q // n_harm) % n_chan
+        k = q % n_harm
+        base = q * plane
+        for f in range(n_out):
+            row = base + f * row_len
+            for t in range(pad):
+                out[row + t] = 0
+                out[row + pad + n_time + t] = 0
+            row += pad
+            a = w_lo[k, f]
+            w = w_hi[k, f]
+            src_lo = x[b, c, lo[k, f]]
+            src_hi = x[b, c, hi[k, f]]
+            # zero weights are skipped, not multiplied, so non-finite values beyond the
+            # top edge never leak into taps that do not use them
+            if w != 0:
+                for t in range(n_time):
+                    out[row + t] = a * src_lo[t] + w * src_hi[t]
+            elif a != 0:
+                for t in range(n_time):
+                    out[row + t] = a * src_lo[t]
+            else:
+                for t in range(n_time):
+                    out[row + t] = 0
+
+
+def lower(x, lo, hi, w_lo, w_hi, pad: int, tail: int):
+    """Harmonic lowering into a flat buffer, time-padded with zeros.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, C, F, T), float32 or float64
+    lo, hi : ndarray, shape (K, F_out), int32
+    w_lo, w_hi : ndarray, shape (K, F_out), x's dtype
+    pad : int
+        Zeros written before and after each time row.
+    tail : int
+        Extra zeros at the end of the buffer (slack for shifted GEMM windows).
+
+    Returns
+    -------
+    out : ndarray, shape (N*C*K*F_out*(T + 2*pad) + tail,)
+        ``out.reshape(N, C*K, F_out, T + 2*pad)`` (without the tail) has channel
+        ``c*K + k`` = ``w_lo[k] * x[:, c, lo[k]] + w_hi[k] * x[:, c, hi[k]]`` in its interior.
+    """
+    x = np.ascontiguousarray(x)
+    n_batch, n_chan, _, n_time = x.shape
+    n_harm, n_out = lo.shape
+    size = n_batch * n_chan * n_harm * n_out * (n_time + 2 * pad)
+    out = np.empty(size + tail, dtype=x.dtype)
+    out[size:] = 0
+    _lower(
+        x,
+        np.ascontiguousarray(lo),
+        np.ascontiguousarray(hi),
+        np.ascontiguousarray(w_lo, dtype=x.dtype),
+        np.ascontiguousarray(w_hi, dtype=x.dtype),
+        pad,
+        out,
+    )
+    return out
+
+
+@numba.njit(cache=True, parallel=True)
+def _lower_adjoint_gather(g, indptr, src_k, src_f, weight, out):
+    n_batch, n_chan, n_freq, n_time = out.shape
+    n_harm = g.shape[1] // n_chan
+    for q in numba.prange(n_batch * n_chan):
+        b = q // n_chan
+        c = q % n_chan
+        for m in range(n_freq):
+            dst = out[b, c, m]
+            for t in range(n_time):
+                dst[t] = 0
+            for e in range(indptr[m], indptr[m + 1]):
+                w = weight[e]
+                src = g[b, c * n_harm + src_k[e], src_f[e]]
+                for t in range(n_time):
+                    dst[t] += w * src[t]
+
+
+def lower_adjoint(g, indptr, src_k, src_f, weight, n_harmonics: int, n_freq: int):
+    """Transposed lowering in gather form (deterministic).
+
+    Parameters
+    ----------
+    g : ndarray, shape (N, C*K, F_out, T)
+    indptr : ndarray, shape (n_freq + 1,), int32
+    src_k, src_f : ndarray, shape (nnz,), int32
+    weight : ndarray, shape (nnz,), g's dtype
+    n_harmonics, n_freq : int
+
+    Returns
+    -------
+    out : ndarray, shape (N, C, n_freq, T)
+        ``out[:, c, m] = sum_e weight[e] * g[:, c*K + src_k[e], src_f[e]]`` over the entries
+        of bin ``m``, summed in table order.
+    """
+    g = np.ascontiguousarray(g)
+    n_batch, n_ck, _, n_time = g.shape
+    out = np.empty((n_batch, n_ck // n_harmonics, n_freq, n_time), dtype=g.dtype)
+    _lower_adjoint_gather(
+        g,
+        np.ascontiguousarray(indptr),
+        np.ascontiguousarray(src_k),
+        np.ascontiguousarray(src_f),
+        np.ascontiguousarray(weight, dtype=g.dtype),
+        out,
+    )
+    return out
+
+
+@numba.njit(cache=True, parallel=True)
+def _lower_adjoint_scatter(g, lo, hi, w_lo, w_hi, out):
+    n_batch, n_chan, _, n_time = out.shape
+    n_harm, n_out = lo.shape
+    for q in numba.prange(n_batch * n_chan):
+        b = q // n_chan
+        c = q % n_chan
+        out[b, c] = 0
+        for k in range(n_harm):
+            for f in range(n_out):
+                src = g[b, c * n_harm + k, f]
+                a = w_lo[k, f]
+                w = w_hi[k, f]
+                if a != 0:
+                    dst = out[b, c, lo[k, f]]
+                    for t in range(n_time):
+                        dst[t] += a * src[t]
+                if w != 0:
+                    dst = out[b, c, hi[k, f]]
+                    for t in range(n_time):
+                        dst[t] += w * src[t]
+
+
+def lower_adjoint_scatter(g, lo, hi, w_lo, w_hi, n_freq: int):
+    """Transposed lowering in scatter form with the forward tables.
+
+    On the CPU each thread owns one ``(batch, channel)`` pair, so the result is deterministic
+    here too; on the GPU the same contract uses atomics.
+
+    Parameters
+    ----------
+    g : ndarray, shape (N, C*K, F_out, T)
+    lo, hi, w_lo, w_hi : the forward tables, shape (K, F_out)
+    n_freq : int
+
+    Returns
+    -------
+    out : ndarray, shape (N, C, n_freq, T)
+    """
+    g = np.ascontiguousarray(g)
+    n_batch, n_ck, _, n_time = g.shape
+    n_harm = lo.shape[0]
+    out = np.empty((n_batch, n_ck // n_harm, n_freq, n_time), dtype=g.dtype)
+    _lower_adjoint_scatter(
+        g,
+        np.ascontiguousarray(lo),
+        np.ascontiguousarray(hi),
+        np.ascontiguousarray(w_lo, dtype=g.dtype),
+        np.ascontiguousarray(w_hi, dtype=g.dtype),
+        out,
+    )
+    return out

@@ -1,0 +1,541 @@
+"""Harmonic convolution by Harmonic Lowering: forward, exact backward, adjoint.
+
+A harmonic convolution (Zhang et al., ICLR 2020) reads, for output bin ``f`` and harmonic ``k``,
+the input spectrum at ``f*k/n`` (``n`` = anchor) instead of at a neighbouring bin.  Harmonic
+Lowering (Takeuchi et al., Interspeech 2020) makes it fast: interpolate every
+``(channel, harmonic, bin, frame)`` once into a lowered tensor ``X'`` with ``K_f`` times the
+input's channels, then run an ordinary ``1 x K_t`` convolution over time on it.
+
+Here the lowering and its transpose are kernels (numba / CUDA, :mod:`sigpu._kernels.harmonic_*`)
+driven by integer-exact tables (:mod:`sigpu._harmonic_tables`), and the time convolution is a
+sum of ``K_t`` GEMMs (``xp.matmul``, cuBLAS on CuPy) on shifted windows of ``X'``, computed
+block by block so that the ``K_f*K_t``-times larger im2col matrix is never built.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._backend import frames, kernel
+from ._cache import on_device
+from ._errors import ParameterError
+from ._harmonic_tables import TOP_EDGES, adjoint_table, lowering_table
+from ._validate import int_pair, is_int, one_of, real_array
+
+__all__ = [
+    "harmonic_lower",
+    "harmonic_lower_adjoint",
+    "harmonic_conv2d",
+    "harmonic_conv2d_backward",
+]
+
+
+# ----------------------------------------------------------------------------- argument checks
+
+
+def _int_at_least(value, name: str, minimum: int) -> int:
+    if not is_int(value):
+        raise TypeError(f"{name}={value!r} must be a Python int, got {type(value).__name__}")
+    if value < minimum:
+        raise ParameterError(f"{name}={value!r} must be an integer >= {minimum}")
+    return int(value)
+
+
+def _check_4d(a, name: str, func: str):
+    xp = real_array(a, name, func=func)
+    if a.ndim != 4:
+        raise ParameterError(f"{func}: {name} must have 4 dimensions, got shape {a.shape}")
+    return xp
+
+
+def _same_dtype(reference, other, name: str, func: str) -> None:
+    if other is not None and np.dtype(other.dtype) != np.dtype(reference.dtype):
+        raise TypeError(
+            f"{func}: {name} has dtype {np.dtype(other.dtype).name} but x has "
+            f"{np.dtype(reference.dtype).name}; pass one dtype (float32 or float64)"
+        )
+
+
+def _conv_geometry(stride, padding, dilation):
+    """PyTorch-style stride/padding/dilation -> (s_f, s_t), P_t, d_t; the frequency axis
+    takes no padding and no dilation (an error, never silently dropped)."""
+    s_f, s_t = int_pair(stride, "stride", minimum=1)
+    if is_int(padding):
+        if padding < 0:
+            raise ParameterError(f"padding={padding!r} must be a non-negative integer")
+        p_t = int(padding)
+    else:
+        p_f, p_t = int_pair(padding, "padding", minimum=0)
+        if p_f != 0:
+            raise ParameterError(
+                f"padding={padding!r}: frequency padding must be 0 (harmonic positions are "
+                "absolute bins); pass an int for time padding"
+            )
+    if is_int(dilation):
+        if dilation < 1:
+            raise ParameterError(f"dilation={dilation!r} must be a positive integer")
+        d_t = int(dilation)
+    else:
+        d_f, d_t = int_pair(dilation, "dilation", minimum=1)
+        if d_f != 1:
+            raise ParameterError(
+                f"dilation={dilation!r}: frequency dilation must be 1 (the frequency axis is "
+                "sampled at harmonics); pass an int for time dilation"
+            )
+    return s_f, s_t, p_t, d_t
+
+
+class _Conv:
+    """Checked shapes and geometry of one harmonic_conv2d call."""
+
+    def __init__(self, func, x, weight, bias, anchor, stride, padding, dilation, groups, top_edge):
+        self.xp = _check_4d(x, "x", func)
+        _check_4d(weight, "weight", func)
+        _same_dtype(x, weight, "weight", func)
+        if bias is not None:
+            real_array(bias, "bias", func=func)
+            _same_dtype(x, bias, "bias", func)
+        from ._backend import array_namespace
+
+        array_namespace(x, weight, bias, func=func)  # no NumPy/CuPy mixing
+        self.anchor = _int_at_least(anchor, "anchor", 1)
+        self.top_edge = one_of(top_edge, "top_edge", TOP_EDGES)
+        self.s_f, self.s_t, self.p_t, self.d_t = _conv_geometry(stride, padding, dilation)
+        self.groups = _int_at_least(groups, "groups", 1)
+        self.n_batch, self.c_in, self.n_freq, self.n_time = x.shape
+        self.c_out, c_per_group, self.n_harmonics, self.k_t = weight.shape
+        if min(weight.shape) < 1:
+            raise ParameterError(f"{func}: weight shape {weight.shape} has an empty axis")
+        if min(x.shape) < 1:
+            raise ParameterError(f"{func}: x shape {x.shape} has an empty axis")
+        g = self.groups
+        if self.c_in % g or self.c_out % g:
+            raise ParameterError(
+                f"groups={g} must divide the input channels ({self.c_in}) and the output "
+                f"channels ({self.c_out})"
+            )
+        if c_per_group != self.c_in // g:
+            raise ParameterError(
+                f"{func}: weight.shape[1]={c_per_group} must equal C_in/groups = "
+                f"{self.c_in}//{g} = {self.c_in // g}"
+            )
+        if bias is not None and tuple(bias.shape) != (self.c_out,):
+            raise ParameterError(f"{func}: bias shape {bias.shape} must be ({self.c_out},)")
+        self.row_len = self.n_time + 2 * self.p_t  # padded time row of X'
+        self.f_out = (self.n_freq - 1) // self.s_f + 1
+        self.t_out = (self.row_len - self.d_t * (self.k_t - 1) - 1) // self.s_t + 1
+        if self.row_len - self.d_t * (self.k_t - 1) - 1 < 0:
+            raise ParameterError(
+                f"{func}: no output frames: T={self.n_time} with padding {self.p_t} is shorter "
+                f"than the dilated kernel ({self.d_t}*({self.k_t}-1)+1)"
+            )
+        self.slack = self.d_t * (self.k_t - 1)
+        self.out_shape = (self.n_batch, self.c_out, self.f_out, self.t_out)
+
+    def tables(self, dtype):
+        return _device_tables(
+            self.xp, dtype, self.n_freq, self.n_harmonics, self.anchor, self.top_edge, self.s_f
+        )
+
+
+# ----------------------------------------------------------------------------- tables
+
+
+def _device_tables(xp, dtype, n_freq, n_harmonics, anchor, top_edge, freq_stride):
+    lo, hi, w_lo, w_hi = lowering_table(n_freq, n_harmonics, anchor, top_edge, freq_stride)
+    return (
+        on_device(lo, xp, np.int32),
+        on_device(hi, xp, np.int32),
+        on_device(w_lo, xp, dtype),
+        on_device(w_hi, xp, dtype),
+    )
+
+
+def _device_adjoint_tables(xp, dtype, n_freq, n_harmonics, anchor, top_edge, freq_stride):
+    indptr, src_k, src_f, weight = adjoint_table(n_freq, n_harmonics, anchor, top_edge, freq_stride)
+    return (
+        on_device(indptr, xp, np.int32),
+        on_device(src_k, xp, np.int32),
+        on_device(src_f, xp, np.int32),
+        on_device(weight, xp, dtype),
+    )
+
+
+def _adjoint(xp, g, n_freq, n_harmonics, anchor, top_edge, freq_stride, deterministic):
+    """(N, C*K, F_out, T) -> (N, C, n_freq, T): the transposed lowering."""
+    if deterministic:
+        tables = _device_adjoint_tables(
+            xp, g.dtype, n_freq, n_harmonics, anchor, top_edge, freq_stride
+        )
+        return kernel(xp, "harmonic.lower_adjoint")(g, *tables, n_harmonics, n_freq)
+    tables = _device_tables(xp, g.dtype, n_freq, n_harmonics, anchor, top_edge, freq_stride)
+    return kernel(xp, "harmonic.lower_adjoint_scatter")(g, *tables, n_freq)
+
+
+# ----------------------------------------------------------------------------- the time GEMMs
+
+
+def _row_blocks(n_batch: int, n_rows: int, row_len: int, target_columns: int):
+    """Blocks (batch slice, first row, end row) of about ``target_columns`` GEMM columns."""
+    rows = max(1, target_columns // row_len)
+    if rows >= n_rows:
+        per = max(1, rows // n_rows)
+        for b0 in range(0, n_batch, per):
+            yield slice(b0, min(b0 + per, n_batch)), 0, n_rows
+    else:
+        for b in range(n_batch):
+            for r0 in range(0, n_rows, rows):
+                yield slice(b, b + 1), r0, min(r0 + rows, n_rows)
+
+
+def _plane_windows(flat, n_planes: int, plane: int, slack: int, shape4):
+    """Overlapping view ``(N, G, L, plane + slack)`` of a flat buffer of planes: window ``p``
+    starts at ``p*plane``, so reading past a plane's end runs into the next plane (or the
+    buffer's slack); callers only keep outputs that never read there."""
+    win = frames(flat, plane + slack, plane)
+    assert win.shape[0] == n_planes
+    return win.reshape(*shape4, plane + slack)
+
+
+def _correlate_taps(xp, taps, windows, n_rows, row_len, offsets, out, crop):
+    """Time correlation as a sum of GEMMs on shifted windows, block by block.
+
+    ``out[b, g*A + a, r, :] = crop_u( sum_j (taps[j, g] @ windows[b, g, :, r*row_len + u +
+    offsets[j]])[a] )`` with ``taps (J, G, A, L)``, ``windows (N, G, L, n_rows*row_len +
+    slack)``, ``out (N, G*A, n_rows, count)`` and ``crop = (start, count, step)`` picking
+    ``u = start + i*step``.  Only one block of products is alive at a time.
+    """
+    n_batch, n_groups, _, _ = windows.shape
+    n_taps, _, n_a, _ = taps.shape
+    start, count, step = crop
+    target = kernel(xp, "harmonic.GEMM_BLOCK_COLUMNS")
+    buffers = {}
+    for bs, r0, r1 in _row_blocks(n_batch, n_rows, row_len, target):
+        c0 = r0 * row_len
+        width = (r1 - r0) * row_len
+        nb = bs.stop - bs.start
+        shape = (nb, n_groups, n_a, width)
+        if shape not in buffers:
+            buffers = {shape: (xp.empty(shape, dtype=out.dtype), xp.empty(shape, dtype=out.dtype))}
+        acc, prod = buffers[shape]
+        for j in range(n_taps):
+            src = windows[bs, :, :, c0 + offsets[j] : c0 + offsets[j] + width]
+            xp.matmul(taps[j], src, out=acc if j == 0 else prod)
+            if j:
+                acc += prod
+        rows = acc.reshape(nb, n_groups * n_a, r1 - r0, row_len)
+        out[bs, :, r0:r1, :] = rows[..., start : start + (count - 1) * step + 1 : step]
+
+
+def _lowered_windows(xp, x, conv, groups_shape):
+    """X' of ``x`` for the strided output rows, time-padded, as overlapping plane windows."""
+    lo, hi, w_lo, w_hi = conv.tables(x.dtype)
+    flat = kernel(xp, "harmonic.lower")(x, lo, hi, w_lo, w_hi, conv.p_t, conv.slack)
+    n_planes = conv.n_batch * conv.c_in * conv.n_harmonics
+    return _plane_windows(flat, n_planes, conv.f_out * conv.row_len, conv.slack, groups_shape)
+
+
+# ----------------------------------------------------------------------------- public API
+
+
+def harmonic_lower(x, *, n_harmonics, anchor=1, top_edge="inclusive"):
+    """Harmonic Lowering: sample every channel at the harmonics ``f*k/anchor``.
+
+    Parameters
+    ----------
+    x : array, shape (N, C, F, T), float32 or float64
+        Linear-frequency input; axis 2 is the bin index with bin 0 = DC.
+    n_harmonics : int >= 1
+        Number of harmonics ``K_f``; harmonic ``k`` runs over ``1..n_harmonics``.
+    anchor : int >= 1
+        Output bin ``f`` is the ``anchor``-th harmonic of a fundamental at ``f/anchor``.
+    top_edge : {"inclusive", "hl_repo", "zero_ext"}
+        What a tap whose position reaches the top bin ``F-1`` returns (see Notes).
+
+    Returns
+    -------
+    lowered : array, shape (N, C*n_harmonics, F, T)
+        Channel ``c*n_harmonics + (k-1)`` holds ``Z_k x[:, c]``:
+        ``(1-a)*x[.., i, :] + a*x[.., i+1, :]`` with ``f*k = i*anchor + r``, ``a = r/anchor``.
+
+    Notes
+    -----
+    Backends: NumPy (numba kernel) and CuPy (CUDA kernel).  Reference: Takeuchi et al.,
+    "Harmonic Lowering for Accelerating Harmonic Convolution for Audio Signals", Interspeech
+    2020.  Positions are exact rationals (integer arithmetic), so ``k == anchor`` copies the
+    input bit for bit.  ``top_edge="inclusive"`` keeps taps with ``f*k/anchor <= F-1``;
+    ``"hl_repo"`` additionally drops the exact position ``F-1`` for ``k != anchor`` (the HL
+    CUDA kernel); ``"zero_ext"`` treats bins past the top as zeros (a DCN bilinear sampler).
+    Weights that are zero are skipped, so NaN/inf bins only reach the taps that read them.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sigpu.harmonic import harmonic_lower
+    >>> x = np.arange(1.0, 8.0).reshape(1, 1, 7, 1)
+    >>> harmonic_lower(x, n_harmonics=2, anchor=2)[0, :, :, 0]
+    array([[1. , 1.5, 2. , 2.5, 3. , 3.5, 4. ],
+           [1. , 2. , 3. , 4. , 5. , 6. , 7. ]])
+    """
+    func = "harmonic_lower"
+    xp = _check_4d(x, "x", func)
+    n_harmonics = _int_at_least(n_harmonics, "n_harmonics", 1)
+    anchor = _int_at_least(anchor, "anchor", 1)
+    top_edge = one_of(top_edge, "top_edge", TOP_EDGES)
+    n_batch, n_chan, n_freq, n_time = x.shape
+    tables = _device_tables(xp, x.dtype, n_freq, n_harmonics, anchor, top_edge, 1)
+    flat = kernel(xp, "harmonic.lower")(x, *tables, 0, 0)
+    return flat.reshape(n_batch, n_chan * n_harmonics, n_freq, n_time)
+
+
+def harmonic_lower_adjoint(g, *, n_harmonics, anchor=1, top_edge="inclusive", deterministic=True):
+    """Exact transpose of :func:`harmonic_lower`.
+
+    Parameters
+    ----------
+    g : array, shape (N, C*n_harmonics, F, T), float32 or float64
+    n_harmonics, anchor, top_edge
+        As for :func:`harmonic_lower`.
+    deterministic : bool
+        True (default): gather form, every input bin sums its contributions in a fixed
+        order, bit-reproducible on both backends.  False: scatter form with the forward
+        tables (atomics on the GPU: float32 sums may differ run to run in the last bits).
+
+    Returns
+    -------
+    x_grad : array, shape (N, C, F, T)
+        ``sum_k A_k^T g_k`` with ``A_k`` the interpolation matrix of harmonic ``k``, so
+        ``<harmonic_lower(x), g> == <x, harmonic_lower_adjoint(g)>``.
+
+    Notes
+    -----
+    Backends: NumPy (numba kernel) and CuPy (CUDA kernel).  Unlike the Harmonic Lowering
+    repository's ``ZoomF.backward`` (which resamples the gradient), this is the true adjoint.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sigpu.harmonic import harmonic_lower_adjoint
+    >>> g = np.zeros((1, 2, 8, 1))
+    >>> g[0, 1, :, 0] = np.arange(1.0, 9.0)  # gradient of the k=2 block, anchor 1
+    >>> harmonic_lower_adjoint(g, n_harmonics=2)[0, 0, :, 0]
+    array([1., 0., 2., 0., 3., 0., 4., 0.])
+    """
+    func = "harmonic_lower_adjoint"
+    xp = _check_4d(g, "g", func)
+    n_harmonics = _int_at_least(n_harmonics, "n_harmonics", 1)
+    anchor = _int_at_least(anchor, "anchor", 1)
+    top_edge = one_of(top_edge, "top_edge", TOP_EDGES)
+    if g.shape[1] % n_harmonics:
+        raise ParameterError(
+            f"{func}: g.shape[1]={g.shape[1]} must be a multiple of n_harmonics={n_harmonics}"
+        )
+    return _adjoint(xp, g, g.shape[2], n_harmonics, anchor, top_edge, 1, bool(deterministic))
+
+
+def harmonic_conv2d(
+    x,
+    weight,
+    bias=None,
+    *,
+    anchor=1,
+    stride=1,
+    padding=0,
+    dilation=1,
+    groups=1,
+    top_edge="inclusive",
+):
+    """Harmonic convolution: harmonics over frequency, an ordinary convolution over time.
+
+    ``Y[b,o,f',t'] = bias[o] + sum_{c,k,j} W[o,c,k-1,j] * (Z_k X[b, g*C_in/G + c, :, tau])[f]``
+    with ``f = f'*s_f``, ``tau = t'*s_t + j*d_t - P_t`` (zero outside ``[0, T)``).
+
+    Parameters
+    ----------
+    x : array, shape (N, C_in, F, T), float32 or float64
+        Linear-frequency input (bin 0 = DC); any strides.
+    weight : array, shape (C_out, C_in/groups, K_f, K_t), x's dtype
+        Row ``k-1`` of the kernel's frequency axis is harmonic ``k`` (``K_f = n_harmonics``).
+    bias : array, shape (C_out,), optional
+    anchor : int >= 1
+        Output bin ``f`` is treated as the ``anchor``-th harmonic of ``f/anchor``.
+    stride : int or (s_f, s_t)
+        PyTorch semantics; ``s_f`` subsamples output bins (harmonics still use the absolute
+        bin ``f'*s_f``).
+    padding : int or (0, P_t)
+        Zero padding of the time axis; frequency padding other than 0 is an error.
+    dilation : int or (1, d_t)
+        Dilation of the time axis; frequency dilation other than 1 is an error.
+    groups : int
+        Must divide ``C_in`` and ``C_out`` (grouped convolution as in PyTorch).
+    top_edge : {"inclusive", "hl_repo", "zero_ext"}
+        Top-of-spectrum rule, see :func:`harmonic_lower`.
+
+    Returns
+    -------
+    y : array, shape (N, C_out, F', T')
+        ``F' = (F-1)//s_f + 1``, ``T' = (T + 2*P_t - d_t*(K_t-1) - 1)//s_t + 1``.
+
+    Notes
+    -----
+    Backends: NumPy (numba lowering + BLAS) and CuPy (CUDA lowering + cuBLAS).  References:
+    Zhang et al., "Deep Audio Priors Emerge from Harmonic Convolutional Networks", ICLR 2020;
+    Takeuchi et al., Harmonic Lowering, Interspeech 2020.  The lowered tensor ``X'`` (``K_f``
+    times the input) is built once; the time convolution runs as ``K_t`` GEMMs on shifted
+    windows of ``X'``, a few thousand columns at a time on the CPU, so peak memory is about
+    ``X'`` plus the output.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sigpu.harmonic import harmonic_conv2d
+    >>> x = np.arange(1.0, 8.0).reshape(1, 1, 7, 1)
+    >>> w = np.array([1.0, 10.0, 100.0]).reshape(1, 1, 3, 1)
+    >>> harmonic_conv2d(x, w, anchor=2)[0, 0, :, 0]
+    array([111. , 271.5, 432. , 592.5, 753. ,  63.5,  74. ])
+    """
+    conv = _Conv(
+        "harmonic_conv2d", x, weight, bias, anchor, stride, padding, dilation, groups, top_edge
+    )
+    xp = conv.xp
+    g = conv.groups
+    l_g = conv.c_in // g * conv.n_harmonics
+    windows = _lowered_windows(xp, x, conv, (conv.n_batch, g, l_g))
+    # W[o, c, k, j] -> taps[j, g, o_g, c*K + k]: the textile order makes this a plain reshape
+    taps = xp.reshape(weight, (g, conv.c_out // g, l_g, conv.k_t))
+    taps = xp.ascontiguousarray(xp.moveaxis(taps, 3, 0))
+    y = xp.empty(conv.out_shape, dtype=x.dtype)
+    offsets = [j * conv.d_t for j in range(conv.k_t)]
+    _correlate_taps(
+        xp, taps, windows, conv.f_out, conv.row_len, offsets, y, (0, conv.t_out, conv.s_t)
+    )
+    if bias is not None:
+        y += bias[None, :, None, None]
+    return y
+
+
+def harmonic_conv2d_backward(
+    grad_out,
+    x,
+    weight,
+    *,
+    anchor=1,
+    stride=1,
+    padding=0,
+    dilation=1,
+    groups=1,
+    top_edge="inclusive",
+    needs_bias=True,
+    deterministic=True,
+):
+    """Exact gradients of ``sum(harmonic_conv2d(x, weight, bias, ...) * grad_out)``.
+
+    Parameters
+    ----------
+    grad_out : array, shape (N, C_out, F', T'), x's dtype
+        Gradient of the loss with respect to the output of :func:`harmonic_conv2d`.
+    x, weight
+        The forward's input and weight (bias does not enter the gradients).
+    anchor, stride, padding, dilation, groups, top_edge
+        The forward's keywords.
+    needs_bias : bool
+        Whether to compute the bias gradient (else ``None`` is returned for it).
+    deterministic : bool
+        True (default): the transposed lowering sums in a fixed order (gather form).  False:
+        scatter form (atomics on the GPU).
+
+    Returns
+    -------
+    grad_x : array, shape (N, C_in, F, T)
+    grad_weight : array, shape (C_out, C_in/groups, K_f, K_t)
+    grad_bias : array, shape (C_out,) or None
+
+    Notes
+    -----
+    Backends: NumPy and CuPy.  Weight and bias gradients are GEMMs/reductions against the
+    lowered input; the input gradient is ``W^T @ grad_out`` folded back over time taps (the
+    transposed time im2col, again as shifted GEMMs) followed by the transposed lowering
+    (:func:`harmonic_lower_adjoint`).  Exact, unlike the Harmonic Lowering repository's input
+    gradient, which resamples instead of transposing.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sigpu.harmonic import harmonic_conv2d, harmonic_conv2d_backward
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.standard_normal((2, 3, 16, 10))
+    >>> w = rng.standard_normal((4, 3, 3, 3))
+    >>> gy = np.ones((2, 4, 16, 10))
+    >>> gx, gw, gb = harmonic_conv2d_backward(gy, x, w, padding=1, anchor=2)
+    >>> gx.shape, gw.shape, gb
+    ((2, 3, 16, 10), (4, 3, 3, 3), array([320., 320., 320., 320.]))
+    """
+    func = "harmonic_conv2d_backward"
+    conv = _Conv(func, x, weight, None, anchor, stride, padding, dilation, groups, top_edge)
+    xp = conv.xp
+    _check_4d(grad_out, "grad_out", func)
+    _same_dtype(x, grad_out, "grad_out", func)
+    from ._backend import array_namespace
+
+    array_namespace(grad_out, x, weight, func=func)
+    if tuple(grad_out.shape) != conv.out_shape:
+        raise ParameterError(
+            f"{func}: grad_out shape {tuple(grad_out.shape)} must be the output shape "
+            f"{conv.out_shape}"
+        )
+    g = conv.groups
+    n_batch, row_len, slack = conv.n_batch, conv.row_len, conv.slack
+    o_g = conv.c_out // g
+    l_g = conv.c_in // g * conv.n_harmonics
+    plane = conv.f_out * row_len
+
+    grad_bias = xp.sum(grad_out, axis=(0, 2, 3)) if needs_bias else None
+
+    # grad_out spread onto the padded time grid of X' (zeros between strided frames), with
+    # `slack` zeros in front so that every plane has a window reaching `slack` back in time
+    spread = xp.zeros(slack + n_batch * conv.c_out * plane, dtype=x.dtype)
+    grid = xp.reshape(spread[slack:], (n_batch, conv.c_out, conv.f_out, row_len))
+    grid[..., : (conv.t_out - 1) * conv.s_t + 1 : conv.s_t] = grad_out
+    grid_planes = xp.reshape(spread[slack:], (n_batch, g, o_g, plane))
+
+    # weight gradient: one batched GEMM per time tap, reducing over (f', padded t)
+    windows = _lowered_windows(xp, x, conv, (n_batch, g, l_g))
+    grad_taps = xp.empty((conv.k_t, g, o_g, l_g), dtype=x.dtype)
+    for j in range(conv.k_t):
+        shifted = windows[..., j * conv.d_t : j * conv.d_t + plane]
+        grad_taps[j] = xp.sum(xp.matmul(grid_planes, xp.swapaxes(shifted, -1, -2)), axis=0)
+    del windows, shifted
+    grad_weight = xp.reshape(xp.moveaxis(grad_taps, 0, 3), weight.shape)
+
+    # input gradient: transposed time im2col (the forward GEMMs with flipped, transposed
+    # taps on the spread gradient), cropped to the unpadded frames, then the adjoint lowering
+    taps = xp.reshape(weight, (g, o_g, l_g, conv.k_t))
+    taps = xp.ascontiguousarray(xp.moveaxis(xp.flip(taps, axis=3), 3, 0))
+    taps = xp.ascontiguousarray(xp.swapaxes(taps, -1, -2))  # (K_t, G, L_g, O_g)
+    back_windows = _plane_windows(spread, n_batch * conv.c_out, plane, slack, (n_batch, g, o_g))
+    grad_lowered = xp.empty(
+        (n_batch, conv.c_in * conv.n_harmonics, conv.f_out, conv.n_time), dtype=x.dtype
+    )
+    offsets = [j * conv.d_t for j in range(conv.k_t)]
+    _correlate_taps(
+        xp,
+        taps,
+        back_windows,
+        conv.f_out,
+        row_len,
+        offsets,
+        grad_lowered,
+        (conv.p_t, conv.n_time, 1),
+    )
+    del spread, grid, grid_planes, back_windows
+    grad_x = _adjoint(
+        xp,
+        grad_lowered,
+        conv.n_freq,
+        conv.n_harmonics,
+        conv.anchor,
+        conv.top_edge,
+        conv.s_f,
+        bool(deterministic),
+    )
+    return grad_x, grad_weight, grad_bias
