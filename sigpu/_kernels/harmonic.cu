@@ -1,0 +1,103 @@
+// Harmonic lowering and its transpose (see sigpu/_harmonic_tables.py for the tables).
+//
+// harmonic_lower: one thread per element of the time-padded lowered tensor
+//   out[n, c*K + k, f, pad + t] = w_lo[k,f] * x[n, c, lo[k,f], t] + w_hi[k,f] * x[n, c, hi[k,f], t]
+// (zeros in the pads).  Consecutive threads walk t, so reads of x and writes of out coalesce.
+// Zero weights are skipped, so non-finite bins only reach taps that read them.
+//
+// harmonic_lower_adjoint_gather: one thread per input element (n, c, m, t) sums the entries of
+// bin m (CSR by m) in table order: deterministic, no atomics.
+//
+// harmonic_lower_adjoint_scatter: one thread per lowered element adds into the two bins it was
+// read from with atomicAdd (order of float sums not reproducible; behind deterministic=False).
+//
+// name_expressions: harmonic_lower<float> harmonic_lower<double>
+// name_expressions: harmonic_lower_adjoint_gather<float> harmonic_lower_adjoint_gather<double>
+// name_expressions: harmonic_lower_adjoint_scatter<float> harmonic_lower_adjoint_scatter<double>
+
+template <typename T>
+__global__ void harmonic_lower(const T* __restrict__ x,      // (N, C, F, T)
+                               const int* __restrict__ lo,   // (K, F_out)
+                               const int* __restrict__ hi,   // (K, F_out)
+                               const T* __restrict__ w_lo,   // (K, F_out)
+                               const T* __restrict__ w_hi,   // (K, F_out)
+                               T* __restrict__ out,          // (N, C*K, F_out, T + 2*pad)
+                               long long n_batch, long long n_chan, long long n_harm,
+                               long long n_freq, long long n_time, long long n_out,
+                               long long pad) {
+  long long row_len = n_time + 2 * pad;
+  long long total = n_batch * n_chan * n_harm * n_out * row_len;
+  long long idx = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (idx >= total) return;
+  long long tp = idx % row_len;
+  long long rest = idx / row_len;
+  long long f = rest % n_out;
+  rest /= n_out;
+  long long k = rest % n_harm;
+  long long nc = rest / n_harm;  // n * n_chan + c
+  long long t = tp - pad;
+  T value = 0;
+  if (t >= 0 && t < n_time) {
+    long long tab = k * n_out + f;
+    const T* col = x + nc * n_freq * n_time + t;
+    T a = w_lo[tab];
+    T b = w_hi[tab];
+    if (a != T(0)) value = a * col[(long long)lo[tab] * n_time];
+    if (b != T(0)) value += b * col[(long long)hi[tab] * n_time];
+  }
+  out[idx] = value;
+}
+
+template <typename T>
+__global__ void harmonic_lower_adjoint_gather(const T* __restrict__ g,  // (N, C*K, F_out, T)
+                                              const int* __restrict__ indptr,  // (F + 1,)
+                                              const int* __restrict__ src_k,   // (nnz,)
+                                              const int* __restrict__ src_f,   // (nnz,)
+                                              const T* __restrict__ weight,    // (nnz,)
+                                              T* __restrict__ out,             // (N, C, F, T)
+                                              long long n_batch, long long n_chan,
+                                              long long n_harm, long long n_freq,
+                                              long long n_time, long long n_out) {
+  long long total = n_batch * n_chan * n_freq * n_time;
+  long long idx = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (idx >= total) return;
+  long long t = idx % n_time;
+  long long rest = idx / n_time;
+  long long m = rest % n_freq;
+  long long nc = rest / n_freq;  // n * n_chan + c
+  // lowered channel c*K + k of batch n starts at plane (n*C + c)*K + k
+  const T* base = g + nc * n_harm * n_out * n_time + t;
+  T acc = 0;
+  for (int e = indptr[m]; e < indptr[m + 1]; ++e) {
+    acc += weight[e] * base[((long long)src_k[e] * n_out + src_f[e]) * n_time];
+  }
+  out[idx] = acc;
+}
+
+template <typename T>
+__global__ void harmonic_lower_adjoint_scatter(const T* __restrict__ g,     // (N, C*K, F_out, T)
+                                               const int* __restrict__ lo,  // (K, F_out)
+                                               const int* __restrict__ hi,  // (K, F_out)
+                                               const T* __restrict__ w_lo,  // (K, F_out)
+                                               const T* __restrict__ w_hi,  // (K, F_out)
+                                               T* __restrict__ out,  // (N, C, F, T), zeroed
+                                               long long n_batch, long long n_chan,
+                                               long long n_harm, long long n_freq,
+                                               long long n_time, long long n_out) {
+  long long total = n_batch * n_chan * n_harm * n_out * n_time;
+  long long idx = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+  if (idx >= total) return;
+  long long t = idx % n_time;
+  long long rest = idx / n_time;
+  long long f = rest % n_out;
+  rest /= n_out;
+  long long k = rest % n_harm;
+  long long nc = rest / n_harm;
+  long long tab = k * n_out + f;
+  T v = g[idx];
+  T* col = out + nc * n_freq * n_time + t;
+  T a = w_lo[tab];
+  T b = w_hi[tab];
+  if (a != T(0)) atomicAdd(col + (long long)lo[tab] * n_time, a * v);
+  if (b != T(0)) atomicAdd(col + (long long)hi[tab] * n_time, b * v);
+}

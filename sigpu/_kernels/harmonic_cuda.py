@@ -1,0 +1,85 @@
+"""Harmonic lowering and its transpose on the GPU (``harmonic.cu``); same contract as
+``harmonic_numba``."""
+
+from __future__ import annotations
+
+import cupy
+import numpy as np
+
+from ._cuda_common import THREADS, blocks_for, get_function
+
+#: Output columns per GEMM block of ``harmonic_conv2d``: large, so cuBLAS gets few big GEMMs
+#: (each block's products are one temporary of C_out x this many columns).
+GEMM_BLOCK_COLUMNS = 1 << 20
+
+_FILE = "harmonic.cu"
+
+
+def _i64(*values):
+    return [np.int64(v) for v in values]
+
+
+def lower(x, lo, hi, w_lo, w_hi, pad: int, tail: int):
+    """See :func:`sigpu._kernels.harmonic_numba.lower`."""
+    x = cupy.ascontiguousarray(x)
+    n_batch, n_chan, n_freq, n_time = x.shape
+    n_harm, n_out = lo.shape
+    size = n_batch * n_chan * n_harm * n_out * (n_time + 2 * pad)
+    out = cupy.empty(size + tail, dtype=x.dtype)
+    out[size:] = 0
+    if size:
+        kern = get_function(_FILE, "harmonic_lower", x.dtype)
+        args = (
+            x,
+            cupy.ascontiguousarray(lo, dtype=cupy.int32),
+            cupy.ascontiguousarray(hi, dtype=cupy.int32),
+            cupy.ascontiguousarray(w_lo, dtype=x.dtype),
+            cupy.ascontiguousarray(w_hi, dtype=x.dtype),
+            out,
+            *_i64(n_batch, n_chan, n_harm, n_freq, n_time, n_out, pad),
+        )
+        kern((blocks_for(size),), (THREADS,), args)
+    return out
+
+
+def lower_adjoint(g, indptr, src_k, src_f, weight, n_harmonics: int, n_freq: int):
+    """See :func:`sigpu._kernels.harmonic_numba.lower_adjoint` (deterministic gather)."""
+    g = cupy.ascontiguousarray(g)
+    n_batch, n_ck, n_out, n_time = g.shape
+    n_chan = n_ck // n_harmonics
+    out = cupy.empty((n_batch, n_chan, n_freq, n_time), dtype=g.dtype)
+    if out.size:
+        kern = get_function(_FILE, "harmonic_lower_adjoint_gather", g.dtype)
+        args = (
+            g,
+            cupy.ascontiguousarray(indptr, dtype=cupy.int32),
+            cupy.ascontiguousarray(src_k, dtype=cupy.int32),
+            cupy.ascontiguousarray(src_f, dtype=cupy.int32),
+            cupy.ascontiguousarray(weight, dtype=g.dtype),
+            out,
+            *_i64(n_batch, n_chan, n_harmonics, n_freq, n_time, n_out),
+        )
+        kern((blocks_for(out.size),), (THREADS,), args)
+    return out
+
+
+def lower_adjoint_scatter(g, lo, hi, w_lo, w_hi, n_freq: int):
+    """See :func:`sigpu._kernels.harmonic_numba.lower_adjoint_scatter` (atomics here)."""
+    g = cupy.ascontiguousarray(g)
+    n_batch, n_ck, n_out, n_time = g.shape
+    n_harm = lo.shape[0]
+    n_chan = n_ck // n_harm
+    out = cupy.zeros((n_batch, n_chan, n_freq, n_time), dtype=g.dtype)
+    if g.size:
+        kern = get_function(_FILE, "harmonic_lower_adjoint_scatter", g.dtype)
+        args = (
+            g,
+            cupy.ascontiguousarray(lo, dtype=cupy.int32),
+            cupy.ascontiguousarray(hi, dtype=cupy.int32),
+            cupy.ascontiguousarray(w_lo, dtype=g.dtype),
+            cupy.ascontiguousarray(w_hi, dtype=g.dtype),
+            out,
+            *_i64(n_batch, n_chan, n_harm, n_freq, n_time, n_out),
+        )
+        kern((blocks_for(g.size),), (THREADS,), args)
+    return out
