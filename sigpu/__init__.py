@@ -6,7 +6,64 @@ precision.  ``import sigpu`` imports neither numba nor cupy.
 """
 
 from ._errors import ParameterError
+from .convert import (
+    cqt_frequencies,
+    fft_frequencies,
+    frames_to_samples,
+    frames_to_time,
+    hz_to_mel,
+    hz_to_midi,
+    mel_frequencies,
+    mel_to_hz,
+    midi_to_hz,
+    note_to_hz,
+    note_to_midi,
+    samples_to_frames,
+    samples_to_time,
+    time_to_frames,
+    time_to_samples,
+)
+from .spectrum import (
+    STFT,
+    amplitude_to_db,
+    db_to_amplitude,
+    db_to_power,
+    griffinlim,
+    istft,
+    power_to_db,
+    spectrogram,
+    stft,
+)
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["ParameterError", "__version__"]
+__all__ = [
+    "ParameterError",
+    "__version__",
+    # unit conversions
+    "cqt_frequencies",
+    "fft_frequencies",
+    "frames_to_samples",
+    "frames_to_time",
+    "hz_to_mel",
+    "hz_to_midi",
+    "mel_frequencies",
+    "mel_to_hz",
+    "midi_to_hz",
+    "note_to_hz",
+    "note_to_midi",
+    "samples_to_frames",
+    "samples_to_time",
+    "time_to_frames",
+    "time_to_samples",
+    # STFT family
+    "STFT",
+    "amplitude_to_db",
+    "db_to_amplitude",
+    "db_to_power",
+    "griffinlim",
+    "istft",
+    "power_to_db",
+    "spectrogram",
+    "stft",
+]

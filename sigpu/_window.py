@@ -1,0 +1,115 @@
+"""Analysis windows and their overlap-add envelopes, as cached host tables.
+
+A window spec is what librosa accepts: a name or tuple for
+``scipy.signal.get_window`` ("hann", ("kaiser", 8.0), ...), a number (Kaiser
+beta), a callable ``f(win_length)``, or an array of length ``win_length``.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import scipy.signal
+
+from ._backend import array_namespace, namespace_for
+from ._cache import host_table, on_device
+from ._errors import ParameterError
+
+
+@host_table
+def _named_window(spec, win_length: int) -> np.ndarray:
+    try:
+        return np.asarray(scipy.signal.get_window(spec, win_length, fftbins=True), np.float64)
+    except (ValueError, TypeError) as exc:
+        raise ParameterError(
+            f"window={spec!r} is not a window scipy.signal.get_window knows: {exc}"
+        ) from None
+
+
+def _is_named(spec) -> bool:
+    return isinstance(spec, (str, tuple)) or (
+        isinstance(spec, numbers.Real) and not isinstance(spec, bool)
+    )
+
+
+def window_key(spec):
+    """A hashable key for a window spec (array windows keyed by their bytes)."""
+    if _is_named(spec):
+        return spec
+    arr = np.asarray(spec.get() if hasattr(spec, "get") else spec, dtype=np.float64)
+    return ("array", arr.shape, arr.tobytes())
+
+
+@host_table
+def padded_window(key, win_length: int, n_fft: int) -> np.ndarray:
+    """Window of ``win_length`` samples centred in ``n_fft`` zeros (librosa ``pad_center``)."""
+    if is_array_key(key):
+        win = np.frombuffer(key[2], dtype=np.float64).reshape(key[1])
+        if win.shape != (win_length,):
+            raise ParameterError(
+                f"window has shape {win.shape}; it must have win_length={win_length} samples"
+            )
+    else:
+        win = _named_window(key, win_length)
+    out = np.zeros(n_fft, dtype=np.float64)
+    left = (n_fft - win_length) // 2
+    out[left : left + win_length] = win
+    return out
+
+
+def resolve_window(window, win_length: int, n_fft: int, xp, dtype):
+    """The padded analysis window as an array of ``xp`` in ``dtype`` (cached for specs).
+
+    A CuPy/NumPy array window must live in the same library as the signal.
+    """
+    if callable(window) and not _is_named(window):
+        window = np.asarray(window(win_length), dtype=np.float64)
+    if not _is_named(window):
+        array_namespace(window, xp.zeros(0), func="window")  # same library as the signal
+        if window.ndim != 1 or window.shape[0] != win_length:
+            raise ParameterError(
+                f"window has shape {window.shape}; it must have win_length={win_length} samples"
+            )
+    key = window_key(window)
+    return on_device(padded_window(key, win_length, n_fft), xp, dtype), key
+
+
+@host_table
+def window_sumsquare(key, win_length: int, n_fft: int, hop_length: int, n_frames: int):
+    """Overlap-added squared window over ``n_frames`` frames (librosa ``window_sumsquare``).
+
+    Raises ParameterError if the window violates the nonzero-overlap-add (NOLA)
+    condition, i.e. some sample of the steady state is covered by no nonzero
+    window value, so the inverse STFT cannot be formed there.
+    """
+    from ._backend import kernel
+
+    w2 = padded_window(key, win_length, n_fft) ** 2
+    if not np.all(_nola_phase_sums(w2, hop_length) > np.finfo(np.float64).tiny):
+        raise ParameterError(
+            f"window={_describe(key)} with hop_length={hop_length} violates the NOLA "
+            "condition (some samples are covered by no nonzero window value); use a "
+            "smaller hop_length or a window without gaps"
+        )
+    length = n_fft + hop_length * (n_frames - 1)
+    ones = np.ones((1, n_frames, n_fft), dtype=np.float64)
+    ola = kernel(namespace_for(None), "ola.overlap_add")
+    return ola(ones, w2, hop_length, 0, length)[0]
+
+
+def _nola_phase_sums(w2: np.ndarray, hop_length: int) -> np.ndarray:
+    # Sum of w^2 over the samples n = p (mod hop) for each phase p: the steady-state envelope.
+    n_fft = w2.shape[0]
+    padded = np.zeros(-(-n_fft // hop_length) * hop_length)
+    padded[:n_fft] = w2
+    return padded.reshape(-1, hop_length).sum(axis=0)
+
+
+def is_array_key(key) -> bool:
+    """Whether a :func:`window_key` came from an array window."""
+    return isinstance(key, tuple) and len(key) == 3 and key[0] == "array"
+
+
+def _describe(key) -> str:
+    return "<array>" if is_array_key(key) else repr(key)

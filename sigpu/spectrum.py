@@ -1,0 +1,677 @@
+"""The short-time Fourier transform family: stft, istft, spectrogram, dB scaling, Griffin-Lim.
+
+Definitions, parameters and defaults follow librosa 0.11 (see
+``shared/specs/spectral.md`` section 1).  All work is batched over the leading
+axes of ``(..., n)`` signals: frames are a strided view, one real FFT covers
+every frame of every signal, and the inverse is one inverse FFT plus an
+overlap-add kernel (numba on the CPU, CUDA on the GPU).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+
+from . import _window
+from ._backend import asarray_on, fft_module, frames, kernel
+from ._cache import host_table, on_device
+from ._errors import ParameterError
+from ._validate import (
+    complex_dtype,
+    float_or_complex_array,
+    nonnegative_float,
+    one_of,
+    positive_float,
+    positive_int,
+    real_array,
+    real_dtype,
+)
+
+__all__ = [
+    "STFT",
+    "stft",
+    "istft",
+    "spectrogram",
+    "power_to_db",
+    "amplitude_to_db",
+    "db_to_power",
+    "db_to_amplitude",
+    "griffinlim",
+]
+
+# np.pad modes librosa.stft accepts (those needing the whole signal are refused by librosa too).
+PAD_MODES = ("constant", "edge", "linear_ramp", "reflect", "symmetric")
+
+
+def _check_complex_dtype(dtype, name="dtype"):
+    if dtype is None:
+        return None
+    dt = np.dtype(dtype)
+    if dt not in (np.complex64, np.complex128):
+        raise TypeError(f"{name}={dtype!r} must be complex64 or complex128 (or None)")
+    return dt
+
+
+def _check_real_dtype(dtype, name="dtype"):
+    if dtype is None:
+        return None
+    dt = np.dtype(dtype)
+    if dt not in (np.float32, np.float64):
+        raise TypeError(f"{name}={dtype!r} must be float32 or float64 (or None)")
+    return dt
+
+
+@host_table
+def _istft_envelope(key, win_length, n_fft, hop_length, n_frames, start, length):
+    # Squared-window overlap-add, cropped like the signal: what istft divides by.
+    full = _window.window_sumsquare(key, win_length, n_fft, hop_length, n_frames)
+    out = np.zeros(length)
+    part = full[start : start + length]
+    out[: part.shape[0]] = part
+    return out
+
+
+class STFT:
+    """A short-time Fourier transform plan: parameters and window fixed once.
+
+    Calling the plan computes :func:`stft`; :meth:`inverse` computes
+    :func:`istft`.  The window (and the istft normalisation envelope) is built
+    once in float64 on the host and copied once per backend, device and dtype,
+    so repeated calls (and :func:`griffinlim`) pay no set-up cost.  The
+    functions :func:`stft` and :func:`istft` use the same caches.
+
+    Parameters
+    ----------
+    n_fft : int > 0
+        FFT length; the transform has ``1 + n_fft // 2`` frequency bins.
+    hop_length : int > 0 or None
+        Samples between frames; ``None`` means ``win_length // 4``.
+    win_length : int, 0 < win_length <= n_fft, or None
+        Window length, centred in ``n_fft`` zeros; ``None`` means ``n_fft``.
+    window : str, tuple, float, callable or array
+        Anything ``scipy.signal.get_window`` accepts (periodic windows), a
+        callable ``f(win_length)``, or an array of ``win_length`` samples of
+        the same array library as the signal (copied to the host once to
+        build the cached tables).
+    center : bool
+        Pad ``n_fft // 2`` samples on both sides so frame ``t`` is centred at
+        sample ``t * hop_length``.
+    pad_mode : str
+        ``np.pad`` mode for ``center=True``: "constant" (zeros, librosa's
+        default, unlike torch and nnAudio's "reflect"), "edge", "linear_ramp",
+        "reflect" or "symmetric".
+
+    Notes
+    -----
+    NumPy (scipy.fft with a thread pool + numba overlap-add) and CuPy (cuFFT +
+    a CUDA overlap-add kernel). Matches ``librosa.stft`` / ``librosa.istft``.
+
+    Examples
+    --------
+    >>> import numpy as np, sigpu
+    >>> plan = sigpu.STFT(n_fft=512, hop_length=128)
+    >>> y = np.random.default_rng(0).standard_normal((2, 4000)).astype(np.float32)
+    >>> D = plan(y)
+    >>> D.shape, D.dtype
+    ((2, 257, 32), dtype('complex64'))
+    >>> bool(np.allclose(plan.inverse(D, length=4000), y, atol=1e-5))
+    True
+    """
+
+    def __init__(
+        self,
+        *,
+        n_fft=2048,
+        hop_length=None,
+        win_length=None,
+        window="hann",
+        center=True,
+        pad_mode="constant",
+    ):
+        self.n_fft = positive_int(n_fft, "n_fft")
+        self.win_length = (
+            self.n_fft if win_length is None else positive_int(win_length, "win_length")
+        )
+        if self.win_length > self.n_fft:
+            raise ParameterError(f"win_length={self.win_length} must be <= n_fft={self.n_fft}")
+        hop = self.win_length // 4 if hop_length is None else hop_length
+        self.hop_length = positive_int(hop, "hop_length")
+        self.center = bool(center)
+        self.pad_mode = one_of(pad_mode, "pad_mode", PAD_MODES)
+        self.window = window
+        if isinstance(window, (str, tuple)):
+            # Resolve named windows now so a bad name fails at plan creation.
+            _window.padded_window(_window.window_key(window), self.win_length, self.n_fft)
+
+    @property
+    def n_freq(self) -> int:
+        """Number of frequency bins, ``1 + n_fft // 2``."""
+        return 1 + self.n_fft // 2
+
+    def __repr__(self) -> str:
+        return (
+            f"STFT(n_fft={self.n_fft}, hop_length={self.hop_length}, "
+            f"win_length={self.win_length}, window={self.window!r}, center={self.center}, "
+            f"pad_mode={self.pad_mode!r})"
+        )
+
+    def _window_array(self, xp, dtype):
+        return _window.resolve_window(self.window, self.win_length, self.n_fft, xp, dtype)
+
+    def n_frames(self, n_samples: int) -> int:
+        """Frames produced for a signal of ``n_samples`` samples."""
+        padded = n_samples + 2 * (self.n_fft // 2) if self.center else n_samples
+        return 1 + (padded - self.n_fft) // self.hop_length
+
+    def __call__(self, y, *, dtype=None):
+        """STFT of ``y (..., n)`` → ``(..., 1 + n_fft // 2, n_frames)``; see :func:`stft`."""
+        xp = real_array(y, "y", func="stft")
+        out_dtype = _check_complex_dtype(dtype)
+        n = y.shape[-1]
+        if n == 0:
+            raise ParameterError("y is empty (0 samples on its last axis); stft needs at least 1")
+        if self.center:
+            if self.pad_mode in ("reflect", "symmetric") and n < 2:
+                raise ParameterError(
+                    f"pad_mode={self.pad_mode!r} needs a signal of at least 2 samples, got {n}"
+                )
+            if self.n_fft > n:
+                warnings.warn(
+                    f"n_fft={self.n_fft} is too large for input signal of length={n}",
+                    stacklevel=3,
+                )
+            pad = [(0, 0)] * (y.ndim - 1) + [(self.n_fft // 2, self.n_fft // 2)]
+            y = xp.pad(y, pad, mode=self.pad_mode)
+        elif self.n_fft > n:
+            raise ParameterError(
+                f"n_fft={self.n_fft} is too large for uncentered analysis of input signal "
+                f"of length={n}"
+            )
+        window, _ = self._window_array(xp, y.dtype)
+        framed = frames(y, self.n_fft, self.hop_length) * window  # (..., T, n_fft), one copy
+        spec = fft_module(xp).rfft(framed, axis=-1, overwrite_x=True)  # (..., T, F)
+        spec = xp.swapaxes(spec, -1, -2)
+        if out_dtype is not None and spec.dtype != out_dtype:
+            spec = xp.astype(spec, out_dtype)
+        return spec
+
+    def inverse(self, stft_matrix, *, length=None, dtype=None):
+        """Inverse STFT of ``(..., 1 + n_fft // 2, n_frames)`` → ``(..., n)``; see :func:`istft`."""
+        xp = float_or_complex_array(stft_matrix, "stft_matrix", func="istft", min_ndim=2)
+        if not xp.isdtype(stft_matrix.dtype, "complex floating"):
+            raise TypeError(
+                f"stft_matrix has dtype {stft_matrix.dtype}; istft needs complex64 or complex128"
+            )
+        out_dtype = _check_real_dtype(dtype)
+        if stft_matrix.shape[-2] != self.n_freq:
+            raise ParameterError(
+                f"stft_matrix has {stft_matrix.shape[-2]} frequency bins; n_fft={self.n_fft} "
+                f"needs {self.n_freq}"
+            )
+        n_frames = stft_matrix.shape[-1]
+        if n_frames == 0:
+            raise ParameterError("stft_matrix has 0 frames")
+        start = self.n_fft // 2 if self.center else 0
+        if length is not None:
+            length = positive_int(length, "length")
+            # Only the frames that reach into the requested length are used (librosa).
+            n_frames = min(n_frames, math.ceil((length + 2 * start) / self.hop_length))
+            stft_matrix = stft_matrix[..., :n_frames]
+        else:
+            length = self.n_fft + self.hop_length * (n_frames - 1) - 2 * start
+        work_dtype = real_dtype(stft_matrix.dtype)
+        window, key = self._window_array(xp, work_dtype)
+
+        batch_shape = stft_matrix.shape[:-2]
+        spec = xp.reshape(xp.swapaxes(stft_matrix, -1, -2), (-1, n_frames, self.n_freq))
+        frames_ = fft_module(xp).irfft(spec, n=self.n_fft, axis=-1)
+        y = kernel(xp, "ola.overlap_add")(frames_, window, self.hop_length, start, length)
+        envelope = self._envelope(xp, key, n_frames, start, length, work_dtype)
+        tiny = np.finfo(work_dtype).tiny
+        covered = envelope > tiny
+        y = xp.where(covered, y / xp.where(covered, envelope, 1), y)
+        y = xp.reshape(y, batch_shape + (length,))
+        if out_dtype is not None and y.dtype != out_dtype:
+            y = xp.astype(y, out_dtype)
+        return y
+
+    def _envelope(self, xp, key, n_frames, start, length, dtype):
+        host = _istft_envelope(
+            key, self.win_length, self.n_fft, self.hop_length, n_frames, start, length
+        )
+        return on_device(host, xp, dtype)
+
+
+def stft(
+    y,
+    *,
+    n_fft=2048,
+    hop_length=None,
+    win_length=None,
+    window="hann",
+    center=True,
+    dtype=None,
+    pad_mode="constant",
+):
+    """Short-time Fourier transform.
+
+    ``D[..., k, t] = sum_n w[n] y_pad[..., t * hop_length + n] exp(-2j pi k n / n_fft)``
+    with phase referenced to the frame start, as librosa and torch.
+
+    Parameters
+    ----------
+    y : array, shape (..., n), float32 or float64 (NumPy or CuPy)
+        Signals, time on the last axis; any leading batch axes.
+    n_fft : int > 0
+        FFT length (default 2048).
+    hop_length : int > 0 or None
+        Hop between frames; default ``win_length // 4``.
+    win_length : int <= n_fft or None
+        Window length, zero-padded (centred) to ``n_fft``; default ``n_fft``.
+    window : str, tuple, float, callable or array
+        Window spec (default "hann", periodic); see :class:`STFT`.
+    center : bool
+        Centre frames by padding ``n_fft // 2`` samples on both sides.
+    dtype : complex dtype or None
+        Output dtype; default complex64 for float32 input, complex128 for float64.
+    pad_mode : str
+        Padding for ``center=True``: "constant" (zeros, the default — as librosa
+        >= 0.9, unlike torch/nnAudio's "reflect"), "edge", "linear_ramp",
+        "reflect", "symmetric".
+
+    Returns
+    -------
+    D : array, shape (..., 1 + n_fft // 2, n_frames), complex
+        ``n_frames = 1 + n // hop_length`` (centred, even n_fft) or
+        ``1 + (n - n_fft) // hop_length`` (not centred). Same library and device as ``y``.
+
+    Raises
+    ------
+    ParameterError
+        Bad sizes, unknown window or pad mode, an empty signal, or
+        ``center=False`` with ``n_fft > n``.
+    TypeError
+        Non-float signals (convert with ``y.astype(np.float32)``) or non-arrays.
+
+    Notes
+    -----
+    NumPy and CuPy. Matches ``librosa.stft`` (max error ~1e-7 of the peak in
+    float32, ~1e-15 in float64). With ``center=True`` and ``n_fft > n`` a
+    UserWarning is issued, as librosa. Non-finite samples are not checked
+    (that would force a device synchronisation): NaN/inf propagate into the
+    frames that contain them.
+
+    Examples
+    --------
+    >>> import numpy as np, sigpu
+    >>> sr = 22050
+    >>> y = np.sin(2 * np.pi * 440.0 * np.arange(sr) / sr).astype(np.float32)
+    >>> D = sigpu.stft(y)
+    >>> D.shape, D.dtype
+    ((1025, 44), dtype('complex64'))
+    >>> int(np.abs(D[:, 10]).argmax())  # 440 Hz is bin 440 / (22050 / 2048) ~ 41
+    41
+    """
+    plan = STFT(
+        n_fft=n_fft,
+        hop_length=hop_length,
+        win_length=win_length,
+        window=window,
+        center=center,
+        pad_mode=pad_mode,
+    )
+    return plan(y, dtype=dtype)
+
+
+def istft(
+    stft_matrix,
+    *,
+    hop_length=None,
+    win_length=None,
+    n_fft=None,
+    window="hann",
+    center=True,
+    dtype=None,
+    length=None,
+):
+    """Inverse short-time Fourier transform (least-squares overlap-add, librosa's).
+
+    Each frame is inverted with an inverse real FFT, multiplied by the window,
+    overlap-added at ``t * hop_length`` and divided by the overlap-added
+    squared window wherever that exceeds the dtype's smallest normal number.
+
+    Parameters
+    ----------
+    stft_matrix : array, shape (..., 1 + n_fft // 2, n_frames), complex64 or complex128
+    hop_length, win_length, window, center
+        As for :func:`stft`.
+    n_fft : int or None
+        Default ``2 * (stft_matrix.shape[-2] - 1)``.
+    dtype : float dtype or None
+        Output dtype; default float32 for complex64 input, float64 for complex128.
+    length : int > 0 or None
+        Exact output length (zero-padded or trimmed); frames beyond it are not
+        used. Default ``n_fft + hop_length * (n_frames - 1)``, minus
+        ``2 * (n_fft // 2)`` if centred.
+
+    Returns
+    -------
+    y : array, shape (..., length), real
+
+    Raises
+    ------
+    ParameterError
+        Frequency-bin count inconsistent with ``n_fft``, bad sizes, or a
+        window/hop pair that violates the NOLA condition.
+    TypeError
+        Real or integer ``stft_matrix``.
+
+    Notes
+    -----
+    NumPy (numba overlap-add) and CuPy (CUDA overlap-add kernel, gather form,
+    deterministic). Matches ``librosa.istft``; ``istft(stft(y))`` recovers
+    ``y`` for NOLA windows.
+
+    Examples
+    --------
+    >>> import numpy as np, sigpu
+    >>> y = np.random.default_rng(1).standard_normal(10000)
+    >>> y_back = sigpu.istft(sigpu.stft(y, n_fft=1024), length=y.shape[-1])
+    >>> float(np.max(np.abs(y_back - y))) < 1e-12
+    True
+    """
+    if n_fft is None:
+        float_or_complex_array(stft_matrix, "stft_matrix", func="istft", min_ndim=2)
+        n_fft = 2 * (stft_matrix.shape[-2] - 1)
+        if n_fft < 1:
+            raise ParameterError("stft_matrix must have at least 2 frequency bins")
+    plan = STFT(
+        n_fft=n_fft, hop_length=hop_length, win_length=win_length, window=window, center=center
+    )
+    return plan.inverse(stft_matrix, length=length, dtype=dtype)
+
+
+def spectrogram(
+    y,
+    *,
+    n_fft=2048,
+    hop_length=None,
+    win_length=None,
+    window="hann",
+    center=True,
+    pad_mode="constant",
+    power=2.0,
+):
+    """Magnitude spectrogram ``abs(stft(y)) ** power``.
+
+    Parameters
+    ----------
+    y : array, shape (..., n), float32 or float64
+    n_fft, hop_length, win_length, window, center, pad_mode
+        As for :func:`stft`.
+    power : float > 0
+        Exponent: 1 for magnitude, 2 for power (default, as ``melspectrogram``).
+
+    Returns
+    -------
+    S : array, shape (..., 1 + n_fft // 2, n_frames), real, the dtype of ``y``
+
+    Notes
+    -----
+    NumPy and CuPy. Equals ``numpy.abs(librosa.stft(y, ...)) ** power``.
+
+    Examples
+    --------
+    >>> import numpy as np, sigpu
+    >>> y = np.ones(4096, dtype=np.float32)
+    >>> S = sigpu.spectrogram(y, n_fft=256, center=False)
+    >>> S.shape, S.dtype, int(S[:, 0].argmax())
+    ((129, 13), dtype('float32'), 0)
+    """
+    power = positive_float(power, "power")
+    D = stft(
+        y,
+        n_fft=n_fft,
+        hop_length=hop_length,
+        win_length=win_length,
+        window=window,
+        center=center,
+        pad_mode=pad_mode,
+    )
+    return _magnitude_power(D, power, real_array(y, "y"))
+
+
+def _magnitude_power(D, power, xp):
+    if power == 2.0:
+        return xp.real(D) ** 2 + xp.imag(D) ** 2  # no square root
+    mag = xp.abs(D)
+    return mag if power == 1.0 else mag**power
+
+
+def _db_input(S, name="S"):
+    return float_or_complex_array(S, name, func="power_to_db", min_ndim=0)
+
+
+def power_to_db(S, *, ref=1.0, amin=1e-10, top_db=80.0):
+    """Convert a power spectrogram to decibels: ``10 log10(max(amin, S) / max(amin, |ref|))``.
+
+    Parameters
+    ----------
+    S : array, float32/float64 (complex input: its magnitude, with a UserWarning)
+    ref : float or callable
+        Reference power; a callable (e.g. ``np.max``) is applied to ``S``.
+    amin : float > 0
+        Floor applied to ``S`` and ``ref``.
+    top_db : float >= 0 or None
+        Clip to ``max - top_db``. The max is taken over the **whole array, all
+        batch items together** (librosa's semantics); pass ``top_db=None`` and
+        clip per item yourself if you need per-example clipping.
+
+    Returns
+    -------
+    S_db : array like ``S`` (real)
+
+    Notes
+    -----
+    NumPy and CuPy. Matches ``librosa.power_to_db``.
+
+    Examples
+    --------
+    >>> import numpy as np, sigpu
+    >>> sigpu.power_to_db(np.array([1.0, 10.0, 1e-12, 0.0])).tolist()
+    [0.0, 10.0, -70.0, -70.0]
+    """
+    xp = _db_input(S)
+    amin = positive_float(amin, "amin")
+    if xp.isdtype(S.dtype, "complex floating"):
+        warnings.warn(
+            "power_to_db was called on complex input so phase information will be "
+            "discarded. To suppress this warning, call power_to_db(np.abs(D)**2) instead.",
+            stacklevel=2,
+        )
+        S = xp.abs(S)
+    ref_value = ref(S) if callable(ref) else abs(ref)
+    log_spec = 10.0 * xp.log10(xp.maximum(S, amin))
+    log_spec = log_spec - 10.0 * xp.log10(xp.maximum(xp.asarray(ref_value, dtype=S.dtype), amin))
+    if top_db is not None:
+        top_db = nonnegative_float(top_db, "top_db")
+        log_spec = xp.maximum(log_spec, xp.max(log_spec) - top_db)
+    return log_spec
+
+
+def amplitude_to_db(S, *, ref=1.0, amin=1e-5, top_db=80.0):
+    """Convert an amplitude spectrogram to decibels.
+
+    Equals ``power_to_db(|S|**2, ref=|ref|**2, amin=amin**2, top_db=top_db)``.
+
+    Parameters
+    ----------
+    S : array, float or complex
+    ref : float or callable
+        Reference amplitude; a callable is applied to ``|S|``.
+    amin : float > 0
+    top_db : float >= 0 or None
+        As :func:`power_to_db` (global max over the whole array).
+
+    Returns
+    -------
+    S_db : array, real
+
+    Notes
+    -----
+    NumPy and CuPy. Matches ``librosa.amplitude_to_db``.
+
+    Examples
+    --------
+    >>> import numpy as np, sigpu
+    >>> sigpu.amplitude_to_db(np.array([1.0, 10.0, 0.0])).tolist()
+    [0.0, 20.0, -60.0]
+    """
+    xp = _db_input(S)
+    amin = positive_float(amin, "amin")
+    magnitude = xp.abs(S)
+    ref_value = ref(magnitude) if callable(ref) else abs(ref)
+    return power_to_db(magnitude**2, ref=ref_value**2, amin=amin**2, top_db=top_db)
+
+
+def db_to_power(S_db, *, ref=1.0):
+    """Inverse of :func:`power_to_db` (without the clipping): ``ref * 10 ** (S_db / 10)``.
+
+    Notes
+    -----
+    NumPy and CuPy. Matches ``librosa.db_to_power``.
+
+    Examples
+    --------
+    >>> import numpy as np, sigpu
+    >>> sigpu.db_to_power(np.array([0.0, 10.0, -30.0])).tolist()
+    [1.0, 10.0, 0.001]
+    """
+    real_array(S_db, "S_db", func="db_to_power", min_ndim=0)
+    return ref * 10.0 ** (S_db * 0.1)
+
+
+def db_to_amplitude(S_db, *, ref=1.0):
+    """Inverse of :func:`amplitude_to_db`: ``ref * 10 ** (S_db / 20)``.
+
+    Notes
+    -----
+    NumPy and CuPy. Matches ``librosa.db_to_amplitude``.
+
+    Examples
+    --------
+    >>> import numpy as np, sigpu
+    >>> sigpu.db_to_amplitude(np.array([0.0, 20.0])).tolist()
+    [1.0, 10.0]
+    """
+    return db_to_power(S_db, ref=ref**2) ** 0.5
+
+
+def _initial_phase(init, random_state, shape, xp, dtype):
+    if init is None:
+        return None
+    if random_state is None:
+        rng = np.random.default_rng()
+    elif isinstance(random_state, (int, np.integer)) and not isinstance(random_state, bool):
+        rng = np.random.RandomState(seed=int(random_state))  # librosa's choice for int seeds
+    elif isinstance(random_state, (np.random.RandomState, np.random.Generator)):
+        rng = random_state
+    else:
+        raise ParameterError(f"random_state={random_state!r} must be None, an int or a NumPy RNG")
+    # Drawn on the host with NumPy's generator so both backends and librosa
+    # see the same phases for the same seed.
+    return asarray_on(np.exp(2j * np.pi * rng.random(size=shape)), xp, dtype)
+
+
+def griffinlim(
+    S,
+    *,
+    n_iter=32,
+    hop_length=None,
+    win_length=None,
+    n_fft=None,
+    window="hann",
+    center=True,
+    dtype=None,
+    length=None,
+    pad_mode="constant",
+    momentum=0.99,
+    init="random",
+    random_state=None,
+):
+    """Reconstruct a signal from an STFT magnitude with fast Griffin-Lim (Perraudin et al. 2013).
+
+    Parameters
+    ----------
+    S : array, shape (..., 1 + n_fft // 2, n_frames), float32 or float64
+        STFT magnitudes (non-negative).
+    n_iter : int > 0
+        Iterations.
+    hop_length, win_length, n_fft, window, center, length, pad_mode
+        As for :func:`stft` / :func:`istft`; ``n_fft`` defaults to ``2 * (S.shape[-2] - 1)``.
+    dtype : float dtype or None
+        Output dtype (default that of ``S``).
+    momentum : float >= 0
+        Acceleration (0 is classic Griffin-Lim); values > 1 warn (unstable).
+    init : "random" or None
+        Random initial phases, or all-zero phases.
+    random_state : None, int, numpy.random.RandomState or numpy.random.Generator
+        Seed for ``init="random"``. Phases are drawn on the host with NumPy, so
+        NumPy, CuPy and librosa agree for the same seed.
+
+    Returns
+    -------
+    y : array, shape (..., n)
+
+    Notes
+    -----
+    NumPy and CuPy. Matches ``librosa.griffinlim`` (same iteration, same random
+    phases for an int seed).
+
+    Examples
+    --------
+    >>> import numpy as np, sigpu
+    >>> y = np.sin(2 * np.pi * 440 * np.arange(8192) / 8000).astype(np.float32)
+    >>> S = np.abs(sigpu.stft(y, n_fft=512))
+    >>> y_hat = sigpu.griffinlim(S, n_iter=16, random_state=0, length=y.shape[-1])
+    >>> y_hat.shape, y_hat.dtype
+    ((8192,), dtype('float32'))
+    """
+    xp = real_array(S, "S", func="griffinlim", min_ndim=2)
+    n_iter = positive_int(n_iter, "n_iter")
+    momentum = nonnegative_float(momentum, "momentum")
+    if momentum > 1:
+        warnings.warn(
+            f"Griffin-Lim with momentum={momentum} > 1 can be unstable. Proceed with caution!",
+            stacklevel=2,
+        )
+    one_of(init, "init", ("random", None))
+    if n_fft is None:
+        n_fft = 2 * (S.shape[-2] - 1)
+    plan = STFT(
+        n_fft=n_fft,
+        hop_length=hop_length,
+        win_length=win_length,
+        window=window,
+        center=center,
+        pad_mode=pad_mode,
+    )
+    if S.shape[-2] != plan.n_freq:
+        raise ParameterError(
+            f"S has {S.shape[-2]} frequency bins; n_fft={plan.n_fft} needs {plan.n_freq}"
+        )
+    cdtype = complex_dtype(S.dtype)
+    phase = _initial_phase(init, random_state, S.shape, xp, cdtype)
+    angles = xp.astype(S, cdtype) if phase is None else phase * S
+    eps = np.finfo(S.dtype).tiny
+    previous = None
+    for _ in range(n_iter):
+        rebuilt = plan(plan.inverse(angles, length=length), dtype=cdtype)
+        angles = rebuilt
+        if previous is not None:
+            angles = angles - (momentum / (1 + momentum)) * previous
+        angles = S * (angles / (xp.abs(angles) + eps))
+        previous = rebuilt
+    return plan.inverse(angles, length=length, dtype=dtype)

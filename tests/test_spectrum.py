@@ -1,0 +1,358 @@
+"""STFT family vs librosa, scipy ShortTimeFFT and analytic identities (spectral spec §1, §5)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.signal
+
+from sigpu import spectrum
+from sigpu._errors import ParameterError
+
+from .helpers import rel_to_peak, to_np, tol
+
+librosa = pytest.importorskip("librosa")
+
+DTYPES = [np.float32, np.float64]
+
+
+def _signal(rng, shape, dtype):
+    return rng.standard_normal(shape).astype(dtype)
+
+
+# The spec's test map: n_fft (incl. odd), hop 1..n_fft, win_length < n_fft,
+# several windows, centred or not, several pad modes.
+STFT_CASES = [
+    dict(n_fft=2048),
+    dict(n_fft=1024, hop_length=128, window="hamming"),
+    dict(n_fft=512, hop_length=512, window="blackman", center=False),
+    dict(n_fft=256, hop_length=1, window="ones", n=600),
+    dict(n_fft=511, hop_length=100, win_length=400, window=("kaiser", 8.0)),
+    dict(n_fft=63, hop_length=15, n=105),
+    dict(n_fft=256, hop_length=64, win_length=200, pad_mode="reflect"),
+    dict(n_fft=256, hop_length=64, pad_mode="edge", window="hann"),
+    dict(n_fft=300, hop_length=75, pad_mode="symmetric", center=True),
+    dict(n_fft=128, hop_length=32, pad_mode="linear_ramp"),
+    dict(n_fft=512, hop_length=128, center=False, window="ones"),
+]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize(
+    "case", STFT_CASES, ids=lambda c: "-".join(f"{k}{v}" for k, v in c.items())
+)
+def test_stft_matches_librosa(xp, rng, dtype, case):
+    case = dict(case)
+    n = case.pop("n", 3000)
+    y = _signal(rng, (2, n), dtype)
+    ref = librosa.stft(y, **case)
+    out = spectrum.stft(xp.asarray(y), **case)
+    assert out.dtype == ref.dtype and out.shape == ref.shape
+    assert rel_to_peak(out, ref) <= tol(dtype, 1e-5, 1e-12)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_stft_matches_scipy_short_time_fft(xp, rng, dtype):
+    # ShortTimeFFT references phase to the window centre: multiply by (-1)^k (even n_fft).
+    n_fft, hop, n = 512, 128, 4000
+    y = _signal(rng, n, dtype)
+    win = scipy.signal.get_window("hann", n_fft)
+    sft = scipy.signal.ShortTimeFFT(win, hop=hop, fs=1.0, mfft=n_fft)
+    ref = sft.stft(y.astype(np.float64), p0=0, p1=1 + n // hop)
+    ref = ref * ((-1.0) ** np.arange(ref.shape[0]))[:, None]
+    out = spectrum.stft(xp.asarray(y), n_fft=n_fft, hop_length=hop)
+    assert rel_to_peak(out, ref) <= tol(dtype, 1e-5, 1e-12)
+
+
+def test_frame_counts_from_spec():
+    y = np.zeros(22050, dtype=np.float32)
+    assert spectrum.stft(y, n_fft=2048, hop_length=512).shape == (1025, 44)
+    assert spectrum.stft(y, n_fft=2048, hop_length=512, center=False).shape == (1025, 40)
+    assert spectrum.stft(np.zeros(105), n_fft=63, hop_length=15).shape == (32, 7)
+    assert spectrum.istft(np.zeros((1025, 44), np.complex64)).shape == (22016,)
+
+
+def test_pure_tone_lands_in_its_bin(xp):
+    sr, n_fft = 8000, 1024
+    k = 100  # exact bin frequency: no leakage beyond the window's main lobe
+    t = np.arange(sr) / sr
+    y = xp.asarray(np.cos(2 * np.pi * k * sr / n_fft * t))
+    S = to_np(spectrum.spectrogram(y, n_fft=n_fft, power=1.0))
+    assert np.all(S[:, 2:-2].argmax(axis=0) == k)
+    # Hann window: the peak amplitude of a unit cosine is sum(w)/2 = n_fft/4.
+    np.testing.assert_allclose(S[k, 2:-2], n_fft / 4, rtol=1e-10)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_parseval_per_frame(xp, rng, dtype):
+    # Rectangular window, uncentred: sum_n |x|^2 = (|X_0|^2 + 2 sum |X_k|^2 + |X_N/2|^2) / n_fft.
+    n_fft = 256
+    y = _signal(rng, 2048, dtype)
+    D = to_np(
+        spectrum.stft(xp.asarray(y), n_fft=n_fft, hop_length=n_fft, window="ones", center=False)
+    )
+    P = np.abs(D.astype(np.complex128)) ** 2
+    energy = (P[0] + 2 * P[1:-1].sum(axis=0) + P[-1]) / n_fft
+    frames = y.astype(np.float64).reshape(-1, n_fft)
+    np.testing.assert_allclose(energy, (frames**2).sum(axis=1), rtol=tol(dtype, 1e-5, 1e-12))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_batch_equals_stacked_calls(xp, rng, dtype):
+    y = _signal(rng, (2, 3, 1500), dtype)
+    batched = to_np(spectrum.stft(xp.asarray(y), n_fft=256, hop_length=64))
+    assert batched.shape[:2] == (2, 3)
+    for i in range(2):
+        for j in range(3):
+            single = to_np(spectrum.stft(xp.asarray(y[i, j]), n_fft=256, hop_length=64))
+            np.testing.assert_array_equal(batched[i, j], single)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize(
+    "case",
+    [
+        dict(n_fft=2048),
+        dict(n_fft=512, hop_length=128, window="hamming"),
+        dict(n_fft=511, hop_length=100, win_length=400),
+        dict(n_fft=256, hop_length=64, window="blackman"),
+        dict(n_fft=256, hop_length=200, window="ones"),
+    ],
+)
+def test_istft_round_trip_and_librosa(xp, rng, dtype, case):
+    n = 5000
+    y = _signal(rng, (2, n), dtype)
+    D = spectrum.stft(xp.asarray(y), **case)
+    y_back = spectrum.istft(D, **case, length=n)
+    assert y_back.dtype == dtype and y_back.shape == (2, n)
+    peak = np.abs(y).max()
+    assert np.abs(to_np(y_back) - y).max() <= tol(dtype, 1e-5, 1e-12) * peak
+    ref = librosa.istft(to_np(D), **case, length=n)
+    assert np.abs(to_np(y_back) - ref).max() <= tol(dtype, 1e-5, 1e-12) * peak
+
+
+@pytest.mark.parametrize("length", [None, 1000, 7000])
+def test_istft_length_and_frame_use_match_librosa(xp, rng, length):
+    D = (rng.standard_normal((257, 30)) + 1j * rng.standard_normal((257, 30))).astype(np.complex128)
+    for center in (True, False):
+        ref = librosa.istft(D, hop_length=128, center=center, length=length)
+        out = spectrum.istft(xp.asarray(D), hop_length=128, center=center, length=length)
+        assert out.shape == ref.shape
+        np.testing.assert_allclose(to_np(out), ref, rtol=1e-12, atol=1e-12 * np.abs(ref).max())
+
+
+def test_istft_with_array_window(xp, rng):
+    win = scipy.signal.get_window("hann", 400)
+    y = rng.standard_normal(3000)
+    D = spectrum.stft(
+        xp.asarray(y), n_fft=512, win_length=400, hop_length=100, window=xp.asarray(win)
+    )
+    back = spectrum.istft(
+        D, n_fft=512, win_length=400, hop_length=100, window=xp.asarray(win), length=3000
+    )
+    np.testing.assert_allclose(to_np(back), y, atol=1e-12)
+
+
+def test_plan_equals_functions(xp, rng):
+    y = xp.asarray(_signal(rng, (2, 4000), np.float32))
+    plan = spectrum.STFT(n_fft=512, hop_length=128, window="hamming")
+    D = plan(y)
+    np.testing.assert_array_equal(
+        to_np(D), to_np(spectrum.stft(y, n_fft=512, hop_length=128, window="hamming"))
+    )
+    np.testing.assert_array_equal(
+        to_np(plan.inverse(D, length=4000)),
+        to_np(spectrum.istft(D, n_fft=512, hop_length=128, window="hamming", length=4000)),
+    )
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_spectrogram_power(xp, rng, dtype):
+    y = _signal(rng, 3000, dtype)
+    D = librosa.stft(y, n_fft=512)
+    for power in (1.0, 2.0, 1.5):
+        S = spectrum.spectrogram(xp.asarray(y), n_fft=512, power=power)
+        assert S.dtype == dtype
+        assert rel_to_peak(S, np.abs(D) ** power) <= tol(dtype, 1e-5, 1e-12)
+
+
+def test_db_hand_values():
+    np.testing.assert_allclose(
+        spectrum.power_to_db(np.array([1.0, 10.0, 1e-12, 0.0])), [0, 10, -70, -70]
+    )
+    np.testing.assert_allclose(spectrum.amplitude_to_db(np.array([1.0, 10.0, 0.0])), [0, 20, -60])
+    np.testing.assert_allclose(
+        spectrum.power_to_db(np.array([[1.0, 1e-9], [1e-3, 1e-12]])), [[0, -80], [-30, -80]]
+    )
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_db_matches_librosa(xp, rng, dtype):
+    S = (rng.random((2, 65, 40)) ** 4).astype(dtype)
+    for kwargs in (
+        dict(),
+        dict(ref=np.max),
+        dict(top_db=None, amin=1e-6),
+        dict(ref=0.5, top_db=40.0),
+    ):
+        out = spectrum.power_to_db(xp.asarray(S), **kwargs)
+        assert out.dtype == dtype
+        np.testing.assert_allclose(
+            to_np(out),
+            librosa.power_to_db(S, **kwargs),
+            rtol=tol(dtype, 1e-5, 1e-12),
+            atol=tol(dtype, 1e-4, 1e-10),
+        )
+        out = spectrum.amplitude_to_db(xp.asarray(S), **kwargs)
+        np.testing.assert_allclose(
+            to_np(out),
+            librosa.amplitude_to_db(S, **kwargs),
+            rtol=tol(dtype, 1e-5, 1e-12),
+            atol=tol(dtype, 1e-4, 1e-10),
+        )
+    dB = librosa.power_to_db(S, top_db=None)
+    np.testing.assert_allclose(
+        to_np(spectrum.db_to_power(xp.asarray(dB))),
+        librosa.db_to_power(dB),
+        rtol=tol(dtype, 1e-5, 1e-12),
+    )
+    np.testing.assert_allclose(
+        to_np(spectrum.db_to_amplitude(xp.asarray(dB))),
+        librosa.db_to_amplitude(dB),
+        rtol=tol(dtype, 1e-5, 1e-12),
+    )
+
+
+def test_top_db_uses_global_max_over_batch(xp):
+    # librosa semantics: a quiet item in a batch is clipped relative to the loud one.
+    S = np.stack([np.full(4, 1.0), np.full(4, 1e-12)])
+    out = to_np(spectrum.power_to_db(xp.asarray(S), top_db=80.0))
+    np.testing.assert_allclose(out[1], -80.0)
+    np.testing.assert_allclose(to_np(spectrum.power_to_db(xp.asarray(S[1]), top_db=80.0)), -100.0)
+
+
+def test_complex_power_to_db_warns(xp):
+    with pytest.warns(UserWarning, match="phase information will be discarded"):
+        spectrum.power_to_db(xp.asarray(np.ones(3, np.complex64)))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_griffinlim_init_none_matches_librosa(xp, rng, dtype):
+    y = _signal(rng, 4000, dtype)
+    S = np.abs(librosa.stft(y, n_fft=512, hop_length=128))
+    ref = librosa.griffinlim(S, n_iter=8, hop_length=128, init=None, length=4000)
+    out = spectrum.griffinlim(xp.asarray(S), n_iter=8, hop_length=128, init=None, length=4000)
+    assert out.dtype == dtype
+    assert rel_to_peak(out, ref) <= tol(dtype, 1e-3, 1e-10)
+
+
+def test_griffinlim_seeded_random_matches_librosa(xp, rng):
+    y = rng.standard_normal(3000)
+    S = np.abs(librosa.stft(y, n_fft=256))
+    ref = librosa.griffinlim(S, n_iter=5, random_state=7)
+    out = spectrum.griffinlim(xp.asarray(S), n_iter=5, random_state=7)
+    assert rel_to_peak(out, ref) <= 1e-10
+
+
+def test_griffinlim_error_decreases_with_iterations(xp, rng):
+    t = np.arange(8000) / 8000
+    y = (np.sin(2 * np.pi * 440 * t) + 0.5 * np.sin(2 * np.pi * 1250 * t * (1 + t))).astype(
+        np.float64
+    )
+    S = np.abs(librosa.stft(y, n_fft=512))
+
+    def spectral_error(n_iter):
+        y_hat = spectrum.griffinlim(xp.asarray(S), n_iter=n_iter, random_state=0, length=8000)
+        return np.linalg.norm(np.abs(librosa.stft(to_np(y_hat), n_fft=512)) - S)
+
+    errors = [spectral_error(n) for n in (1, 10, 50)]
+    assert errors[0] > errors[1] > errors[2]
+
+
+def test_nan_propagates_only_to_frames_containing_it(xp):
+    y = np.zeros(4096)
+    y[2000] = np.nan
+    D = to_np(spectrum.stft(xp.asarray(y), n_fft=256, hop_length=256, center=False))
+    bad = np.isnan(D).any(axis=0)
+    assert bad.tolist() == [t == 2000 // 256 for t in range(D.shape[1])]
+
+
+def test_short_signal_warns_like_librosa(xp):
+    with pytest.warns(UserWarning, match="n_fft=2048 is too large for input signal of length=100"):
+        D = spectrum.stft(xp.asarray(np.ones(100, np.float32)))
+    assert D.shape == (1025, 1)
+    with pytest.warns(UserWarning, match="too large"):
+        out = spectrum.stft(xp.asarray(np.arange(50.0)), n_fft=256, pad_mode="reflect")
+    with pytest.warns(UserWarning, match="too large"):
+        ref = librosa.stft(np.arange(50.0), n_fft=256, pad_mode="reflect")
+    assert rel_to_peak(out, ref) <= 1e-12
+
+
+# ---- bad input: one test per parameter family ----
+
+
+def test_bad_dtypes_and_types(xp):
+    for dt in ("int16", "bool", "float16"):
+        with pytest.raises(TypeError, match="float32 or float64"):
+            spectrum.stft(xp.zeros(4096, dtype=dt))
+    with pytest.raises(TypeError, match="ndarray"):
+        spectrum.stft([0.0] * 4096)
+    with pytest.raises(TypeError, match="complex64 or complex128"):
+        spectrum.stft(xp.zeros(4096), dtype=np.float32)
+    with pytest.raises(TypeError, match="istft needs complex"):
+        spectrum.istft(xp.zeros((1025, 4)))
+
+
+def test_bad_shapes(xp):
+    with pytest.raises(ParameterError, match="at least 1 dimension"):
+        spectrum.stft(xp.asarray(np.float64(1.0)).reshape(()))
+    with pytest.raises(ParameterError, match="empty"):
+        spectrum.stft(xp.zeros(0))
+    with pytest.raises(ParameterError, match="too large for uncentered analysis"):
+        spectrum.stft(xp.zeros(100), center=False)
+    with pytest.raises(ParameterError, match="frequency bins"):
+        spectrum.istft(xp.zeros((100, 4), dtype=xp.complex64), n_fft=2048)
+    with pytest.raises(ParameterError, match="at least 2 samples"):
+        spectrum.stft(xp.zeros(1), n_fft=16, pad_mode="reflect")
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(n_fft=0), "n_fft=0 must be a positive integer"),
+        (dict(hop_length=0), "hop_length=0 must be a positive integer"),
+        (dict(n_fft=8, win_length=2), "hop_length=0 must be a positive integer"),
+        (dict(hop_length=2.5), "hop_length=2.5 must be a positive integer"),
+        (dict(win_length=4096), "win_length=4096 must be <= n_fft=2048"),
+        (dict(window="not-a-window"), "window='not-a-window'"),
+        (dict(window=np.ones(100)), "win_length=2048"),
+        (dict(pad_mode="wrap"), "pad_mode='wrap' is not supported"),
+    ],
+)
+def test_bad_parameters(xp, kwargs, match):
+    if isinstance(kwargs.get("window"), np.ndarray):
+        kwargs = dict(kwargs, window=xp.asarray(kwargs["window"]))
+    with pytest.raises(ParameterError, match=match):
+        spectrum.stft(xp.zeros(8192), **kwargs)
+
+
+def test_nola_violation_raises(xp):
+    D = xp.zeros((129, 10), dtype=xp.complex64)
+    with pytest.raises(ParameterError, match="NOLA"):
+        spectrum.istft(D, n_fft=256, win_length=64, hop_length=128, window="ones")
+
+
+def test_db_and_griffinlim_bad_values(xp):
+    S = xp.ones((129, 5))
+    with pytest.raises(ParameterError, match="amin"):
+        spectrum.power_to_db(S, amin=0)
+    with pytest.raises(ParameterError, match="top_db"):
+        spectrum.power_to_db(S, top_db=-1)
+    with pytest.raises(ParameterError, match="momentum"):
+        spectrum.griffinlim(S, momentum=-0.5)
+    with pytest.raises(ParameterError, match="init"):
+        spectrum.griffinlim(S, init="zeros")
+    with pytest.warns(UserWarning, match="unstable"):
+        spectrum.griffinlim(S, momentum=1.5, n_iter=1, init=None)
+    with pytest.raises(ParameterError, match="power"):
+        spectrum.spectrogram(xp.zeros(4096), power=0)
