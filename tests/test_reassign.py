@@ -485,3 +485,21 @@ def test_matlab_golden(xp):
     assert np.count_nonzero(R) == 51191
     assert abs(R.sum() - expected.sum()) <= 1e-12 * expected.sum()
     assert np.unravel_index(R.argmax(), R.shape) == (90, 73)
+
+
+@pytest.mark.gpu
+def test_gpu_deterministic_and_repeatable(xp):
+    if xp is np:
+        pytest.skip("CuPy only: the CPU path is always deterministic")
+    x = xp.asarray(SIGNALS["tones"])
+    kw = GOLDEN["B"][1]
+    _, e1, c1 = linear_reassignment(x, return_counts=True, **kw)
+    _, e2, c2 = linear_reassignment(x, return_counts=True, **kw)
+    _, d1, k1 = linear_reassignment(x, return_counts=True, deterministic=True, **kw)
+    _, d2, _ = linear_reassignment(x, return_counts=True, deterministic=True, **kw)
+    np.testing.assert_array_equal(to_np(c1), to_np(c2))
+    np.testing.assert_array_equal(to_np(c1), to_np(k1))
+    np.testing.assert_array_equal(to_np(d1), to_np(d2))
+    e1 = to_np(e1)
+    assert np.max(np.abs(to_np(e2) - e1)) <= 1e-13 * e1.max()
+    assert np.max(np.abs(to_np(d1) - e1)) <= 1e-13 * e1.max()

@@ -1,0 +1,104 @@
+"""Linear reassignment on the GPU (``reassign.cu``); same contract as ``reassign_numba``."""
+
+from __future__ import annotations
+
+import cupy
+import numpy as np
+
+from ._cuda_common import THREADS, blocks_for, get_function
+from .reassign_numba import CUTOFF_SIGMAS
+
+# Samples per block of the shared-memory scatter: 16 points per thread.
+_TILE = 16 * THREADS
+# Grid-stride kernels need no more blocks than this to fill any current GPU.
+_MAX_BLOCKS = 65535 * 4
+# Share of free device memory one batch may take: the batch itself, cuFFT's work
+# space (Bluestein for lengths with large prime factors) and the deterministic
+# path's keys and values all fit in the rest.
+_MEMORY_SHARE = 0.25
+_MAX_BATCH_BYTES = 8 << 30
+
+
+def batch_budget_bytes() -> int:
+    """Bytes one batch of filtered spectra may take: a share of free GPU memory.
+
+    Counts the device's free memory plus what CuPy's pool holds unused, so a
+    second call after a large one does not shrink the batch.
+    """
+    free, _total = cupy.cuda.runtime.memGetInfo()
+    free += cupy.get_default_memory_pool().free_bytes()
+    return int(max(1 << 20, min(_MEMORY_SHARE * free, _MAX_BATCH_BYTES)))
+
+
+def _grid(n: int) -> tuple[int]:
+    return (min(blocks_for(n), _MAX_BLOCKS),)
+
+
+def modulate(spectrum, f0, sig):
+    """See :func:`sigpu._kernels.reassign_numba.modulate`."""
+    spectrum = cupy.ascontiguousarray(spectrum)
+    f0 = cupy.ascontiguousarray(f0, dtype=cupy.float64)
+    sig = cupy.ascontiguousarray(sig, dtype=cupy.float64)
+    n_chan, n = spectrum.shape
+    n_lines = f0.shape[0]
+    out = cupy.empty((2, n_lines, n_chan, n), dtype=spectrum.dtype)
+    kern = get_function("reassign.cu", "modulate", spectrum.dtype)
+    sizes = [np.int64(v) for v in (n_lines, n_chan, n)]
+    kern(
+        _grid(n_lines * n_chan * n),
+        (THREADS,),
+        (spectrum, f0, sig, out, *sizes, np.float64(CUTOFF_SIGMAS)),
+    )
+    return out
+
+
+def gate_scatter(
+    filtered, f0, sig, tdeci, noct, minf, maxf, energy, counts, *, deterministic=False
+):
+    """See :func:`sigpu._kernels.reassign_numba.gate_scatter`.
+
+    ``deterministic=False``: shared-memory histograms flushed with double
+    atomics (last-bit run-to-run differences in ``energy``; counts exact).
+    ``deterministic=True``: per-point keys, a stable sort and one serial sum
+    per bin, so repeated runs agree bit for bit.
+    """
+    filtered = cupy.ascontiguousarray(filtered)
+    f0 = cupy.ascontiguousarray(f0, dtype=cupy.float64)
+    sig = cupy.ascontiguousarray(sig, dtype=cupy.float64)
+    _, n_lines, n_chan, n = filtered.shape
+    _, n_freq, n_frames = energy.shape
+    if not (energy.flags.c_contiguous and counts.flags.c_contiguous):
+        raise ValueError("gate_scatter: energy and counts must be C-contiguous")
+    grid = [np.float64(v) for v in (tdeci, noct, minf, maxf)]
+    sizes = [np.int64(v) for v in (n_lines, n_chan, n, n_freq, n_frames)]
+    dtype = filtered.dtype  # complex64 -> <float>, complex128 -> <double>
+    if not deterministic:
+        kern = get_function("reassign.cu", "gate_scatter", dtype)
+        n_blocks = n_lines * n_chan * (-(-n // _TILE))
+        kern(
+            (n_blocks,),
+            (THREADS,),
+            (filtered, f0, sig, *grid, *sizes, np.int64(_TILE), energy, counts),
+        )
+        return
+    total = n_lines * n_chan * n
+    keys = cupy.empty(total, dtype=cupy.int64)
+    values = cupy.empty(total, dtype=cupy.float64)
+    kern = get_function("reassign.cu", "gate_keys", dtype)
+    kern(_grid(total), (THREADS,), (filtered, f0, sig, *grid, *sizes, keys, values))
+    order = cupy.argsort(keys)  # CuPy sorts stably (thrust), so sums run in point order
+    keys = keys[order]
+    values = values[order]
+    del order
+    change = cupy.empty(total, dtype=cupy.bool_)
+    change[0] = True
+    cupy.not_equal(keys[1:], keys[:-1], out=change[1:])
+    starts = cupy.flatnonzero(change)
+    n_runs = int(starts.size)
+    sums = get_function("reassign.cu", "segment_sums", np.float64)
+    dropped = np.int64(n_chan * n_freq * n_frames)
+    sums(
+        _grid(n_runs),
+        (THREADS,),
+        (keys, values, starts, np.int64(n_runs), np.int64(total), dropped, energy, counts),
+    )
