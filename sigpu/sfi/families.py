@@ -307,13 +307,57 @@ class Gammatone(_Family):
         return (math.factorial(n - 1) / 2) * (pos + neg)
 
 
-def _power_indices(poles: np.ndarray) -> np.ndarray:
-    """Power m (1, 2, ...) of each residue: scipy lists repeated poles consecutively."""
-    powers = np.ones(len(poles), dtype=np.int64)
-    for i in range(1, len(poles)):
-        if poles[i] == poles[i - 1]:
-            powers[i] = powers[i - 1] + 1
-    return powers
+def _group_poles(poles: np.ndarray, rtol: float):
+    """Unique poles (cluster centroids) and multiplicities.
+
+    Poles closer than ``rtol * max(|p|, 1)`` are one repeated pole.  The centroid of a
+    cluster that root finding scattered around a multiple root is accurate to round-off,
+    unlike its members.
+    """
+    groups: list[list[complex]] = []
+    for pole in poles:
+        for group in groups:
+            centre = np.mean(group)
+            if abs(pole - centre) <= rtol * max(abs(centre), 1.0):
+                group.append(pole)
+                break
+        else:
+            groups.append([pole])
+    unique = np.array([np.mean(g) for g in groups], dtype=np.complex128)
+    return unique, np.array([len(g) for g in groups], dtype=np.int64)
+
+
+def _multiply_series(a: np.ndarray, b: np.ndarray, n_terms: int) -> np.ndarray:
+    return np.convolve(a, b)[:n_terms]
+
+
+def _partial_fractions(zeros, unique_poles, multiplicity, gain):
+    """Residues ``r[i, m]`` of ``H = sum_i sum_m r_im / (s - p_i)^m`` from the zpk form.
+
+    With ``H = g_i(s) / (s - p_i)^M``, ``r_im`` is the Taylor coefficient of ``g_i`` of order
+    ``M - m`` at ``p_i``; ``g_i`` is a product of first-order factors, so its series is a
+    product of short, exactly known series (no polynomial roots or expansions).
+
+    Returns flat arrays ``(residues, poles, powers)``.
+    """
+    residues, poles, powers = [], [], []
+    for i, (pole, mult) in enumerate(zip(unique_poles, multiplicity, strict=True)):
+        series = np.array([gain], dtype=np.complex128)
+        for zero in zeros:
+            series = _multiply_series(series, np.array([pole - zero, 1.0]), mult)
+        for j, (other, other_mult) in enumerate(zip(unique_poles, multiplicity, strict=True)):
+            if j == i:
+                continue
+            # 1 / (s - q) = sum_n (-1)^n u^n / (p - q)^(n+1),  u = s - p
+            inverse = (-1.0) ** np.arange(mult) / (pole - other) ** (np.arange(mult) + 1)
+            for _ in range(other_mult):
+                series = _multiply_series(series, inverse, mult)
+        series = np.concatenate([series, np.zeros(mult - len(series))])
+        for m in range(1, mult + 1):
+            residues.append(series[mult - m])
+            poles.append(pole)
+            powers.append(m)
+    return np.array(residues), np.array(poles), np.array(powers, dtype=np.int64)
 
 
 class RationalFilter(_Family):
@@ -330,11 +374,15 @@ class RationalFilter(_Family):
         Zeros and poles in rad/s (complex allowed), NumPy/host values.
     k : float
         System gain.
+    repeated_pole_rtol : float, default 1e-8
+        Poles closer than this (relative) form one repeated pole.
 
     Notes
     -----
-    The impulse response is the partial-fraction sum (``scipy.signal.residue``, repeated
-    poles supported) ``h(t) = sum_i sum_m r_im t^(m-1)/(m-1)! e^{p_i t}`` for ``t >= 0``;
+    The impulse response is the partial-fraction sum ``h(t) = sum_i sum_m r_im
+    t^(m-1)/(m-1)! e^{p_i t}`` for ``t >= 0`` (repeated poles supported), with the
+    residues computed from the zpk form by Taylor expansion (``scipy.signal.residue``
+    works on polynomial coefficients, whose roots scatter repeated poles);
     it needs a strictly proper H (more poles than zeros), otherwise ``h`` holds a Dirac
     and only ``frequency_response`` / the FD design apply.  The coefficients are host
     constants (scipy designs on the host); responses are evaluated in the namespace of
@@ -353,7 +401,7 @@ class RationalFilter(_Family):
 
     n_filters = 1
 
-    def __init__(self, z, p, k):
+    def __init__(self, z, p, k, *, repeated_pole_rtol: float = 1e-8):
         z = np.atleast_1d(np.asarray(z, dtype=np.complex128))
         p = np.atleast_1d(np.asarray(p, dtype=np.complex128))
         if isinstance(k, (bool, np.bool_)) or not isinstance(k, numbers.Number | np.ndarray):
@@ -368,31 +416,30 @@ class RationalFilter(_Family):
                 f"RationalFilter: needs a proper H with at least one pole "
                 f"(got {len(z)} zeros, {len(p)} poles)"
             )
-        self.z, self.p, self.k = z, p, k
-        b, a = scipy.signal.zpk2tf(z, p, k)
-        self._set_partial_fractions(np.real_if_close(b), np.real_if_close(a))
+        unique, multiplicity = _group_poles(p, repeated_pole_rtol)
+        self.z, self.p, self.k = z, np.repeat(unique, multiplicity), k
+        if self.strictly_proper:
+            self._residues, self._poles, self._powers = _partial_fractions(
+                z, unique, multiplicity, k
+            )
 
     @classmethod
-    def from_ba(cls, b, a):
-        """Build from analog numerator/denominator polynomial coefficients (highest power first)."""
+    def from_ba(cls, b, a, *, repeated_pole_rtol: float = 1e-3):
+        """Build from analog polynomial coefficients ``b``, ``a`` (highest power first).
+
+        The roots of ``a`` are found with ``numpy.roots``, which scatters an n-fold root
+        into a cluster of relative size about ``eps^(1/n)``; roots closer than
+        ``repeated_pole_rtol`` (relative) are merged into one repeated pole at their
+        centroid.  Prefer the zpk form when the poles are known.
+        """
         b = np.trim_zeros(np.atleast_1d(np.asarray(b, dtype=np.float64)), "f")
         a = np.trim_zeros(np.atleast_1d(np.asarray(a, dtype=np.float64)), "f")
-        if a.size == 0 or not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
-            raise ParameterError("RationalFilter.from_ba: a must be non-zero and b, a finite")
+        if a.size < 2 or not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
+            raise ParameterError(
+                "RationalFilter.from_ba: a must have degree >= 1 and b, a must be finite"
+            )
         z, p, k = scipy.signal.tf2zpk(b if b.size else np.zeros(1), a)
-        self = cls.__new__(cls)
-        if len(p) == 0 or len(z) > len(p):
-            raise ParameterError("RationalFilter.from_ba: needs a proper H with a pole")
-        self.z, self.p, self.k = z.astype(np.complex128), p.astype(np.complex128), complex(k)
-        self._set_partial_fractions(b, a)
-        return self
-
-    def _set_partial_fractions(self, b, a):
-        residues, poles, direct = scipy.signal.residue(b, a)
-        self._residues = np.asarray(residues, dtype=np.complex128)
-        self._poles = np.asarray(poles, dtype=np.complex128)
-        self._powers = _power_indices(self._poles)
-        self._direct = np.asarray(direct, dtype=np.complex128)
+        return cls(z, p, k, repeated_pole_rtol=repeated_pole_rtol)
 
     @property
     def strictly_proper(self) -> bool:
