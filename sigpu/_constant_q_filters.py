@@ -254,7 +254,7 @@ def _wavelet_host(freqs: tuple, sr, window, filter_scale, gamma, alpha, pad_fft,
     max_len = float(np.max(lengths))
     width = int(2.0 ** math.ceil(math.log2(max_len))) if pad_fft else int(math.ceil(max_len))
     basis = np.zeros((len(freqs), width), dtype=np.complex128)
-    for k, (length, freq) in enumerate(zip(lengths, freqs)):
+    for k, (length, freq) in enumerate(zip(lengths, freqs, strict=True)):
         # float floor division as librosa: n = arange(-l//2, l//2)
         n = np.arange(-length // 2, length // 2, dtype=np.float64)
         sig = np.exp(1j * 2 * np.pi * freq / sr * n)
