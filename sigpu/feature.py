@@ -1,0 +1,777 @@
+"""Spectral features: mel spectrogram, MFCC, STFT chroma and gammatonegram.
+
+Each feature is ``bank @ |stft(y)|**power`` with a cached filter bank from
+:mod:`sigpu.filters`, computed as **one 2-D GEMM** over all frames of all
+signals (``(n_bands, F) x (F, B*T)``), in the input's dtype, on the input's
+device.  Plan objects (:class:`MelSpectrogram`, :class:`MFCC`,
+:class:`Gammatonegram`) validate their parameters and build their banks once;
+calling them gives bit-for-bit the functional result.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+
+from . import filters
+from ._backend import array_namespace, device_of, fft_module
+from ._cache import host_table, on_device
+from ._errors import ParameterError
+from ._validate import nonnegative_float, one_of, positive_float, positive_int, real_array
+from .spectrum import power_to_db, spectrogram
+
+__all__ = [
+    "melspectrogram",
+    "mfcc",
+    "chroma_stft",
+    "gammatonegram",
+    "estimate_tuning",
+    "MelSpectrogram",
+    "MFCC",
+    "Gammatonegram",
+]
+
+
+# ---------------------------------------------------------------------------
+# plumbing shared by every feature
+# ---------------------------------------------------------------------------
+
+
+def apply_bank(bank, S, xp):
+    """``bank (M, F)`` applied along axis -2 of ``S (..., F, T)`` -> ``(..., M, T)``.
+
+    One 2-D GEMM whatever the batch shape.  A time-major ``S`` (what
+    :func:`sigpu.stft` produces: the frames' rFFTs are rows) is used in place as
+    ``(B*T, F) @ (F, M)``; a frequency-major batch is gathered once into
+    ``(F, B*T)``.  The result may be a transposed view (time-major); callers
+    needing C order copy it.
+    """
+    *lead, n_freq, n_frames = S.shape
+    n_items = math.prod(lead)
+    time_major = xp.swapaxes(S, -1, -2)
+    if time_major.flags.c_contiguous:
+        out = xp.matmul(xp.reshape(time_major, (n_items * n_frames, n_freq)), bank.T)
+        return xp.swapaxes(xp.reshape(out, (*lead, n_frames, bank.shape[0])), -1, -2)
+    if n_items == 1:
+        out = xp.matmul(bank, xp.reshape(S, (n_freq, n_frames)))
+        return xp.reshape(out, (*lead, bank.shape[0], n_frames))
+    columns = xp.reshape(xp.moveaxis(S, -2, 0), (n_freq, n_items * n_frames))
+    out = xp.reshape(xp.matmul(bank, columns), (bank.shape[0], *lead, n_frames))
+    return xp.moveaxis(out, 0, -2)
+
+
+def _bank_on(host, S, xp):
+    return on_device(host, xp, S.dtype, device_of(S))
+
+
+def _power_spectrogram(y, S, *, n_fft, stft_kw, power, func):
+    """(xp, S) from ``S`` (checked against ``n_fft``) or from ``|stft(y)|**power``."""
+    if S is not None:
+        xp = real_array(S, "S", func=func, min_ndim=2)
+        if S.shape[-2] != 1 + n_fft // 2:
+            raise ParameterError(
+                f"S has {S.shape[-2]} frequency rows but n_fft={n_fft} gives {1 + n_fft // 2}; "
+                f"pass the n_fft S was computed with (e.g. n_fft={2 * (S.shape[-2] - 1)})"
+            )
+        return xp, S
+    if y is None:
+        raise ParameterError(f"{func}: pass either a signal y or a spectrogram S")
+    xp = real_array(y, "y", func=func)
+    return xp, spectrogram(y, n_fft=n_fft, power=power, **stft_kw)
+
+
+def _stft_kwargs(hop_length, win_length, window, center, pad_mode):
+    return dict(
+        hop_length=hop_length,
+        win_length=win_length,
+        window=window,
+        center=center,
+        pad_mode=pad_mode,
+    )
+
+
+# ---------------------------------------------------------------------------
+# mel spectrogram
+# ---------------------------------------------------------------------------
+
+
+def _mel_host_bank(sr, n_fft, n_mels, fmin, fmax, htk, norm, stacklevel):
+    return filters._mel_table(
+        sr=sr,
+        n_fft=positive_int(n_fft, "n_fft"),
+        n_mels=n_mels,
+        fmin=fmin,
+        fmax=fmax,
+        htk=htk,
+        norm=norm,
+        stacklevel=stacklevel + 1,
+    )
+
+
+def _melspectrogram(y, S, bank_host, n_fft, stft_kw, power):
+    xp, S = _power_spectrogram(
+        y, S, n_fft=n_fft, stft_kw=stft_kw, power=power, func="melspectrogram"
+    )
+    return apply_bank(_bank_on(bank_host, S, xp), S, xp)
+
+
+def melspectrogram(
+    y=None,
+    *,
+    sr=22050,
+    S=None,
+    n_fft=2048,
+    hop_length=512,
+    win_length=None,
+    window="hann",
+    center=True,
+    pad_mode="constant",
+    power=2.0,
+    n_mels=128,
+    fmin=0.0,
+    fmax=None,
+    htk=False,
+    norm="slaney",
+):
+    """Mel-scaled spectrogram ``mel_basis @ |stft(y)|**power``.
+
+    Parameters
+    ----------
+    y : array, shape (..., n), float32/float64, optional
+        Signal (NumPy or CuPy). Ignored when ``S`` is given.
+    sr : float > 0
+    S : array, shape (..., 1 + n_fft // 2, T), optional
+        Precomputed (power) spectrogram; its row count must equal ``1 + n_fft // 2``.
+    n_fft, hop_length, win_length, window, center, pad_mode
+        STFT parameters as :func:`sigpu.stft` (``pad_mode="constant"``: zero
+        padding, librosa's default).
+    power : float > 0
+        Exponent of the magnitude (2 = power, 1 = energy).
+    n_mels, fmin, fmax, htk, norm
+        Filter bank parameters, see :func:`sigpu.filters.mel`.
+
+    Returns
+    -------
+    M : array, shape (..., n_mels, T), dtype of ``y`` / ``S``
+        May be a transposed view of a time-major array (no copy is made).
+
+    Notes
+    -----
+    NumPy and CuPy. Matches ``librosa.feature.melspectrogram``.  The bank is
+    cached per parameters and per (backend, device, dtype); the product is one
+    2-D GEMM over all frames of all signals.
+
+    Examples
+    --------
+    >>> import numpy as np, sigpu.feature
+    >>> y = np.random.default_rng(0).standard_normal((2, 22050)).astype(np.float32)
+    >>> M = sigpu.feature.melspectrogram(y, sr=22050, n_mels=64)
+    >>> M.shape, M.dtype
+    ((2, 64, 44), dtype('float32'))
+    """
+    bank = _mel_host_bank(sr, n_fft, n_mels, fmin, fmax, htk, norm, stacklevel=2)
+    power = positive_float(power, "power")
+    stft_kw = _stft_kwargs(hop_length, win_length, window, center, pad_mode)
+    return _melspectrogram(y, S, bank, n_fft, stft_kw, power)
+
+
+# ---------------------------------------------------------------------------
+# MFCC
+# ---------------------------------------------------------------------------
+
+
+@host_table
+def _lifter_weights(n_mfcc, lifter):
+    return 1.0 + (lifter / 2.0) * np.sin(np.pi * np.arange(1, n_mfcc + 1) / lifter)
+
+
+def _dct1(x, norm, xp):
+    """scipy.fft.dct(x, type=1, norm=norm, axis=-2) as the rFFT of the even extension.
+
+    cupyx.scipy.fft has no DCT-I, so both backends use this form.
+    """
+    n = x.shape[-2]
+    if norm == "ortho":
+        ends = xp.ones((n, 1), dtype=x.dtype)
+        ends[0, 0] = ends[-1, 0] = math.sqrt(2.0)
+        x = x * ends
+    mirrored = xp.flip(x[..., 1:-1, :], axis=-2)
+    even = xp.concat([x, mirrored], axis=-2)
+    y = xp.real(fft_module(xp).rfft(even, axis=-2))
+    if norm == "ortho":
+        ends = xp.full((n, 1), math.sqrt(0.5 / (n - 1)), dtype=x.dtype)
+        ends[0, 0] = ends[-1, 0] = 0.5 / math.sqrt(n - 1)
+        y = y * ends
+    elif norm == "forward":
+        y = y / (2 * (n - 1))
+    return y
+
+
+def _mfcc_params(n_mfcc, dct_type, norm, lifter, top_db):
+    n_mfcc = positive_int(n_mfcc, "n_mfcc")
+    if dct_type not in (1, 2, 3) or isinstance(dct_type, bool):
+        raise ParameterError(f"dct_type={dct_type!r} is not supported; choose 1, 2 or 3")
+    norm = one_of(norm, "norm", (None, "ortho", "backward", "forward"))
+    if isinstance(lifter, bool):
+        raise ParameterError(f"lifter={lifter!r} must be a non-negative number")
+    try:
+        lifter = nonnegative_float(lifter, "lifter")
+    except ParameterError:
+        raise ParameterError(f"MFCC lifter={lifter!r} must be a non-negative number") from None
+    if top_db is not None:
+        top_db = nonnegative_float(top_db, "top_db")
+    return n_mfcc, int(dct_type), norm, lifter, top_db
+
+
+def _cepstrum(S_db, n_mfcc, dct_type, norm, lifter, xp):
+    n_mels = S_db.shape[-2]
+    if n_mfcc > n_mels:
+        raise ParameterError(
+            f"n_mfcc={n_mfcc} exceeds the number of mel bands ({n_mels}); "
+            "lower n_mfcc or raise n_mels"
+        )
+    if dct_type == 1:
+        if n_mels < 2:
+            raise ParameterError("dct_type=1 needs at least 2 mel bands")
+        M = _dct1(S_db, norm, xp)[..., :n_mfcc, :]
+    else:
+        # The FFT-based DCT of the whole mel axis (as librosa): more accurate in
+        # float32 than a truncated DCT matrix product.
+        M = fft_module(xp).dct(S_db, type=dct_type, norm=norm, axis=-2)[..., :n_mfcc, :]
+    if lifter > 0:
+        weights = _bank_on(_lifter_weights(n_mfcc, lifter), S_db, xp)
+        M = M * weights[:, None]
+    return M
+
+
+def mfcc(
+    y=None,
+    *,
+    sr=22050,
+    S=None,
+    n_mfcc=20,
+    dct_type=2,
+    norm="ortho",
+    lifter=0,
+    mel_norm="slaney",
+    top_db=80.0,
+    **melspectrogram_kwargs,
+):
+    """Mel-frequency cepstral coefficients.
+
+    ``S_db = power_to_db(melspectrogram(y, norm=mel_norm, ...), top_db=top_db)``, then
+    ``M = dct(S_db, type=dct_type, norm=norm, axis=-2)[..., :n_mfcc, :]``, and with
+    ``lifter > 0`` row ``i`` is scaled by ``1 + (lifter / 2) sin(π (i + 1) / lifter)``.
+
+    Parameters
+    ----------
+    y : array, shape (..., n), float32/float64, optional
+    sr : float > 0
+    S : array, shape (..., n_mels, T), optional
+        Log-power mel spectrogram (dB); used instead of ``y``.
+    n_mfcc : int > 0
+        Number of coefficients kept (at most the number of mel bands).
+    dct_type : {1, 2, 3}
+    norm : {"ortho", None, "backward", "forward"}
+        DCT normalisation as ``scipy.fft.dct``.
+    lifter : float >= 0
+        Cepstral liftering parameter (0 = none).
+    mel_norm : {"slaney", None} or number
+        ``norm`` of the mel bank.
+    top_db : float >= 0 or None
+        Passed to :func:`sigpu.power_to_db` (sigpu addition, default as librosa's
+        fixed 80 dB).  The threshold is relative to the maximum over **the whole
+        batch** (librosa's semantics); use ``top_db=None`` to make every item
+        independent of the others.
+    **melspectrogram_kwargs
+        ``n_fft``, ``hop_length``, ``win_length``, ``window``, ``center``,
+        ``pad_mode``, ``power``, ``n_mels``, ``fmin``, ``fmax``, ``htk``.
+
+    Returns
+    -------
+    M : array, shape (..., n_mfcc, T), dtype of the input
+
+    Notes
+    -----
+    NumPy and CuPy. Matches ``librosa.feature.mfcc``.  DCT-II/III through
+    ``scipy.fft.dct`` / ``cupyx.scipy.fft.dct``; DCT-I (which cupyx lacks) as the
+    real rFFT of the even extension on both backends.
+
+    Examples
+    --------
+    >>> import numpy as np, sigpu.feature
+    >>> y = np.random.default_rng(0).standard_normal(22050).astype(np.float32)
+    >>> sigpu.feature.mfcc(y, sr=22050, n_mfcc=13).shape
+    (13, 44)
+    """
+    n_mfcc, dct_type, norm, lifter, top_db = _mfcc_params(n_mfcc, dct_type, norm, lifter, top_db)
+    if S is None:
+        bad = set(melspectrogram_kwargs) - _MEL_KWARGS
+        if bad:
+            raise TypeError(f"mfcc() got unexpected keyword argument(s) {sorted(bad)}")
+        S = melspectrogram(y, sr=sr, norm=mel_norm, **melspectrogram_kwargs)
+        S = power_to_db(S, top_db=top_db)
+        xp = array_namespace(S)
+    else:
+        xp = real_array(S, "S", func="mfcc", min_ndim=2)
+    return _cepstrum(S, n_mfcc, dct_type, norm, lifter, xp)
+
+
+_MEL_KWARGS = {
+    "n_fft",
+    "hop_length",
+    "win_length",
+    "window",
+    "center",
+    "pad_mode",
+    "power",
+    "n_mels",
+    "fmin",
+    "fmax",
+    "htk",
+}
+
+
+# ---------------------------------------------------------------------------
+# chroma from the STFT, with librosa's tuning estimate
+# ---------------------------------------------------------------------------
+
+
+def _parabolic_shift(S, xp):
+    """librosa's piecewise parabolic peak offset along axis -2 (0 at the edges)."""
+    left, mid, right = S[..., :-2, :], S[..., 1:-1, :], S[..., 2:, :]
+    a = right + left - 2 * mid
+    b = (right - left) / 2
+    usable = xp.abs(b) < xp.abs(a)
+    inner = xp.where(usable, -b / xp.where(usable, a, xp.ones_like(a)), xp.zeros_like(a))
+    edge = xp.zeros_like(S[..., :1, :])
+    return xp.concat([edge, inner, edge], axis=-2)
+
+
+def _local_max(S, xp):
+    """librosa.util.localmax along axis -2: x[i] > x[i-1] and x[i] >= x[i+1]."""
+    inner = (S[..., 1:-1, :] > S[..., :-2, :]) & (S[..., 1:-1, :] >= S[..., 2:, :])
+    first = xp.zeros_like(S[..., :1, :], dtype=xp.bool)
+    last = S[..., -1:, :] > S[..., -2:-1, :]
+    return xp.concat([first, inner, last], axis=-2)
+
+
+def _gradient(S, xp):
+    """numpy.gradient along axis -2 (unit spacing, one-sided at the edges)."""
+    inner = (S[..., 2:, :] - S[..., :-2, :]) / 2
+    first = S[..., 1:2, :] - S[..., :1, :]
+    last = S[..., -1:, :] - S[..., -2:-1, :]
+    return xp.concat([first, inner, last], axis=-2)
+
+
+def estimate_tuning(
+    y=None,
+    *,
+    sr=22050,
+    S=None,
+    n_fft=2048,
+    resolution=0.01,
+    bins_per_octave=12,
+    hop_length=None,
+    fmin=150.0,
+    fmax=4000.0,
+    threshold=0.1,
+    win_length=None,
+    window="hann",
+    center=True,
+    pad_mode="constant",
+):
+    """Tuning offset (fraction of a bin) from parabolically interpolated spectral peaks.
+
+    Parameters
+    ----------
+    y : array, shape (..., n), optional
+    sr : float > 0
+    S : array, shape (..., 1 + n_fft // 2, T), optional
+        Magnitude or power spectrogram (used as given, like librosa).
+    n_fft : int > 0
+        ``n_fft`` of ``S`` (inferred from ``S`` as librosa when it does not fit).
+    resolution : float in (0, 1)
+        Histogram bin width in fractions of a bin.
+    bins_per_octave : int > 0
+    hop_length, win_length, window, center, pad_mode
+        STFT parameters when ``y`` is given (``hop_length=None``: ``n_fft // 4``).
+    fmin, fmax : float
+        Frequency range searched for peaks.
+    threshold : float
+        Peaks below ``threshold * max`` of their frame are ignored.
+
+    Returns
+    -------
+    tuning : float
+        In ``[-0.5, 0.5)``, a histogram bin edge, like librosa.  One value for the
+        whole batch (all items pooled, as librosa).
+
+    Notes
+    -----
+    NumPy and CuPy. Matches ``librosa.estimate_tuning`` (``piptrack`` +
+    ``pitch_tuning``).  On CuPy the median, histogram and the returned scalar
+    synchronise with the device (the result is a Python float).
+
+    Examples
+    --------
+    >>> import numpy as np, sigpu.feature
+    >>> sr = 22050
+    >>> y = np.sin(2 * np.pi * 440.0 * 2 ** (0.25 / 12) * np.arange(sr) / sr)
+    >>> round(sigpu.feature.estimate_tuning(y, sr=sr), 2)
+    0.25
+    """
+    resolution = positive_float(resolution, "resolution")
+    if resolution >= 1:
+        raise ParameterError(f"resolution={resolution!r} must be in (0, 1)")
+    bins_per_octave = positive_int(bins_per_octave, "bins_per_octave")
+    if S is not None:
+        xp = real_array(S, "S", func="estimate_tuning", min_ndim=2)
+        if S.shape[-2] != 1 + int(n_fft) // 2:
+            n_fft = 2 * (S.shape[-2] - 1)  # librosa infers n_fft from S here
+        S = xp.abs(S)
+    else:
+        if y is None:
+            raise ParameterError("estimate_tuning: pass either a signal y or a spectrogram S")
+        xp = real_array(y, "y", func="estimate_tuning")
+        S = spectrogram(
+            y,
+            n_fft=n_fft,
+            hop_length=hop_length,
+            win_length=win_length,
+            window=window,
+            center=center,
+            pad_mode=pad_mode,
+            power=1.0,
+        )
+    return _tuning_from_magnitude(
+        S, sr, n_fft, fmin, fmax, threshold, resolution, bins_per_octave, xp
+    )
+
+
+def _tuning_from_magnitude(S, sr, n_fft, fmin, fmax, threshold, resolution, bpo, xp):
+    """librosa's piptrack + estimate_tuning + pitch_tuning on a magnitude ``S``."""
+    sr = positive_float(sr, "sr")
+    fmin = max(float(fmin), 0.0)
+    fmax = min(float(fmax), sr / 2)
+    n_freq = S.shape[-2]
+    if n_freq < 3:
+        raise ParameterError(f"estimate_tuning needs at least 3 frequency rows, got {n_freq}")
+    shift = _parabolic_shift(S, xp)
+    skew = 0.5 * _gradient(S, xp) * shift
+    bin_freqs = xp.arange(n_freq, dtype=xp.float64) * (sr / n_fft)
+    in_range = ((bin_freqs >= fmin) & (bin_freqs < fmax))[:, None]
+    ref = threshold * xp.max(S, axis=-2, keepdims=True)
+    peaks = in_range & _local_max(S * (S > ref), xp)
+    # Only the peaks matter: gather them (librosa's np.nonzero) instead of
+    # filling full-size pitch/magnitude arrays.
+    where = xp.nonzero(peaks)
+    rows = xp.astype(where[-2], xp.float64)
+    pitch = xp.astype((rows + shift[where]) * sr / n_fft, S.dtype)
+    mag = (S + skew)[where]
+    voiced = pitch > 0
+    floor = xp.median(mag[voiced]) if bool(xp.any(voiced)) else 0.0
+    freqs = pitch[(mag >= floor) & voiced]
+    if freqs.shape[0] == 0:
+        warnings.warn("Trying to estimate tuning from empty frequency set.", stacklevel=3)
+        return 0.0
+    # Residual of each peak against the equal-tempered grid, folded to [-0.5, 0.5)
+    # (in the input's precision, like librosa).
+    residual = xp.remainder(bpo * xp.log2(freqs / (440.0 / 16)), 1.0)
+    residual = xp.where(residual >= 0.5, residual - 1.0, residual)
+    edges = np.linspace(-0.5, 0.5, int(np.ceil(1.0 / resolution)) + 1)
+    counts = _histogram_counts(residual, edges, xp)
+    return float(edges[int(xp.argmax(counts))])
+
+
+def _histogram_counts(values, edges, xp):
+    """numpy.histogram counts (last bin closed) without leaving the device."""
+    index = xp.searchsorted(xp.asarray(edges), values, side="right") - 1
+    index = xp.where(values == edges[-1], len(edges) - 2, index)
+    keep = (index >= 0) & (index < len(edges) - 1)
+    return xp.bincount(index[keep], minlength=len(edges) - 1)
+
+
+def chroma_stft(
+    y=None,
+    *,
+    sr=22050,
+    S=None,
+    norm=np.inf,
+    n_fft=2048,
+    hop_length=512,
+    win_length=None,
+    window="hann",
+    center=True,
+    pad_mode="constant",
+    tuning=None,
+    n_chroma=12,
+    **chroma_kwargs,
+):
+    """Chromagram from a power spectrogram: ``normalize(chroma_bank @ |stft(y)|**2)``.
+
+    Parameters
+    ----------
+    y : array, shape (..., n), float32/float64, optional
+    sr : float > 0
+    S : array, shape (..., 1 + n_fft // 2, T), optional
+        Power spectrogram used instead of ``y``.
+    norm : float or None
+        Norm of each frame along the chroma axis (default max-norm); frames whose
+        norm is below the dtype's smallest normal number are left as they are.
+    n_fft, hop_length, win_length, window, center, pad_mode
+        STFT parameters as :func:`sigpu.stft`.
+    tuning : float or None
+        Deviation from A440 in fractions of a chroma bin; ``None`` estimates it
+        with :func:`estimate_tuning` (one value for the whole batch, as librosa).
+    n_chroma : int > 0
+    **chroma_kwargs
+        ``ctroct``, ``octwidth``, ``base_c`` of :func:`sigpu.filters.chroma`.
+
+    Returns
+    -------
+    chroma : array, shape (..., n_chroma, T)
+
+    Notes
+    -----
+    NumPy and CuPy. Matches ``librosa.feature.chroma_stft``.  Non-finite input
+    is not rejected (librosa raises); NaN propagates into the affected frames.
+
+    Examples
+    --------
+    >>> import numpy as np, sigpu.feature
+    >>> sr = 22050
+    >>> y = np.sin(2 * np.pi * 440.0 * np.arange(sr) / sr).astype(np.float32)
+    >>> C = sigpu.feature.chroma_stft(y, sr=sr, tuning=0.0)
+    >>> C.shape, int(C[:, 20].argmax())  # A is pitch class 9 counted from C
+    ((12, 44), 9)
+    """
+    bad = set(chroma_kwargs) - {"ctroct", "octwidth", "base_c"}
+    if bad:
+        raise TypeError(f"chroma_stft() got unexpected keyword argument(s) {sorted(bad)}")
+    n_fft = positive_int(n_fft, "n_fft")
+    n_chroma = positive_int(n_chroma, "n_chroma")
+    norm = filters._check_norm(norm)
+    stft_kw = _stft_kwargs(hop_length, win_length, window, center, pad_mode)
+    xp, S = _power_spectrogram(y, S, n_fft=n_fft, stft_kw=stft_kw, power=2.0, func="chroma_stft")
+    if tuning is None:
+        # librosa calls estimate_tuning(S=S) with its default n_fft=2048, which
+        # re-infers n_fft = 2 * (F - 1) from S unless 2048 fits.
+        n_fft_tuning = 2048 if S.shape[-2] == 1025 else 2 * (S.shape[-2] - 1)
+        tuning = _tuning_from_magnitude(
+            xp.abs(S), sr, n_fft_tuning, 150.0, 4000.0, 0.1, 0.01, n_chroma, xp
+        )
+    bank = filters._chroma_table(
+        sr=sr,
+        n_fft=n_fft,
+        n_chroma=n_chroma,
+        tuning=tuning,
+        ctroct=chroma_kwargs.get("ctroct", 5.0),
+        octwidth=chroma_kwargs.get("octwidth", 2),
+        norm=2,
+        base_c=chroma_kwargs.get("base_c", True),
+    )
+    raw = apply_bank(_bank_on(bank, S, xp), S, xp)
+    return filters.normalize(raw, norm, -2, xp)
+
+
+# ---------------------------------------------------------------------------
+# gammatonegram
+# ---------------------------------------------------------------------------
+
+
+def _gammatonegram(y, bank_host, n_fft, stft_kw, power):
+    xp, S = _power_spectrogram(
+        y, None, n_fft=n_fft, stft_kw=stft_kw, power=power, func="gammatonegram"
+    )
+    return apply_bank(_bank_on(bank_host, S, xp), S, xp)
+
+
+def gammatonegram(
+    y,
+    *,
+    sr=22050,
+    n_fft=2048,
+    hop_length=512,
+    win_length=None,
+    window="hann",
+    center=True,
+    pad_mode="constant",
+    power=2.0,
+    n_bins=64,
+    fmin=0.0,
+    fmax=None,
+):
+    """Gammatone spectrogram ``gammatone_bank @ |stft(y)|**power``.
+
+    Parameters
+    ----------
+    y : array, shape (..., n), float32/float64
+    sr : float > 0
+    n_fft, hop_length, win_length, window, center, pad_mode
+        STFT parameters as :func:`sigpu.stft` (zero padding by default; nnAudio
+        pads by reflection).
+    power : float > 0
+    n_bins, fmin, fmax
+        Bank parameters, see :func:`sigpu.filters.gammatone`.
+
+    Returns
+    -------
+    G : array, shape (..., n_bins, T), dtype of ``y``
+
+    Notes
+    -----
+    NumPy and CuPy. No librosa equivalent; matches nnAudio's ``Gammatonegram``
+    (D. Ellis' ``fft2gammatonemx`` weights) apart from the padding mode.
+
+    Examples
+    --------
+    >>> import numpy as np, sigpu.feature
+    >>> y = np.random.default_rng(0).standard_normal(22050).astype(np.float32)
+    >>> sigpu.feature.gammatonegram(y, sr=22050).shape
+    (64, 44)
+    """
+    n_fft = positive_int(n_fft, "n_fft")
+    bank = filters._gammatone_table(
+        sr=sr, n_fft=n_fft, n_bins=n_bins, width=1.0, fmin=fmin, fmax=fmax
+    )
+    power = positive_float(power, "power")
+    stft_kw = _stft_kwargs(hop_length, win_length, window, center, pad_mode)
+    return _gammatonegram(y, bank, n_fft, stft_kw, power)
+
+
+# ---------------------------------------------------------------------------
+# plan objects
+# ---------------------------------------------------------------------------
+
+
+class MelSpectrogram:
+    """Reusable :func:`melspectrogram` with its mel bank built once.
+
+    Parameters are those of :func:`melspectrogram` (keyword-only).  Calling the
+    plan on a NumPy or CuPy array returns exactly ``melspectrogram(y, ...)``; the
+    bank is copied once per (backend, device, dtype).
+
+    Examples
+    --------
+    >>> import numpy as np, sigpu.feature
+    >>> plan = sigpu.feature.MelSpectrogram(sr=16000, n_fft=512, hop_length=160, n_mels=40)
+    >>> plan(np.zeros((3, 16000), np.float32)).shape
+    (3, 40, 101)
+    """
+
+    def __init__(
+        self,
+        *,
+        sr=22050,
+        n_fft=2048,
+        hop_length=512,
+        win_length=None,
+        window="hann",
+        center=True,
+        pad_mode="constant",
+        power=2.0,
+        n_mels=128,
+        fmin=0.0,
+        fmax=None,
+        htk=False,
+        norm="slaney",
+    ):
+        self.n_fft = positive_int(n_fft, "n_fft")
+        self.power = positive_float(power, "power")
+        self.stft_kw = _stft_kwargs(hop_length, win_length, window, center, pad_mode)
+        self.bank_host = _mel_host_bank(sr, n_fft, n_mels, fmin, fmax, htk, norm, stacklevel=2)
+        self.n_mels = self.bank_host.shape[0]
+
+    def bank(self, xp=None, dtype=np.float32, device=None):
+        """The mel bank on ``xp``/``device`` as ``dtype`` (cached)."""
+        return filters._deliver(self.bank_host, dtype, xp, device)
+
+    def __call__(self, y=None, *, S=None):
+        """Mel spectrogram of ``y (..., n)`` (or of a power spectrogram ``S``)."""
+        return _melspectrogram(y, S, self.bank_host, self.n_fft, self.stft_kw, self.power)
+
+
+class MFCC:
+    """Reusable :func:`mfcc` with its mel bank and DCT matrix built once.
+
+    Parameters are those of :func:`mfcc` (keyword-only, including the
+    mel-spectrogram keywords).
+
+    Examples
+    --------
+    >>> import numpy as np, sigpu.feature
+    >>> plan = sigpu.feature.MFCC(sr=16000, n_mfcc=13, n_fft=512, hop_length=160, n_mels=40)
+    >>> plan(np.ones((2, 16000), np.float32)).shape
+    (2, 13, 101)
+    """
+
+    def __init__(
+        self,
+        *,
+        sr=22050,
+        n_mfcc=20,
+        dct_type=2,
+        norm="ortho",
+        lifter=0,
+        mel_norm="slaney",
+        top_db=80.0,
+        **melspectrogram_kwargs,
+    ):
+        bad = set(melspectrogram_kwargs) - _MEL_KWARGS
+        if bad:
+            raise TypeError(f"MFCC() got unexpected keyword argument(s) {sorted(bad)}")
+        params = _mfcc_params(n_mfcc, dct_type, norm, lifter, top_db)
+        self.n_mfcc, self.dct_type, self.norm, self.lifter, self.top_db = params
+        self.mel = MelSpectrogram(sr=sr, norm=mel_norm, **melspectrogram_kwargs)
+        if self.n_mfcc > self.mel.n_mels:
+            raise ParameterError(
+                f"n_mfcc={self.n_mfcc} exceeds the number of mel bands ({self.mel.n_mels}); "
+                "lower n_mfcc or raise n_mels"
+            )
+
+    def __call__(self, y):
+        """MFCCs of ``y (..., n)``."""
+        S_db = power_to_db(self.mel(y), top_db=self.top_db)
+        xp = array_namespace(S_db)
+        return _cepstrum(S_db, self.n_mfcc, self.dct_type, self.norm, self.lifter, xp)
+
+
+class Gammatonegram:
+    """Reusable :func:`gammatonegram` with its gammatone bank built once.
+
+    Examples
+    --------
+    >>> import numpy as np, sigpu.feature
+    >>> plan = sigpu.feature.Gammatonegram(sr=16000, n_fft=512, hop_length=160, n_bins=32)
+    >>> plan(np.zeros(16000, np.float64)).shape
+    (32, 101)
+    """
+
+    def __init__(
+        self,
+        *,
+        sr=22050,
+        n_fft=2048,
+        hop_length=512,
+        win_length=None,
+        window="hann",
+        center=True,
+        pad_mode="constant",
+        power=2.0,
+        n_bins=64,
+        fmin=0.0,
+        fmax=None,
+    ):
+        self.n_fft = positive_int(n_fft, "n_fft")
+        self.power = positive_float(power, "power")
+        self.stft_kw = _stft_kwargs(hop_length, win_length, window, center, pad_mode)
+        self.bank_host = filters._gammatone_table(
+            sr=sr, n_fft=n_fft, n_bins=n_bins, width=1.0, fmin=fmin, fmax=fmax
+        )
+
+    def __call__(self, y):
+        """Gammatonegram of ``y (..., n)``."""
+        return _gammatonegram(y, self.bank_host, self.n_fft, self.stft_kw, self.power)
