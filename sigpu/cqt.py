@@ -1,0 +1,573 @@
+"""Constant-Q and variable-Q transforms (librosa 0.11 semantics) on NumPy and CuPy.
+
+``cqt``/``vqt`` use a multirate algorithm (librosa's octave schedule, a
+half-band decimator and per-octave GEMMs, see :mod:`sigpu._cqt_plan`);
+``CQT``/``VQT`` are plan objects holding the kernels per device and dtype;
+``chroma_cqt`` folds a CQT magnitude onto pitch classes.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+from ._backend import array_namespace, fft_module, frames, kernel
+from ._cache import on_device
+from ._constant_q_filters import C1_HZ, _check_gamma, _check_norm, _window_key, cq_to_chroma
+from ._cqt_plan import build_schedule
+from ._errors import ParameterError
+from ._validate import complex_dtype, one_of, positive_float, positive_int, real_array, real_dtype
+
+__all__ = ["cqt", "vqt", "chroma_cqt", "CQT", "VQT"]
+
+PAD_MODES = ("constant", "edge", "reflect", "symmetric", "wrap", "linear_ramp", "mean")
+
+
+def _check_tuning(tuning, func: str) -> float:
+    if tuning is None:
+        raise ParameterError(
+            f"{func}: tuning=None (automatic tuning estimation) is not implemented in sigpu; "
+            "pass tuning=0.0 or an estimate such as librosa.estimate_tuning(y=y, sr=sr)"
+        )
+    if isinstance(tuning, (bool, np.bool_)) or not isinstance(tuning, numbers.Real):
+        raise ParameterError(f"tuning={tuning!r} must be a real number (fraction of a bin)")
+    if not math.isfinite(tuning):
+        raise ParameterError(f"tuning={tuning!r} must be finite")
+    return float(tuning)
+
+
+def _check_sparsity(sparsity) -> float:
+    if isinstance(sparsity, (bool, np.bool_)) or not isinstance(sparsity, numbers.Real):
+        raise ParameterError(f"sparsity={sparsity!r} must be a number in [0, 1)")
+    if not 0.0 <= sparsity < 1.0:
+        raise ParameterError(f"sparsity={sparsity!r} must be in [0, 1)")
+    return float(sparsity)
+
+
+def _check_alpha(alpha):
+    if alpha is None:
+        return None
+    return positive_float(alpha, "alpha")
+
+
+class VQT:
+    """Variable-Q transform plan: kernels built once, reused on any backend.
+
+    Parameters are those of :func:`vqt` except the signal. Calling the plan
+    on ``y`` returns exactly ``vqt(y, ...)`` (the function builds the same
+    plan through the same cache).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sigpu.cqt import VQT
+    >>> plan = VQT(sr=22050, n_bins=48, gamma=None)
+    >>> y = np.random.default_rng(0).standard_normal(22050).astype(np.float32)
+    >>> plan(y).shape
+    (48, 44)
+
+    Notes
+    -----
+    NumPy and CuPy; float32 -> complex64, float64 -> complex128. Reference:
+    ``librosa.vqt`` (librosa 0.11).
+    """
+
+    _func = "vqt"
+
+    def __init__(
+        self,
+        *,
+        sr=22050,
+        hop_length=512,
+        fmin=None,
+        n_bins=84,
+        intervals="equal",
+        gamma=None,
+        bins_per_octave=12,
+        tuning=0.0,
+        filter_scale=1,
+        norm=1,
+        sparsity=0.01,
+        window="hann",
+        scale=True,
+        pad_mode="constant",
+        res_type="soxr_hq",
+        dtype=None,
+        alpha=None,
+    ):
+        func = self._func
+        self.sr = positive_float(sr, "sr")
+        self.hop_length = positive_int(hop_length, "hop_length")
+        self.fmin = C1_HZ if fmin is None else positive_float(fmin, "fmin")
+        self.n_bins = positive_int(n_bins, "n_bins")
+        self.bins_per_octave = positive_int(bins_per_octave, "bins_per_octave")
+        if not isinstance(intervals, str) or intervals != "equal":
+            raise ParameterError(
+                f"intervals={intervals!r} is not supported; sigpu implements 'equal' only"
+            )
+        self.gamma = _check_gamma(gamma)
+        self.tuning = _check_tuning(tuning, func)
+        self.filter_scale = positive_float(filter_scale, "filter_scale")
+        self.norm = _check_norm(norm)
+        self.sparsity = _check_sparsity(sparsity)
+        self.window = _window_key(window)
+        self.scale = bool(scale)
+        self.pad_mode = one_of(pad_mode, "pad_mode", PAD_MODES)
+        if res_type is not None and not isinstance(res_type, str):
+            raise ParameterError(f"res_type={res_type!r} must be a string or None")
+        self.dtype = None if dtype is None else np.dtype(dtype)
+        if self.dtype is not None and self.dtype not in (np.complex64, np.complex128):
+            raise TypeError(f"dtype={self.dtype} must be complex64 or complex128")
+        self.alpha = _check_alpha(alpha)
+        fmin_tuned = self.fmin * 2.0 ** (self.tuning / self.bins_per_octave)
+        self.schedule = build_schedule(
+            self.sr,
+            self.hop_length,
+            fmin_tuned,
+            self.n_bins,
+            self.bins_per_octave,
+            self.filter_scale,
+            self.norm,
+            self.sparsity,
+            self.window,
+            self.scale,
+            self.gamma,
+            self.alpha,
+        )
+
+    def n_frames(self, n_samples: int) -> int:
+        """Number of output frames for a signal of ``n_samples``."""
+        s = self.schedule
+        n, decimations, count = n_samples, 0, None
+        for _ in range(s.n_early):
+            n = (n + 1) // 2
+        for octave in s.octaves:
+            if octave.decimate_before:
+                n = (n + 1) // 2
+                decimations += 1
+            t = 1 + (n + 2 * (octave.n_fft // 2) - octave.n_fft) // octave.hop
+            count = t if count is None else min(count, t)
+        return count
+
+    def __call__(self, y):
+        """Transform ``y`` of shape ``(..., n)`` to ``(..., n_bins, n_frames)``."""
+        xp = real_array(y, "y", func=self._func)
+        s = self.schedule
+        n = y.shape[-1]
+        if n < s.n_samples_min:
+            raise ParameterError(
+                f"{self._func}: signal length={n} is shorter than the longest filter "
+                f"({s.n_samples_min} samples at fmin={self.fmin:.4g} Hz, sr={self.sr:g}); "
+                "use a longer signal, a higher fmin or a smaller filter_scale"
+            )
+        out_dtype = self.dtype if self.dtype is not None else complex_dtype(y.dtype)
+        work = real_dtype(out_dtype)
+        lead = y.shape[:-1]
+        x = xp.reshape(xp.astype(y, work, copy=False), (-1, n))
+        batch = x.shape[0]
+        n_frames = self.n_frames(n)
+        device = getattr(y, "device", None)
+        dev_id = None if isinstance(y, np.ndarray) else device.id
+        decimate = kernel(xp, "cqt.decimate2")
+        taps = on_device(s.odd_taps, xp, work, dev_id)
+        rfft = fft_module(xp).rfft
+        out = xp.empty((batch, self.n_bins, n_frames), dtype=out_dtype)
+        for _ in range(s.n_early):
+            x = decimate(x, taps, s.centre)
+        for octave, host_kernel in zip(s.octaves, s.kernels, strict=True):
+            if octave.decimate_before:
+                x = decimate(x, taps, s.centre)
+            half = octave.n_fft // 2
+            padded = xp.pad(x, ((0, 0), (half, half)), mode=self.pad_mode)
+            framed = frames(padded, octave.n_fft, octave.hop)[:, :n_frames, :]
+            n_f = octave.bin_stop - octave.bin_start
+            if octave.mode == "direct":
+                w = on_device(host_kernel, xp, work, dev_id)
+                flat = xp.reshape(xp.ascontiguousarray(framed), (batch * n_frames, octave.n_fft))
+                resp = xp.matmul(flat, w)  # (B*T, 2 n_f) interleaved re/im
+                resp = resp.view(out_dtype)
+            else:
+                k = on_device(host_kernel, xp, out_dtype, dev_id)
+                spec = rfft(framed, axis=-1)[:, :, octave.lo : octave.hi]
+                band = xp.reshape(spec, (batch * n_frames, octave.hi - octave.lo))
+                resp = xp.matmul(band.astype(out_dtype, copy=False), k)
+            resp = xp.reshape(resp, (batch, n_frames, n_f))
+            out[:, octave.bin_start : octave.bin_stop, :] = xp.permute_dims(resp, (0, 2, 1))
+        return xp.reshape(out, lead + (self.n_bins, n_frames))
+
+    def __repr__(self):
+        return (
+            f"{type(self).__name__}(sr={self.sr:g}, hop_length={self.hop_length}, "
+            f"fmin={self.fmin:.6g}, n_bins={self.n_bins}, "
+            f"bins_per_octave={self.bins_per_octave}, gamma={self.gamma})"
+        )
+
+
+class CQT(VQT):
+    """Constant-Q transform plan (``VQT`` with ``gamma=0``).
+
+    Parameters are those of :func:`cqt` except the signal; ``CQT(...)(y)``
+    equals ``cqt(y, ...)`` exactly.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sigpu.cqt import CQT
+    >>> plan = CQT(sr=22050, hop_length=500, n_bins=60)
+    >>> y = np.random.default_rng(0).standard_normal((2, 22050)).astype(np.float32)
+    >>> plan(y).shape
+    (2, 60, 45)
+
+    Notes
+    -----
+    NumPy and CuPy; reference ``librosa.cqt`` (librosa 0.11).
+    """
+
+    _func = "cqt"
+
+    def __init__(
+        self,
+        *,
+        sr=22050,
+        hop_length=512,
+        fmin=None,
+        n_bins=84,
+        bins_per_octave=12,
+        tuning=0.0,
+        filter_scale=1,
+        norm=1,
+        sparsity=0.01,
+        window="hann",
+        scale=True,
+        pad_mode="constant",
+        res_type="soxr_hq",
+        dtype=None,
+        alpha=None,
+    ):
+        super().__init__(
+            sr=sr,
+            hop_length=hop_length,
+            fmin=fmin,
+            n_bins=n_bins,
+            gamma=0.0,
+            bins_per_octave=bins_per_octave,
+            tuning=tuning,
+            filter_scale=filter_scale,
+            norm=norm,
+            sparsity=sparsity,
+            window=window,
+            scale=scale,
+            pad_mode=pad_mode,
+            res_type=res_type,
+            dtype=dtype,
+            alpha=alpha,
+        )
+
+
+_DOC_PARAMS = """
+    y : array, shape (..., n), float32 or float64
+        Audio signal(s), NumPy or CuPy; any leading batch axes.
+    sr : float > 0
+        Sampling rate.
+    hop_length : int > 0
+        Samples between frames (any value; it is halved per octave while even).
+    fmin : float > 0, optional
+        Lowest frequency (default C1 = 32.70 Hz).
+    n_bins : int > 0
+        Number of bins from ``fmin`` up.
+    bins_per_octave : int > 0
+    tuning : float
+        Tuning offset in fractions of a bin (``fmin * 2**(tuning/bins_per_octave)``).
+        ``None`` (automatic estimation) raises ParameterError.
+    filter_scale : float > 0
+        Filter length multiplier.
+    norm : None, inf, -inf, 0 or float > 0
+        Normalisation of each filter (L1 by default).
+    sparsity : float in [0, 1)
+        Fraction of each kernel's L1 mass dropped (librosa's ``sparsify_rows``).
+    window : str, tuple, float or callable
+        Filter window.
+    scale : bool
+        Divide row ``k`` by ``sqrt(length_k)`` (librosa's ``scale=True``).
+    pad_mode : str
+        Padding of the centred frames (``"constant"``: zeros, librosa's default).
+    res_type : str
+        Accepted for librosa compatibility and ignored (sigpu's own decimator).
+    dtype : complex dtype, optional
+        Output dtype (default: complex of the input precision).
+    alpha : float > 0, optional
+        Relative bandwidth; ``2**(1/bins_per_octave) - 1`` gives the classic Q."""
+
+
+def vqt(
+    y,
+    *,
+    sr=22050,
+    hop_length=512,
+    fmin=None,
+    n_bins=84,
+    intervals="equal",
+    gamma=None,
+    bins_per_octave=12,
+    tuning=0.0,
+    filter_scale=1,
+    norm=1,
+    sparsity=0.01,
+    window="hann",
+    scale=True,
+    pad_mode="constant",
+    res_type="soxr_hq",
+    dtype=None,
+    alpha=None,
+):
+    return VQT(
+        sr=sr,
+        hop_length=hop_length,
+        fmin=fmin,
+        n_bins=n_bins,
+        intervals=intervals,
+        gamma=gamma,
+        bins_per_octave=bins_per_octave,
+        tuning=tuning,
+        filter_scale=filter_scale,
+        norm=norm,
+        sparsity=sparsity,
+        window=window,
+        scale=scale,
+        pad_mode=pad_mode,
+        res_type=res_type,
+        dtype=dtype,
+        alpha=alpha,
+    )(y)
+
+
+vqt.__doc__ = f"""Variable-Q transform: constant-Q filters widened by ``gamma`` Hz.
+
+    Filter ``k`` at ``f_k = fmin * 2**((k + tuning)/bins_per_octave)`` has
+    length ``Q*sr/(f_k + gamma/alpha)``, ``Q = filter_scale/alpha``.
+
+    Parameters
+    ----------{_DOC_PARAMS}
+    intervals : "equal"
+        Only equal temperament is implemented.
+    gamma : float >= 0 or None
+        Bandwidth offset in Hz; ``None`` gives librosa's ERB-proportional
+        ``24.7 * alpha / 0.108``; ``0`` gives the CQT.
+
+    Returns
+    -------
+    V : array, shape (..., n_bins, n_frames), complex
+        ``n_frames = 1 + n // hop_length`` when the hop divides cleanly.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sigpu.cqt import vqt
+    >>> y = np.random.default_rng(0).standard_normal(22050).astype(np.float32)
+    >>> vqt(y, sr=22050, n_bins=60).shape
+    (60, 44)
+
+    Notes
+    -----
+    NumPy and CuPy (float32 -> complex64, float64 -> complex128). Multirate
+    algorithm with librosa's octave schedule; reference ``librosa.vqt``
+    (librosa 0.11), Schoerkhuber et al., AES 53rd Conf. 2014.
+    """
+
+
+def cqt(
+    y,
+    *,
+    sr=22050,
+    hop_length=512,
+    fmin=None,
+    n_bins=84,
+    bins_per_octave=12,
+    tuning=0.0,
+    filter_scale=1,
+    norm=1,
+    sparsity=0.01,
+    window="hann",
+    scale=True,
+    pad_mode="constant",
+    res_type="soxr_hq",
+    dtype=None,
+    alpha=None,
+):
+    return CQT(
+        sr=sr,
+        hop_length=hop_length,
+        fmin=fmin,
+        n_bins=n_bins,
+        bins_per_octave=bins_per_octave,
+        tuning=tuning,
+        filter_scale=filter_scale,
+        norm=norm,
+        sparsity=sparsity,
+        window=window,
+        scale=scale,
+        pad_mode=pad_mode,
+        res_type=res_type,
+        dtype=dtype,
+        alpha=alpha,
+    )(y)
+
+
+cqt.__doc__ = f"""Constant-Q transform (librosa's current bandwidth convention).
+
+    Parameters
+    ----------{_DOC_PARAMS}
+
+    Returns
+    -------
+    C : array, shape (..., n_bins, n_frames), complex
+        ``n_frames = 1 + n // hop_length`` when the hop divides cleanly.
+
+    Raises
+    ------
+    ParameterError
+        Top filter above Nyquist, ``fmin <= 0``, non-integer ``bins_per_octave``,
+        ``filter_scale <= 0``, a signal shorter than the longest filter, ...
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sigpu.cqt import cqt
+    >>> y = np.random.default_rng(0).standard_normal((2, 22050)).astype(np.float32)
+    >>> C = cqt(y, sr=22050)
+    >>> C.shape, C.dtype
+    ((2, 84, 44), dtype('complex64'))
+
+    Notes
+    -----
+    NumPy and CuPy (float32 -> complex64, float64 -> complex128). Multirate
+    (octave-by-octave, half-band decimation, batched GEMMs over all frames).
+    Reference ``librosa.cqt`` (librosa 0.11); Schoerkhuber & Klapuri, SMC 2010.
+    """
+
+
+def _normalize_chroma(chroma, xp, norm):
+    if norm is None:
+        return chroma
+    mag = xp.abs(chroma)
+    if norm == math.inf:
+        size = xp.max(mag, axis=-2, keepdims=True)
+    elif norm == -math.inf:
+        size = xp.min(mag, axis=-2, keepdims=True)
+    elif norm == 0:
+        size = xp.sum(xp.astype(mag > 0, mag.dtype), axis=-2, keepdims=True)
+    else:
+        size = xp.sum(mag**norm, axis=-2, keepdims=True) ** (1.0 / norm)
+    tiny = np.finfo(mag.dtype).tiny
+    return chroma / xp.where(size < tiny, xp.ones_like(size), size)
+
+
+def chroma_cqt(
+    y=None,
+    *,
+    sr=22050,
+    C=None,
+    hop_length=512,
+    fmin=None,
+    norm=np.inf,
+    threshold=0.0,
+    tuning=None,
+    n_chroma=12,
+    n_octaves=7,
+    window=None,
+    bins_per_octave=36,
+    cqt_mode="full",
+):
+    """Chromagram from a constant-Q transform.
+
+    Parameters
+    ----------
+    y : array, shape (..., n), optional
+        Signal (NumPy or CuPy, float32/float64); or give ``C``.
+    sr : float > 0
+    C : array, shape (..., n_bins, n_frames), optional
+        Precomputed CQT (magnitude is taken).
+    hop_length : int > 0
+    fmin : float > 0, optional
+        Default C1.
+    norm : None, inf, -inf, 0 or float > 0
+        Normalisation of each frame across chroma.
+    threshold : float
+        Chroma values below it are set to 0.
+    tuning : float
+        Required when ``y`` is given: ``None`` (estimation) raises ParameterError.
+    n_chroma : int > 0
+    n_octaves : int > 0
+    window : array, optional
+        Window convolved with the CQ-to-chroma matrix.
+    bins_per_octave : int
+        A multiple of ``n_chroma``.
+    cqt_mode : "full"
+        Only the full CQT ("hybrid" is not implemented).
+
+    Returns
+    -------
+    chroma : array, shape (..., n_chroma, n_frames), real
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sigpu.cqt import chroma_cqt
+    >>> t = np.arange(22050) / 22050
+    >>> y = np.sin(2 * np.pi * 440 * t).astype(np.float32)
+    >>> int(chroma_cqt(y, sr=22050, tuning=0.0).mean(axis=-1).argmax())  # A
+    9
+
+    Notes
+    -----
+    NumPy and CuPy. Reference ``librosa.feature.chroma_cqt`` (librosa 0.11).
+    """
+    one_of(cqt_mode, "cqt_mode", ("full",))
+    n_chroma = positive_int(n_chroma, "n_chroma")
+    bins_per_octave = positive_int(bins_per_octave, "bins_per_octave")
+    if bins_per_octave % n_chroma != 0:
+        raise ParameterError(
+            f"bins_per_octave={bins_per_octave} must be an integer multiple of n_chroma={n_chroma}"
+        )
+    norm = _check_norm(norm)
+    if C is None:
+        if y is None:
+            raise ParameterError("At least one of C or y must be provided to compute chroma")
+        n_octaves = positive_int(n_octaves, "n_octaves")
+        C = cqt(
+            y,
+            sr=sr,
+            hop_length=hop_length,
+            fmin=fmin,
+            n_bins=n_octaves * bins_per_octave,
+            bins_per_octave=bins_per_octave,
+            tuning=_check_tuning(tuning, "chroma_cqt"),
+        )
+    xp = array_namespace(C, func="chroma_cqt")
+    if C.ndim < 2:
+        raise ParameterError(f"C must have shape (..., n_bins, n_frames), got {C.shape}")
+    C = xp.abs(C)
+    if not xp.isdtype(C.dtype, "real floating"):
+        raise TypeError(f"C has dtype {C.dtype}; pass a float or complex CQT")
+    matrix = cq_to_chroma(
+        C.shape[-2],
+        bins_per_octave=bins_per_octave,
+        n_chroma=n_chroma,
+        fmin=fmin,
+        window=window,
+        dtype=C.dtype,
+        xp=xp,
+        device=None if isinstance(C, np.ndarray) else C.device.id,
+    )
+    lead, (n_bins, n_frames) = C.shape[:-2], C.shape[-2:]
+    flat = xp.reshape(
+        xp.permute_dims(xp.reshape(C, (-1, n_bins, n_frames)), (1, 0, 2)), (n_bins, -1)
+    )
+    chroma = xp.matmul(matrix, flat)  # one GEMM over all frames of all items
+    chroma = xp.permute_dims(xp.reshape(chroma, (n_chroma, -1, n_frames)), (1, 0, 2))
+    chroma = xp.reshape(chroma, lead + (n_chroma, n_frames))
+    if threshold is not None:
+        chroma = xp.where(chroma < threshold, xp.zeros_like(chroma), chroma)
+    return _normalize_chroma(chroma, xp, norm)
