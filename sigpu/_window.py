@@ -10,7 +10,6 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
-import scipy.signal
 
 from ._backend import array_namespace, namespace_for
 from ._cache import host_table, on_device
@@ -19,6 +18,8 @@ from ._errors import ParameterError
 
 @host_table
 def _named_window(spec, win_length: int) -> np.ndarray:
+    import scipy.signal  # heavy (~0.5 s); only needed when a window is first built
+
     try:
         return np.asarray(scipy.signal.get_window(spec, win_length, fftbins=True), np.float64)
     except (ValueError, TypeError) as exc:

@@ -428,7 +428,7 @@ def spectrogram(
     >>> y = np.ones(4096, dtype=np.float32)
     >>> S = sigpu.spectrogram(y, n_fft=256, center=False)
     >>> S.shape, S.dtype, int(S[:, 0].argmax())
-    ((129, 13), dtype('float32'), 0)
+    ((129, 61), dtype('float32'), 0)
     """
     power = positive_float(power, "power")
     D = stft(

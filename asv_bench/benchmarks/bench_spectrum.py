@@ -1,0 +1,80 @@
+"""STFT family: stft, istft, spectrogram, dB, griffinlim; plan build timed separately."""
+
+from __future__ import annotations
+
+import sigpu
+
+from .common import BACKENDS, DTYPES, namespace, signal, sync
+
+SR = 22050
+# (batch, seconds): one clip, and the spec's 16 x 10 s workload
+SIZES = ["1x1s", "16x10s"]
+
+
+def _shape(size):
+    batch, seconds = size.split("x")
+    return (int(batch), int(float(seconds[:-1]) * SR))
+
+
+class STFT:
+    params = (BACKENDS, DTYPES, SIZES)
+    param_names = ["backend", "dtype", "size"]
+
+    def setup(self, backend, dtype, size):
+        self.xp = namespace(backend)
+        self.y = signal(self.xp, _shape(size), dtype)
+        self.plan = sigpu.STFT(n_fft=2048, hop_length=512)
+        self.D = self.plan(self.y)
+        sync(self.xp)
+
+    def time_stft(self, backend, dtype, size):
+        sigpu.stft(self.y, n_fft=2048, hop_length=512)
+        sync(self.xp)
+
+    def time_stft_plan(self, backend, dtype, size):
+        self.plan(self.y)
+        sync(self.xp)
+
+    def time_istft(self, backend, dtype, size):
+        self.plan.inverse(self.D, length=self.y.shape[-1])
+        sync(self.xp)
+
+    def time_spectrogram(self, backend, dtype, size):
+        sigpu.spectrogram(self.y, n_fft=2048, hop_length=512)
+        sync(self.xp)
+
+    def time_power_to_db(self, backend, dtype, size):
+        sigpu.power_to_db(abs(self.D) ** 2)
+        sync(self.xp)
+
+    def peakmem_stft(self, backend, dtype, size):
+        sigpu.stft(self.y, n_fft=2048, hop_length=512)
+
+
+class PlanBuild:
+    """Window and envelope construction (cold caches), separate from execution."""
+
+    params = ([512, 2048, 4096],)
+    param_names = ["n_fft"]
+
+    def time_plan_build(self, n_fft):
+        from sigpu import _window
+
+        _window.padded_window.cache_clear()
+        plan = sigpu.STFT(n_fft=n_fft, window=("kaiser", 8.0 + n_fft * 1e-6))
+        plan._window_array(namespace("numpy"), "float32")
+
+
+class GriffinLim:
+    params = (BACKENDS, DTYPES)
+    param_names = ["backend", "dtype"]
+
+    def setup(self, backend, dtype):
+        self.xp = namespace(backend)
+        y = signal(self.xp, (4, 2 * SR), dtype)
+        self.S = abs(sigpu.stft(y, n_fft=1024))
+        sync(self.xp)
+
+    def time_griffinlim_16_iter(self, backend, dtype):
+        sigpu.griffinlim(self.S, n_iter=16, random_state=0)
+        sync(self.xp)
