@@ -49,6 +49,14 @@ def _modulate(spectrum, f0, sig, cutoff, out):
         reach = cutoff * s
         two_var = 2.0 * s * s
         for k in range(n):
+            out[0, b, c, k] = 0.0
+            out[1, b, c, k] = 0.0
+        # only the bins within `reach` of the centre are non-zero; walk the signed
+        # frequencies f = m / n for integer m in that interval (m < 0 maps to k = m + n)
+        m_lo = max(int(math.ceil((centre - reach) * n)), -((n - 1) // 2))
+        m_hi = min(int(math.floor((centre + reach) * n)), n // 2)
+        for m in range(m_lo, m_hi + 1):
+            k = m if m >= 0 else m + n
             f = k / n
             if f > 0.5:  # signed DFT frequency; k = n/2 stays at +0.5
                 f -= 1.0
@@ -59,9 +67,6 @@ def _modulate(spectrum, f0, sig, cutoff, out):
                 v = spectrum[c, k]
                 out[0, b, c, k] = g * v
                 out[1, b, c, k] = dg * v
-            else:
-                out[0, b, c, k] = 0.0
-                out[1, b, c, k] = 0.0
 
 
 def modulate(spectrum, f0, sig):
@@ -114,6 +119,10 @@ def _gate_scatter(
                 ei = np.float64(filtered[1, b, c, i].imag)
                 ar = xr + _EPS  # eps on the real part only (spec 2.3)
                 den = ar * ar + xi * xi
+                # most points fail |mu| < 0.5; reject them before dividing, with a
+                # margin so that only points the exact test below rejects are skipped
+                if er * er + ei * ei > 0.2500001 * den:
+                    continue
                 mr = (er * ar + ei * xi) / den
                 mi = (ei * ar - er * xi) / den
                 if not (math.hypot(mr, mi) < 0.5):  # NaN fails

@@ -1,0 +1,154 @@
+"""Same-run CPU comparison for sigpu.reassign.
+
+* ``linear_reassignment`` against the earthspecies NumPy port's algorithm
+  (reproduced below from specs/reassignment.md: one line per iteration,
+  ``numpy.fft`` on the (n, channels) block, ``np.add.at`` accumulation, half-to-even
+  rounding), on the same input; goal: sigpu <= 0.2x its time.
+* ``reassigned_spectrogram`` against ``librosa.reassigned_spectrogram``.
+
+Prints a markdown table (median of ``--repeat`` runs after one warm-up run).
+
+    python benchmarks/compare_reassign.py [--seconds 2] [--sr 16000] [--channels 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import statistics
+import time
+
+import numpy as np
+
+from sigpu.reassign import linear_reassignment, reassigned_spectrogram
+
+
+def port_linear_reassignment(x, q, tdeci, over, noct, minf, maxf):
+    """The NumPy port's algorithm: x (n, channels) -> H (HT, HF), column 0 = maxf."""
+    eps = 1e-20
+    lint = 0.5
+    n = x.shape[0]
+    ht = math.ceil(n / tdeci)
+    hf = math.ceil(noct * math.log2(maxf / minf) + 1)
+    f = (np.arange(n) / n)[:, None]
+    f[f > 0.5] -= 1.0
+    X = np.fft.fft(x, axis=0)
+    histo = np.zeros((ht, hf))
+    counts = np.zeros((ht, hf))
+    t_base = (np.arange(n) + 1.0)[:, None]
+    for j in range(hf * over):
+        f0 = minf * 2.0 ** (j / (over * noct))
+        sigma = f0 / (2 * np.pi * q)
+        gau = np.exp(-((f - f0) ** 2) / (2 * sigma**2))
+        gde = -1 / sigma * (f - f0) * gau
+        xi = np.fft.ifft(gau * X, axis=0)
+        eta = np.fft.ifft(gde * X, axis=0)
+        mp = eta / (xi + eps)
+        ener = np.abs(xi) ** 2
+        tcorr = t_base + mp.imag / (2 * np.pi * sigma)
+        fcorr = f0 - mp.real * sigma
+        with np.errstate(invalid="ignore", divide="ignore"):
+            keep = (np.abs(mp) < lint) & (fcorr > minf) & (fcorr < maxf)
+            keep &= (tcorr >= 1) & (tcorr < n)
+            row = np.round(tcorr[keep] / tdeci + 0.5).astype(np.int64) - 1
+            col = np.round(-noct * np.log2(fcorr[keep] / maxf) + 1).astype(np.int64) - 1
+        np.add.at(histo, (row, col), ener[keep])
+        np.add.at(counts, (row, col), 1)
+    histo[counts < np.sqrt(counts.max())] = 0
+    return histo
+
+
+def median_time(fn, repeat):
+    fn()  # warm-up: numba compile, FFT plans, caches
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def signal(n, channels, sr):
+    t = np.arange(n) / sr
+    rng = np.random.default_rng(0)
+    out = []
+    for c in range(channels):
+        f1 = 300.0 * (c + 1)
+        y = np.cos(2 * np.pi * (f1 * t + 1500.0 * t**2)) + 0.3 * np.sin(2 * np.pi * 2345.0 * t)
+        y[n // 3 :: 997] += 1.0  # clicks
+        out.append(y + 1e-3 * rng.standard_normal(n))
+    return np.stack(out)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--seconds", type=float, default=2.0)
+    ap.add_argument("--sr", type=int, default=16000)
+    ap.add_argument("--channels", type=int, default=1)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--no-port", action="store_true", help="skip the (slow) port")
+    args = ap.parse_args()
+    n = int(args.seconds * args.sr)
+    x = signal(n, args.channels, args.sr)
+    params = dict(q=2.0, tdeci=64, over=10, noct=12, minf=0.004, maxf=0.45)
+    rows = []
+
+    pool = dict(pool_axis=0) if args.channels > 1 else {}
+    for dtype in (np.float64, np.float32):
+        xd = x.astype(dtype)
+        xin = xd if args.channels > 1 else xd[0]
+        t_sigpu = median_time(
+            lambda xin=xin: linear_reassignment(xin, **params, **pool), args.repeat
+        )
+        rows.append(("linear_reassignment", f"sigpu numpy {dtype.__name__}", t_sigpu, ""))
+    H = linear_reassignment(x if args.channels > 1 else x[0], **params, **pool)
+    if not args.no_port:
+        t0 = time.perf_counter()
+        ref = port_linear_reassignment(x.T, **params)  # one run: it is the slow peer
+        t_port = time.perf_counter() - t0
+        ref = ref.T[::-1]
+        err = np.max(np.abs(H - ref)) / ref.max()
+        rows.append(("linear_reassignment", "earthspecies NumPy port (float64)", t_port, ""))
+        for i, r in enumerate(rows):
+            if r[1].startswith("sigpu"):
+                rows[i] = (r[0], r[1], r[2], f"{r[2] / t_port:.3f}x port")
+        rows.append(("", "max abs diff / max (sigpu f64 vs port)", float("nan"), f"{err:.1e}"))
+
+    try:
+        import librosa
+    except ImportError:
+        librosa = None
+        print("librosa not installed: skipping librosa.reassigned_spectrogram")
+    y = x[0]
+    for dtype in (np.float64, np.float32):
+        yd = y.astype(dtype)
+        t_s = median_time(
+            lambda yd=yd: reassigned_spectrogram(yd, sr=args.sr, n_fft=512), args.repeat
+        )
+        note = ""
+        if librosa is not None:
+            t_l = median_time(
+                lambda yd=yd: librosa.reassigned_spectrogram(y=yd, sr=args.sr, n_fft=512),
+                args.repeat,
+            )
+            a = librosa.reassigned_spectrogram(y=yd, sr=args.sr, n_fft=512)
+            b = reassigned_spectrogram(yd, sr=args.sr, n_fft=512)
+            ok = ~np.isnan(a[0])
+            err = np.max(np.abs(a[0][ok] - b[0][ok])) / np.max(np.abs(a[0][ok]))
+            rows.append(("reassigned_spectrogram", f"librosa {dtype.__name__}", t_l, ""))
+            note = f"{t_s / t_l:.2f}x librosa; freqs err {err:.1e}"
+        rows.append(("reassigned_spectrogram", f"sigpu numpy {dtype.__name__}", t_s, note))
+
+    print(
+        f"\nInput: {args.channels} x {n} samples ({args.seconds} s at {args.sr} Hz); "
+        f"linear_reassignment {params}; reassigned_spectrogram n_fft=512\n"
+    )
+    print("| function | implementation | median time (s) | note |")
+    print("| --- | --- | --- | --- |")
+    for name, impl, t, note in rows:
+        ts = "" if math.isnan(t) else f"{t:.3f}"
+        print(f"| {name} | {impl} | {ts} | {note} |")
+
+
+if __name__ == "__main__":
+    main()
