@@ -110,7 +110,9 @@ def encode(x, weights, *, stride, padding):
     Returns
     -------
     y : array, shape (..., F, n_frames)
-        ``n_frames = (n + 2 padding - K) // S + 1``.
+        ``n_frames = (n + 2 padding - K) // S + 1``.  A transposed view of a frames-major
+        ``(..., n_frames, F)`` buffer (one GEMM, no extra copy); :func:`decode` consumes it
+        without copying.  Use ``xp.ascontiguousarray`` if you need C order.
 
     Notes
     -----
@@ -144,9 +146,12 @@ def encode(x, weights, *, stride, padding):
         flat = xp.pad(flat, ((0, 0), (padding, padding)))
     # contiguous frames (BLAS cannot read overlapping rows); correlation with reversed taps
     framed = xp.ascontiguousarray(frames(flat, numtaps, stride))
-    reversed_taps = xp.ascontiguousarray(weights[:, ::-1])
-    y = xp.matmul(reversed_taps, xp.permute_dims(framed, (0, 2, 1)))
-    return xp.reshape(y, lead + (n_filters, y.shape[-1]))
+    batch, n_frames = framed.shape[:2]
+    # one GEMM over all frames of all signals: (batch * n_frames, K) @ (K, F)
+    reversed_taps = weights[:, ::-1]
+    y = xp.matmul(xp.reshape(framed, (-1, numtaps)), xp.permute_dims(reversed_taps, (1, 0)))
+    y = xp.permute_dims(xp.reshape(y, (batch, n_frames, n_filters)), (0, 2, 1))
+    return xp.reshape(y, lead + (n_filters, n_frames))
 
 
 def decode(y, weights, *, stride, padding, length=None):
@@ -211,10 +216,13 @@ def decode(y, weights, *, stride, padding, length=None):
     else:
         length = nonnegative_int(length, "length")
     lead = y.shape[:-2]
-    flat = xp.reshape(y, (-1, n_filters, n_frames))
-    # frame m's contribution: (batch, n_frames, K) = y^T @ reversed taps
-    reversed_taps = xp.ascontiguousarray(weights[:, ::-1])
-    contrib = xp.matmul(xp.permute_dims(flat, (0, 2, 1)), reversed_taps)
+    # frame m's contribution: (batch * n_frames, F) @ (F, K), one GEMM; free when y is
+    # encode's output (a transposed view of a frames-major array)
+    frames_major = xp.permute_dims(xp.reshape(y, (-1, n_filters, n_frames)), (0, 2, 1))
+    batch = frames_major.shape[0]
+    rows = xp.reshape(xp.ascontiguousarray(frames_major), (-1, n_filters))
+    contrib = xp.matmul(rows, xp.ascontiguousarray(weights[:, ::-1]))
+    contrib = xp.reshape(contrib, (batch, n_frames, numtaps))
     full = _overlap_add(xp, contrib, stride)
     out = full[:, padding : padding + length]
     if out.shape[-1] < length:
