@@ -515,7 +515,7 @@ def chroma_cqt(
     --------
     >>> import numpy as np
     >>> from sigpu.cqt import chroma_cqt
-    >>> t = np.arange(22050) / 22050
+    >>> t = np.arange(2 * 22050) / 22050
     >>> y = np.sin(2 * np.pi * 440 * t).astype(np.float32)
     >>> int(chroma_cqt(y, sr=22050, tuning=0.0).mean(axis=-1).argmax())  # A
     9

@@ -1,0 +1,64 @@
+"""asv benchmarks for sigpu.cqt: cqt, vqt, chroma_cqt; plan/kernel build timed separately."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sigpu import _backend
+from sigpu._cqt_plan import build_schedule
+from sigpu.cqt import CQT, chroma_cqt, cqt, vqt
+
+SR = 22050
+
+
+def _namespace(backend):
+    if backend == "cupy":
+        import cupy
+
+        if not cupy.cuda.is_available():
+            raise NotImplementedError("no CUDA GPU")
+        return cupy
+    return np
+
+
+class CQTSuite:
+    params = (["numpy", "cupy"], ["float32", "float64"], [1, 4])
+    param_names = ("backend", "dtype", "n_clips")
+
+    def setup(self, backend, dtype, n_clips):
+        mod = _namespace(backend)
+        rng = np.random.default_rng(0)
+        self.xp = _backend.array_namespace(mod.asarray(np.zeros(1)))
+        self.y = mod.asarray(rng.standard_normal((n_clips, 2 * SR)).astype(dtype))
+        self.plan = CQT(sr=SR)
+        self.plan(self.y)  # warm-up: kernels on device, numba compiled
+
+    def time_cqt(self, backend, dtype, n_clips):
+        cqt(self.y, sr=SR)
+        _backend.synchronize(self.xp)
+
+    def time_cqt_plan(self, backend, dtype, n_clips):
+        self.plan(self.y)
+        _backend.synchronize(self.xp)
+
+    def time_vqt(self, backend, dtype, n_clips):
+        vqt(self.y, sr=SR)
+        _backend.synchronize(self.xp)
+
+    def time_chroma_cqt(self, backend, dtype, n_clips):
+        chroma_cqt(self.y, sr=SR, tuning=0.0)
+        _backend.synchronize(self.xp)
+
+    def peakmem_cqt(self, backend, dtype, n_clips):
+        cqt(self.y, sr=SR)
+
+
+class CQTBuild:
+    """Host kernel construction (uncached) for 12 and 36 bins per octave."""
+
+    params = ([12, 36],)
+    param_names = ("bins_per_octave",)
+
+    def time_build_schedule(self, bins_per_octave):
+        build_schedule.cache_clear()
+        CQT(sr=SR, n_bins=7 * bins_per_octave, bins_per_octave=bins_per_octave)
