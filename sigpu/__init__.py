@@ -23,6 +23,13 @@ from .convert import (
     time_to_frames,
     time_to_samples,
 )
+from .reassign import (
+    linear_reassignment,
+    linear_reassignment_consensus,
+    linear_reassignment_frequencies,
+    linear_reassignment_times,
+    reassigned_spectrogram,
+)
 from .spectrum import (
     STFT,
     amplitude_to_db,
@@ -56,6 +63,12 @@ __all__ = [
     "samples_to_time",
     "time_to_frames",
     "time_to_samples",
+    # linear reassignment (spectral hyperresolution)
+    "linear_reassignment",
+    "linear_reassignment_consensus",
+    "linear_reassignment_frequencies",
+    "linear_reassignment_times",
+    "reassigned_spectrogram",
     # STFT family
     "STFT",
     "amplitude_to_db",
