@@ -14,6 +14,8 @@ block by block so that the ``K_f*K_t``-times larger im2col matrix is never built
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from ._backend import frames, kernel
@@ -175,17 +177,11 @@ def _adjoint(xp, g, n_freq, n_harmonics, anchor, top_edge, freq_stride, determin
 # ----------------------------------------------------------------------------- the time GEMMs
 
 
-def _row_blocks(n_batch: int, n_rows: int, row_len: int, target_columns: int):
-    """Blocks (batch slice, first row, end row) of about ``target_columns`` GEMM columns."""
-    rows = max(1, target_columns // row_len)
-    if rows >= n_rows:
-        per = max(1, rows // n_rows)
-        for b0 in range(0, n_batch, per):
-            yield slice(b0, min(b0 + per, n_batch)), 0, n_rows
-    else:
-        for b in range(n_batch):
-            for r0 in range(0, n_rows, rows):
-                yield slice(b, b + 1), r0, min(r0 + rows, n_rows)
+def _row_blocks(n_rows: int, row_len: int, target_columns: int):
+    """Row ranges ``(r0, r1)`` of one plane holding about ``target_columns`` GEMM columns."""
+    rows = max(1, min(n_rows, target_columns // row_len))
+    for r0 in range(0, n_rows, rows):
+        yield r0, min(r0 + rows, n_rows)
 
 
 def _plane_windows(flat, n_planes: int, plane: int, slack: int, shape4):
@@ -203,28 +199,60 @@ def _correlate_taps(xp, taps, windows, n_rows, row_len, offsets, out, crop):
     ``out[b, g*A + a, r, :] = crop_u( sum_j (taps[j, g] @ windows[b, g, :, r*row_len + u +
     offsets[j]])[a] )`` with ``taps (J, G, A, L)``, ``windows (N, G, L, n_rows*row_len +
     slack)``, ``out (N, G*A, n_rows, count)`` and ``crop = (start, count, step)`` picking
-    ``u = start + i*step``.  Only one block of products is alive at a time.
+    ``u = start + i*step``.  Only one block of products is alive at a time, and every
+    product is a plain 2-D GEMM on a strided window (stacked matmuls over non-contiguous
+    operands leave BLAS on the CPU).
     """
     n_batch, n_groups, _, _ = windows.shape
     n_taps, _, n_a, _ = taps.shape
     start, count, step = crop
     target = kernel(xp, "harmonic.GEMM_BLOCK_COLUMNS")
-    buffers = {}
-    for bs, r0, r1 in _row_blocks(n_batch, n_rows, row_len, target):
+    local = threading.local()  # one pair of block buffers per worker thread
+
+    def block(item):
+        b, r0, r1 = item
         c0 = r0 * row_len
         width = (r1 - r0) * row_len
-        nb = bs.stop - bs.start
-        shape = (nb, n_groups, n_a, width)
-        if shape not in buffers:
-            buffers = {shape: (xp.empty(shape, dtype=out.dtype), xp.empty(shape, dtype=out.dtype))}
-        acc, prod = buffers[shape]
+        if getattr(local, "width", None) != width:
+            local.width = width
+            local.acc = xp.empty((n_a, width), dtype=out.dtype)
+            local.prod = xp.empty((n_a, width), dtype=out.dtype)
+        acc, prod = local.acc, local.prod
+        picked = xp.reshape(acc, (n_a, r1 - r0, row_len))[
+            ..., start : start + (count - 1) * step + 1 : step
+        ]
+        for g in range(n_groups):
+            for j in range(n_taps):
+                src = windows[b, g, :, c0 + offsets[j] : c0 + offsets[j] + width]
+                xp.matmul(taps[j, g], src, out=acc if j == 0 else prod)
+                if j:
+                    acc += prod
+            out[b, g * n_a : (g + 1) * n_a, r0:r1, :] = picked
+
+    items = [(b, r0, r1) for b in range(n_batch) for r0, r1 in _row_blocks(n_rows, row_len, target)]
+    kernel(xp, "harmonic.map_blocks")(block, items)
+
+
+def _weight_grad(xp, windows, grid_planes, n_taps, dilation, plane):
+    """``grad[j, g] = sum_b grid_planes[b, g] @ windows[b, g, :, j*dilation + u]^T`` over
+    ``u < plane``, shape ``(n_taps, G, O_g, L_g)``; per-batch partial sums are added in batch
+    order, so the result does not depend on the threading."""
+    n_batch, n_groups, n_o, _ = grid_planes.shape
+    n_l = windows.shape[2]
+
+    def partial(b):
+        part = xp.empty((n_taps, n_groups, n_o, n_l), dtype=grid_planes.dtype)
         for j in range(n_taps):
-            src = windows[bs, :, :, c0 + offsets[j] : c0 + offsets[j] + width]
-            xp.matmul(taps[j], src, out=acc if j == 0 else prod)
-            if j:
-                acc += prod
-        rows = acc.reshape(nb, n_groups * n_a, r1 - r0, row_len)
-        out[bs, :, r0:r1, :] = rows[..., start : start + (count - 1) * step + 1 : step]
+            for g in range(n_groups):
+                shifted = windows[b, g, :, j * dilation : j * dilation + plane]
+                xp.matmul(grid_planes[b, g], xp.swapaxes(shifted, 0, 1), out=part[j, g])
+        return part
+
+    parts = kernel(xp, "harmonic.map_blocks")(partial, range(n_batch))
+    total = parts[0]
+    for part in parts[1:]:
+        total += part
+    return total
 
 
 def _lowered_windows(xp, x, conv, groups_shape):
@@ -500,11 +528,9 @@ def harmonic_conv2d_backward(
 
     # weight gradient: one batched GEMM per time tap, reducing over (f', padded t)
     windows = _lowered_windows(xp, x, conv, (n_batch, g, l_g))
-    grad_taps = xp.empty((conv.k_t, g, o_g, l_g), dtype=x.dtype)
-    for j in range(conv.k_t):
-        shifted = windows[..., j * conv.d_t : j * conv.d_t + plane]
-        grad_taps[j] = xp.sum(xp.matmul(grid_planes, xp.swapaxes(shifted, -1, -2)), axis=0)
-    del windows, shifted
+
+    grad_taps = _weight_grad(xp, windows, grid_planes, conv.k_t, conv.d_t, plane)
+    del windows
     grad_weight = xp.reshape(xp.moveaxis(grad_taps, 0, 3), weight.shape)
 
     # input gradient: transposed time im2col (the forward GEMMs with flipped, transposed

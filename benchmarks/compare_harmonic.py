@@ -1,0 +1,217 @@
+"""Same-run CPU comparison: sigpu.harmonic_conv2d vs torch on the Harmonic Lowering paper's
+settings (batch 16, C_in 16, C_out 32, 256x256, K 3/5/7, anchors 1 and K).
+
+Peers, all timed on the same input in the same process (median of ``--repeat`` runs after a
+warm-up, methods interleaved so that load changes hit them alike):
+
+* ``torch conv2d``: ``torch.nn.functional.conv2d`` with the same K x K kernel (the goal:
+  sigpu <= 1.5x its time; the HL paper's "plain conv" bar).
+* ``torch HL``: the reference repository's approach written in torch: lowering by two
+  gathers + ``F.conv2d`` with a 1 x K_t kernel on the lowered tensor (autograd backward).
+
+Peak memory is the growth of the resident set (VmHWM after a reset) of a forked child that
+runs the operation once.  Accuracy: sigpu float32 vs the torch HL float64 output (an
+independent implementation on torch's conv2d), max|diff| / max|ref|.
+
+Usage::
+
+    python benchmarks/compare_harmonic.py                 # paper settings, batch 16
+    python benchmarks/compare_harmonic.py --batch 4 --kernels 3 7 --repeat 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+from sigpu._harmonic_tables import lowering_table
+from sigpu.harmonic import harmonic_conv2d, harmonic_conv2d_backward
+
+
+def _peak_rss_growth(argv, method: str, pass_name: str, k: int, anchor: int) -> float:
+    """MiB the resident set grows while one call runs, measured in a fresh child process
+    (forking a process that already runs OpenMP threads is unsafe)."""
+    if not os.path.exists("/proc/self/clear_refs"):
+        return float("nan")
+    cmd = [sys.executable, __file__, *argv, "--memory-child", method, pass_name, str(k)]
+    cmd.append(str(anchor))
+    # a fixed mmap threshold makes glibc return every large array to the OS when freed, so
+    # the warm-up call cannot leave pages behind that hide the measured call's peak
+    env = dict(os.environ, MALLOC_MMAP_THRESHOLD_="65536")
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False, env=env)
+    try:
+        return float(done.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return float("nan")
+
+
+def _measure_in_child(fn) -> float:
+    fn()  # warm-up: numba compile, tables, torch kernel selection
+    gc.collect()
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")  # reset VmHWM to the current RSS
+    before = _status_kib("VmRSS")
+    fn()
+    return (_status_kib("VmHWM") - before) / 1024
+
+
+def _status_kib(field: str) -> int:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def _torch_hl(torch, n_freq, k_f, anchor, padding):
+    """The HL reference approach in torch: gather-lower, then a (1 x K_t) conv2d."""
+    lo, hi, w_lo, w_hi = lowering_table(n_freq, k_f, anchor, "inclusive", 1)
+    lo_t = torch.from_numpy(lo.astype(np.int64)).reshape(-1)
+    hi_t = torch.from_numpy(hi.astype(np.int64)).reshape(-1)
+
+    def run(x, weight, bias):
+        n, c, f, t = x.shape
+        wl = torch.from_numpy(w_lo.copy()).to(x.dtype)[None, None, :, :, None]
+        wh = torch.from_numpy(w_hi.copy()).to(x.dtype)[None, None, :, :, None]
+        lowered = x.index_select(2, lo_t).reshape(n, c, k_f, f, t) * wl
+        lowered = lowered + x.index_select(2, hi_t).reshape(n, c, k_f, f, t) * wh
+        lowered = lowered.reshape(n, c * k_f, f, t)
+        w_low = weight.reshape(weight.shape[0], c * k_f, 1, weight.shape[3])
+        return torch.nn.functional.conv2d(lowered, w_low, bias, padding=(0, padding))
+
+    return run
+
+
+def _methods(torch, args, x, k, anchor):
+    """Callables per pass and method for one (K, anchor) setting, plus sigpu's error."""
+    rng = np.random.default_rng(k * 100 + anchor)
+    pad = k // 2
+    w = rng.standard_normal((args.c_out, args.c_in, k, k)) / np.sqrt(args.c_in * k * k)
+    w = w.astype(np.float32)
+    b = rng.standard_normal(args.c_out).astype(np.float32)
+    hl = _torch_hl(torch, args.size, k, anchor, pad)
+    xt, wt, bt = (torch.from_numpy(a) for a in (x, w, b))
+    ops = {}
+    if not args.memory_child:
+        y_ref = hl(xt.double(), wt.double(), bt.double()).numpy()
+        y = harmonic_conv2d(x, w, b, anchor=anchor, padding=pad)
+        ops["error"] = float(np.abs(y - y_ref).max() / np.abs(y_ref).max())
+        del y, y_ref
+    out_shape = (x.shape[0], args.c_out, x.shape[2], x.shape[3])
+    gy = rng.standard_normal(out_shape).astype(np.float32)
+    gyt = torch.from_numpy(gy)
+
+    def sig_fwd():
+        return harmonic_conv2d(x, w, b, anchor=anchor, padding=pad)
+
+    def sig_bwd():
+        harmonic_conv2d(x, w, b, anchor=anchor, padding=pad)
+        return harmonic_conv2d_backward(gy, x, w, anchor=anchor, padding=pad)
+
+    def conv(a, c, d):
+        return torch.nn.functional.conv2d(a, c, d, padding=pad)
+
+    def no_grad(op):
+        def run():
+            with torch.no_grad():
+                return op(xt, wt, bt)
+
+        return run
+
+    def with_grad(op):
+        def run():
+            xg, wg, bg = (a.detach().clone().requires_grad_(True) for a in (xt, wt, bt))
+            return torch.autograd.grad(op(xg, wg, bg), (xg, wg, bg), gyt)
+
+        return run
+
+    ops["fwd"] = {"sigpu": sig_fwd, "conv": no_grad(conv), "hl": no_grad(hl)}
+    if not args.no_backward:
+        ops["fwd+bwd"] = {"sigpu": sig_bwd, "conv": with_grad(conv), "hl": with_grad(hl)}
+    return ops
+
+
+def _median_times(methods, repeat):
+    for fn in methods.values():
+        fn()  # warm-up (numba compile, torch kernel selection, tables)
+    times = {name: [] for name in methods}
+    for _ in range(repeat):
+        for name, fn in methods.items():
+            t0 = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - t0)
+    return {name: statistics.median(v) for name, v in times.items()}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--batch", type=int, default=16)
+    parser.add_argument("--c-in", type=int, default=16)
+    parser.add_argument("--c-out", type=int, default=32)
+    parser.add_argument("--size", type=int, default=256, help="F = T")
+    parser.add_argument("--kernels", type=int, nargs="+", default=[3, 5, 7])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--no-backward", action="store_true")
+    parser.add_argument("--no-memory", action="store_true")
+    parser.add_argument("--memory-child", nargs=4, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    try:
+        import torch
+    except ImportError:
+        print("torch is not installed: nothing to compare against (pip install torch)")
+        return 0
+
+    rng = np.random.default_rng(0)
+    shape = (args.batch, args.c_in, args.size, args.size)
+    x = rng.standard_normal(shape).astype(np.float32)
+    if args.memory_child:
+        method, pass_name, k, anchor = args.memory_child
+        ops = _methods(torch, args, x, int(k), int(anchor))
+        print(_measure_in_child(ops[pass_name][method]))
+        return 0
+    print(
+        f"machine: {platform.machine()} {os.cpu_count()} CPUs, {platform.platform()}; "
+        f"torch {torch.__version__} ({torch.get_num_threads()} threads); numpy {np.__version__}"
+    )
+    print(f"input (N, C_in, F, T) = {shape}, C_out = {args.c_out}, float32, stride 1\n")
+    header = (
+        "| K | anchor | pass | sigpu (s) | torch conv2d (s) | torch HL (s) | sigpu / conv2d "
+        "| sigpu / HL | peak MiB sigpu / conv2d / HL | rel. err. vs torch HL (f64) |"
+    )
+    print(header)
+    print("|---" * 10 + "|")
+    argv = [a for a in (argv if argv is not None else sys.argv[1:])]
+    for k in args.kernels:
+        for anchor in sorted({1, k}):
+            ops = _methods(torch, args, x, k, anchor)
+            err = ops["error"]
+            for pass_name in ("fwd", "fwd+bwd"):
+                if pass_name not in ops:
+                    continue
+                t = _median_times(ops[pass_name], args.repeat)
+                mem = "-"
+                if not args.no_memory:
+                    mem = " / ".join(
+                        f"{_peak_rss_growth(argv, m, pass_name, k, anchor):.0f}"
+                        for m in ("sigpu", "conv", "hl")
+                    )
+                print(
+                    f"| {k}x{k} | {anchor} | {pass_name} | {t['sigpu']:.3f} | {t['conv']:.3f} | "
+                    f"{t['hl']:.3f} | {t['sigpu'] / t['conv']:.2f} | {t['sigpu'] / t['hl']:.2f} "
+                    f"| {mem} | {err:.1e} |",
+                    flush=True,
+                )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
