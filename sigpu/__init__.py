@@ -5,6 +5,7 @@ and it runs on its GPU, returning arrays of the same library, device and
 precision.  ``import sigpu`` imports neither numba nor cupy.
 """
 
+from . import filters
 from ._errors import ParameterError
 from .convert import (
     cqt_frequencies,
@@ -22,6 +23,16 @@ from .convert import (
     samples_to_time,
     time_to_frames,
     time_to_samples,
+)
+from .feature import (
+    MFCC,
+    Gammatonegram,
+    MelSpectrogram,
+    chroma_stft,
+    estimate_tuning,
+    gammatonegram,
+    melspectrogram,
+    mfcc,
 )
 from .reassign import (
     linear_reassignment,
@@ -63,6 +74,16 @@ __all__ = [
     "samples_to_time",
     "time_to_frames",
     "time_to_samples",
+    # filter banks (sigpu.filters) and spectral features
+    "filters",
+    "MFCC",
+    "Gammatonegram",
+    "MelSpectrogram",
+    "chroma_stft",
+    "estimate_tuning",
+    "gammatonegram",
+    "melspectrogram",
+    "mfcc",
     # linear reassignment (spectral hyperresolution)
     "linear_reassignment",
     "linear_reassignment_consensus",

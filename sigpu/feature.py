@@ -20,7 +20,7 @@ from ._backend import array_namespace, device_of, fft_module
 from ._cache import host_table, on_device
 from ._errors import ParameterError
 from ._validate import nonnegative_float, one_of, positive_float, positive_int, real_array
-from .spectrum import power_to_db, spectrogram, stft
+from .spectrum import magnitude_power, power_to_db, spectrogram, stft
 
 __all__ = [
     "melspectrogram",
@@ -80,14 +80,7 @@ def _power_spectrogram(y, S, *, n_fft, stft_kw, power, func):
         raise ParameterError(f"{func}: pass either a signal y or a spectrogram S")
     xp = real_array(y, "y", func=func)
     D = stft(y, n_fft=n_fft, **stft_kw)
-    if power == 2.0:
-        # |D|^2 with one temporary and an in-place add: ~1.6x faster on the CPU
-        # than re**2 + im**2 (same values, bit for bit).
-        S = xp.real(D) ** 2
-        S += xp.imag(D) ** 2
-        return xp, S
-    magnitude = xp.abs(D)
-    return xp, magnitude if power == 1.0 else magnitude**power
+    return xp, magnitude_power(D, power, xp)
 
 
 def _stft_kwargs(hop_length, win_length, window, center, pad_mode):

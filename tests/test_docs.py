@@ -9,7 +9,13 @@ from pathlib import Path
 import pytest
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
-PUBLIC_MODULES = ["sigpu.convert", "sigpu.spectrum"]
+PUBLIC_MODULES = [
+    "sigpu.convert",
+    "sigpu.spectrum",
+    "sigpu.filters",
+    "sigpu.feature",
+    "sigpu.reassign",
+]
 
 
 @pytest.mark.parametrize("module_name", PUBLIC_MODULES)
