@@ -5,7 +5,7 @@ and it runs on its GPU, returning arrays of the same library, device and
 precision.  ``import sigpu`` imports neither numba nor cupy.
 """
 
-from . import filters
+from . import filters, sfi
 from ._errors import ParameterError
 from .convert import (
     cqt_frequencies,
@@ -24,6 +24,7 @@ from .convert import (
     time_to_frames,
     time_to_samples,
 )
+from .cqt import CQT, VQT, chroma_cqt, cqt, vqt
 from .feature import (
     MFCC,
     Gammatonegram,
@@ -74,8 +75,16 @@ __all__ = [
     "samples_to_time",
     "time_to_frames",
     "time_to_samples",
-    # filter banks (sigpu.filters) and spectral features
+    # submodules: filter banks, SFI analog filter design and conv weights
     "filters",
+    "sfi",
+    # constant-Q
+    "CQT",
+    "VQT",
+    "chroma_cqt",
+    "cqt",
+    "vqt",
+    # spectral features
     "MFCC",
     "Gammatonegram",
     "MelSpectrogram",

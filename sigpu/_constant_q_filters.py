@@ -18,7 +18,6 @@ import math
 import numbers
 
 import numpy as np
-import scipy.signal
 
 from ._backend import namespace_for
 from ._cache import host_table, on_device
@@ -51,6 +50,8 @@ def _get_window(window, n: int) -> np.ndarray:
     """Periodic window of ``n`` samples (librosa.filters.get_window)."""
     if callable(window):
         return np.asarray(window(n), dtype=np.float64)
+    import scipy.signal  # heavy import (~0.5 s): only when a table is first built
+
     try:
         return scipy.signal.get_window(window, n, fftbins=True).astype(np.float64)
     except (ValueError, TypeError) as err:
@@ -422,6 +423,8 @@ def _cq_to_chroma_host(n_input, bins_per_octave, n_chroma, fmin, window, base_c)
     roll = midi_0 if base_c else midi_0 - 9
     matrix = np.roll(matrix, int(np.round(roll * (n_chroma / 12.0))), axis=0)
     if window is not None:
+        import scipy.signal
+
         matrix = scipy.signal.convolve(matrix, np.atleast_2d(np.asarray(window)), mode="same")
     return matrix
 

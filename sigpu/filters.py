@@ -17,11 +17,21 @@ import numpy as np
 
 from ._backend import namespace_for
 from ._cache import host_table, on_device
+from ._constant_q_filters import constant_q, cq_to_chroma, wavelet, wavelet_lengths
 from ._errors import ParameterError
 from ._validate import nonnegative_float, positive_float, positive_int, real_dtype
 from .convert import fft_frequencies, hz_to_mel, mel_to_hz
 
-__all__ = ["mel", "chroma", "gammatone"]
+__all__ = [
+    "mel",
+    "chroma",
+    "gammatone",
+    # constant-Q / wavelet banks, built in sigpu._constant_q_filters
+    "wavelet",
+    "wavelet_lengths",
+    "constant_q",
+    "cq_to_chroma",
+]
 
 
 # ---------------------------------------------------------------------------

@@ -15,6 +15,12 @@ PUBLIC_MODULES = [
     "sigpu.filters",
     "sigpu.feature",
     "sigpu.reassign",
+    "sigpu.cqt",
+    "sigpu._constant_q_filters",
+    "sigpu.sfi.families",
+    "sigpu.sfi.erb",
+    "sigpu.sfi.weights",
+    "sigpu.sfi.ops",
 ]
 
 

@@ -19,7 +19,6 @@ import math
 import numbers
 
 import numpy as np
-import scipy.signal
 
 from .._backend import array_namespace, asarray_on, backend_name
 from .._errors import ParameterError
@@ -438,6 +437,8 @@ class RationalFilter(_Family):
             raise ParameterError(
                 "RationalFilter.from_ba: a must have degree >= 1 and b, a must be finite"
             )
+        import scipy.signal  # heavy import, only needed for from_ba
+
         z, p, k = scipy.signal.tf2zpk(b if b.size else np.zeros(1), a)
         return cls(z, p, k, repeated_pole_rtol=repeated_pole_rtol)
 
