@@ -133,6 +133,24 @@ class _Conv:
             )
         self.slack = self.d_t * (self.k_t - 1)
         self.out_shape = (self.n_batch, self.c_out, self.f_out, self.t_out)
+        self._k_used = None
+
+    def active_harmonics(self, r0: int, r1: int) -> int:
+        """How many leading harmonics have a non-zero tap on output rows ``r0:r1``.
+
+        Harmonics ``k <= anchor`` are valid everywhere and a harmonic ``k > anchor`` only below
+        ``F*anchor/k``, so the valid ones on a block of rows are always a prefix ``1..k_max``;
+        with harmonic-major channels the GEMMs of a block skip the rest (about half the work
+        for ``anchor=1``, ``K_f=5``).
+        """
+        if self._k_used is None:
+            _, _, w_lo, w_hi = lowering_table(
+                self.n_freq, self.n_harmonics, self.anchor, self.top_edge, self.s_f
+            )
+            used = (w_lo != 0) | (w_hi != 0)  # (K, F')
+            index = np.arange(1, self.n_harmonics + 1)[:, None]
+            self._k_used = np.max(np.where(used, index, 0), axis=0)  # per output row
+        return max(1, int(self._k_used[r0:r1].max()))
 
     def tables(self, dtype):
         return _device_tables(
@@ -163,15 +181,18 @@ def _device_adjoint_tables(xp, dtype, n_freq, n_harmonics, anchor, top_edge, fre
     )
 
 
-def _adjoint(xp, g, n_freq, n_harmonics, anchor, top_edge, freq_stride, deterministic):
+def _adjoint(
+    xp, g, n_freq, n_harmonics, anchor, top_edge, freq_stride, deterministic, stack_groups=0
+):
     """(N, C*K, F_out, T) -> (N, C, n_freq, T): the transposed lowering."""
     if deterministic:
         tables = _device_adjoint_tables(
             xp, g.dtype, n_freq, n_harmonics, anchor, top_edge, freq_stride
         )
-        return kernel(xp, "harmonic.lower_adjoint")(g, *tables, n_harmonics, n_freq)
+        adjoint = kernel(xp, "harmonic.lower_adjoint")
+        return adjoint(g, *tables, n_harmonics, n_freq, stack_groups)
     tables = _device_tables(xp, g.dtype, n_freq, n_harmonics, anchor, top_edge, freq_stride)
-    return kernel(xp, "harmonic.lower_adjoint_scatter")(g, *tables, n_freq)
+    return kernel(xp, "harmonic.lower_adjoint_scatter")(g, *tables, n_freq, stack_groups)
 
 
 # ----------------------------------------------------------------------------- the time GEMMs
@@ -193,15 +214,17 @@ def _plane_windows(flat, n_planes: int, plane: int, slack: int, shape4):
     return win.reshape(*shape4, plane + slack)
 
 
-def _correlate_taps(xp, taps, windows, n_rows, row_len, offsets, out, crop):
+def _correlate_taps(xp, taps, windows, n_rows, row_len, offsets, out, crop, active):
     """Time correlation as a sum of GEMMs on shifted windows, block by block.
 
     ``out[b, g*A + a, r, :] = crop_u( sum_j (taps[j, g] @ windows[b, g, :, r*row_len + u +
     offsets[j]])[a] )`` with ``taps (J, G, A, L)``, ``windows (N, G, L, n_rows*row_len +
     slack)``, ``out (N, G*A, n_rows, count)`` and ``crop = (start, count, step)`` picking
-    ``u = start + i*step``.  Only one block of products is alive at a time, and every
-    product is a plain 2-D GEMM on a strided window (stacked matmuls over non-contiguous
-    operands leave BLAS on the CPU).
+    ``u = start + i*step``.  ``active(r0, r1) = (n_l, n_a)``: on rows ``r0:r1`` only the first
+    ``n_l`` window channels can be non-zero and only the first ``n_a`` outputs are needed
+    (the rest is written as zeros).  Only one block of products is alive per worker, and
+    every product is a plain 2-D GEMM on a strided window (stacked matmuls over
+    non-contiguous operands leave BLAS on the CPU).
     """
     n_batch, n_groups, _, _ = windows.shape
     n_taps, _, n_a, _ = taps.shape
@@ -217,35 +240,49 @@ def _correlate_taps(xp, taps, windows, n_rows, row_len, offsets, out, crop):
             local.width = width
             local.acc = xp.empty((n_a, width), dtype=out.dtype)
             local.prod = xp.empty((n_a, width), dtype=out.dtype)
-        acc, prod = local.acc, local.prod
-        picked = xp.reshape(acc, (n_a, r1 - r0, row_len))[
+        use_l, use_a = active(r0, r1)
+        acc, prod = local.acc[:use_a], local.prod[:use_a]
+        picked = xp.reshape(acc, (use_a, r1 - r0, row_len))[
             ..., start : start + (count - 1) * step + 1 : step
         ]
         for g in range(n_groups):
             for j in range(n_taps):
-                src = windows[b, g, :, c0 + offsets[j] : c0 + offsets[j] + width]
-                xp.matmul(taps[j, g], src, out=acc if j == 0 else prod)
+                src = windows[b, g, :use_l, c0 + offsets[j] : c0 + offsets[j] + width]
+                xp.matmul(taps[j, g, :use_a, :use_l], src, out=acc if j == 0 else prod)
                 if j:
                     acc += prod
-            out[b, g * n_a : (g + 1) * n_a, r0:r1, :] = picked
+            out[b, g * n_a : g * n_a + use_a, r0:r1, :] = picked
+            if use_a < n_a:
+                out[b, g * n_a + use_a : (g + 1) * n_a, r0:r1, :] = 0
 
     items = [(b, r0, r1) for b in range(n_batch) for r0, r1 in _row_blocks(n_rows, row_len, target)]
     kernel(xp, "harmonic.map_blocks")(block, items)
 
 
-def _weight_grad(xp, windows, grid_planes, n_taps, dilation, plane):
+def _weight_grad(xp, windows, grid_planes, n_taps, dilation, n_rows, row_len, active):
     """``grad[j, g] = sum_b grid_planes[b, g] @ windows[b, g, :, j*dilation + u]^T`` over
-    ``u < plane``, shape ``(n_taps, G, O_g, L_g)``; per-batch partial sums are added in batch
-    order, so the result does not depend on the threading."""
+    ``u < n_rows*row_len``, shape ``(n_taps, G, O_g, L_g)``.
+
+    Reduced block by block of rows, each block only over its ``active(r0, r1)`` leading
+    window channels (the others are zero there).  Per-batch partial sums are added in batch
+    order, so the result does not depend on the threading.
+    """
     n_batch, n_groups, n_o, _ = grid_planes.shape
     n_l = windows.shape[2]
+    blocks = list(_row_blocks(n_rows, row_len, kernel(xp, "harmonic.GEMM_BLOCK_COLUMNS")))
 
     def partial(b):
-        part = xp.empty((n_taps, n_groups, n_o, n_l), dtype=grid_planes.dtype)
-        for j in range(n_taps):
-            for g in range(n_groups):
-                shifted = windows[b, g, :, j * dilation : j * dilation + plane]
-                xp.matmul(grid_planes[b, g], xp.swapaxes(shifted, 0, 1), out=part[j, g])
+        part = xp.zeros((n_taps, n_groups, n_o, n_l), dtype=grid_planes.dtype)
+        for r0, r1 in blocks:
+            c0, c1 = r0 * row_len, r1 * row_len
+            use = active(r0, r1)
+            prod = xp.empty((n_o, use), dtype=grid_planes.dtype)
+            for j in range(n_taps):
+                shift = j * dilation
+                for g in range(n_groups):
+                    src = xp.swapaxes(windows[b, g, :use, c0 + shift : c1 + shift], 0, 1)
+                    xp.matmul(grid_planes[b, g, :, c0:c1], src, out=prod)
+                    part[j, g, :, :use] += prod
         return part
 
     parts = kernel(xp, "harmonic.map_blocks")(partial, range(n_batch))
@@ -255,10 +292,20 @@ def _weight_grad(xp, windows, grid_planes, n_taps, dilation, plane):
     return total
 
 
+def _stacked_taps(xp, weight, groups):
+    """``W[g*O_g + o, c, k, j]`` as ``taps[j, g, o, k*C_g + c]`` (harmonic-major channels)."""
+    c_out, c_g, n_harm, k_t = weight.shape
+    taps = xp.reshape(weight, (groups, c_out // groups, c_g, n_harm, k_t))
+    taps = xp.permute_dims(taps, (4, 0, 1, 3, 2))
+    return xp.ascontiguousarray(xp.reshape(taps, (k_t, groups, c_out // groups, n_harm * c_g)))
+
+
 def _lowered_windows(xp, x, conv, groups_shape):
-    """X' of ``x`` for the strided output rows, time-padded, as overlapping plane windows."""
+    """X' of ``x`` for the strided output rows, time-padded, as overlapping plane windows;
+    channels harmonic-major within each group (``k*C_g + c``), see :meth:`_Conv.active`."""
     lo, hi, w_lo, w_hi = conv.tables(x.dtype)
-    flat = kernel(xp, "harmonic.lower")(x, lo, hi, w_lo, w_hi, conv.p_t, conv.slack)
+    lower = kernel(xp, "harmonic.lower")
+    flat = lower(x, lo, hi, w_lo, w_hi, conv.p_t, conv.slack, conv.groups)
     n_planes = conv.n_batch * conv.c_in * conv.n_harmonics
     return _plane_windows(flat, n_planes, conv.f_out * conv.row_len, conv.slack, groups_shape)
 
@@ -429,13 +476,24 @@ def harmonic_conv2d(
     g = conv.groups
     l_g = conv.c_in // g * conv.n_harmonics
     windows = _lowered_windows(xp, x, conv, (conv.n_batch, g, l_g))
-    # W[o, c, k, j] -> taps[j, g, o_g, c*K + k]: the textile order makes this a plain reshape
-    taps = xp.reshape(weight, (g, conv.c_out // g, l_g, conv.k_t))
-    taps = xp.ascontiguousarray(xp.moveaxis(taps, 3, 0))
+    taps = _stacked_taps(xp, weight, g)  # (K_t, G, O_g, L_g)
     y = xp.empty(conv.out_shape, dtype=x.dtype)
     offsets = [j * conv.d_t for j in range(conv.k_t)]
+    c_g, o_g = conv.c_in // g, conv.c_out // g
+
+    def active(r0, r1):
+        return conv.active_harmonics(r0, r1) * c_g, o_g
+
     _correlate_taps(
-        xp, taps, windows, conv.f_out, conv.row_len, offsets, y, (0, conv.t_out, conv.s_t)
+        xp,
+        taps,
+        windows,
+        conv.f_out,
+        conv.row_len,
+        offsets,
+        y,
+        (0, conv.t_out, conv.s_t),
+        active,
     )
     if bias is not None:
         y += bias[None, :, None, None]
@@ -513,8 +571,8 @@ def harmonic_conv2d_backward(
         )
     g = conv.groups
     n_batch, row_len, slack = conv.n_batch, conv.row_len, conv.slack
-    o_g = conv.c_out // g
-    l_g = conv.c_in // g * conv.n_harmonics
+    o_g, c_g = conv.c_out // g, conv.c_in // g
+    l_g = c_g * conv.n_harmonics
     plane = conv.f_out * row_len
 
     grad_bias = xp.sum(grad_out, axis=(0, 2, 3)) if needs_bias else None
@@ -529,14 +587,25 @@ def harmonic_conv2d_backward(
     # weight gradient: one batched GEMM per time tap, reducing over (f', padded t)
     windows = _lowered_windows(xp, x, conv, (n_batch, g, l_g))
 
-    grad_taps = _weight_grad(xp, windows, grid_planes, conv.k_t, conv.d_t, plane)
+    grad_taps = _weight_grad(
+        xp,
+        windows,
+        grid_planes,
+        conv.k_t,
+        conv.d_t,
+        conv.f_out,
+        row_len,
+        lambda r0, r1: conv.active_harmonics(r0, r1) * c_g,
+    )
     del windows
-    grad_weight = xp.reshape(xp.moveaxis(grad_taps, 0, 3), weight.shape)
+    # taps[j, g, o, k*C_g + c] -> W[g*O_g + o, c, k, j]
+    grad_weight = xp.reshape(grad_taps, (conv.k_t, g, o_g, conv.n_harmonics, c_g))
+    grad_weight = xp.permute_dims(grad_weight, (1, 2, 4, 3, 0))
+    grad_weight = xp.reshape(grad_weight, weight.shape)
 
     # input gradient: transposed time im2col (the forward GEMMs with flipped, transposed
     # taps on the spread gradient), cropped to the unpadded frames, then the adjoint lowering
-    taps = xp.reshape(weight, (g, o_g, l_g, conv.k_t))
-    taps = xp.ascontiguousarray(xp.moveaxis(xp.flip(taps, axis=3), 3, 0))
+    taps = xp.flip(_stacked_taps(xp, weight, g), axis=0)
     taps = xp.ascontiguousarray(xp.swapaxes(taps, -1, -2))  # (K_t, G, L_g, O_g)
     back_windows = _plane_windows(spread, n_batch * conv.c_out, plane, slack, (n_batch, g, o_g))
     grad_lowered = xp.empty(
@@ -552,6 +621,7 @@ def harmonic_conv2d_backward(
         offsets,
         grad_lowered,
         (conv.p_t, conv.n_time, 1),
+        lambda r0, r1: (o_g, conv.active_harmonics(r0, r1) * c_g),
     )
     del spread, grid, grid_planes, back_windows
     grad_x = _adjoint(
@@ -563,5 +633,6 @@ def harmonic_conv2d_backward(
         conv.top_edge,
         conv.s_f,
         bool(deterministic),
+        g,
     )
     return grad_x, grad_weight, grad_bias

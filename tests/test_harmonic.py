@@ -423,3 +423,20 @@ def test_mixed_numpy_and_cupy_raise():
         pytest.skip("no usable CUDA GPU for CuPy")
     with pytest.raises(TypeError):
         harmonic_conv2d(np.zeros((1, 1, 4, 4)), cupy.zeros((1, 1, 2, 1)))
+
+
+@pytest.mark.parametrize("index", [0, 3, 6, 8, 10, 13])
+def test_row_blocks_skip_only_zero_harmonics(xp, rng, monkeypatch, index):
+    # one output row per GEMM block: the blocks near the top skip the harmonics that are
+    # zero there, and the CPU thread pool gets many blocks
+    cfg = dict(CONFIGS[index], n_freq=13)
+    (x, w, b), (xd, wd, bd) = _make(xp, rng, cfg, np.float64)
+    y_ref = ref_conv(x, w, b, **_kw(cfg))
+    g = rng.standard_normal(y_ref.shape)
+    full = harmonic_conv2d_backward(xp.asarray(g), xd, wd, **_kw(cfg))
+    module = "cuda" if xp.__name__ == "cupy" else "numba"
+    monkeypatch.setattr(f"sigpu._kernels.harmonic_{module}.GEMM_BLOCK_COLUMNS", 1)
+    assert rel_to_peak(harmonic_conv2d(xd, wd, bd, **_kw(cfg)), y_ref) <= 1e-12
+    blocked = harmonic_conv2d_backward(xp.asarray(g), xd, wd, **_kw(cfg))
+    for got, want in zip(blocked, full, strict=True):
+        assert rel_to_peak(got, want) <= 1e-12

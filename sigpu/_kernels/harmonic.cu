@@ -15,6 +15,16 @@
 // name_expressions: harmonic_lower_adjoint_gather<float> harmonic_lower_adjoint_gather<double>
 // name_expressions: harmonic_lower_adjoint_scatter<float> harmonic_lower_adjoint_scatter<double>
 
+// Lowered channel of (input channel c, harmonic index k): c*K + k ("textile"), or with
+// stack_groups = G > 0 harmonic-major inside each group, g*C_g*K + k*C_g + c_g.
+__device__ __forceinline__ long long lowered_channel(long long c, long long k, long long n_chan,
+                                                     long long n_harm, long long stack_groups) {
+  if (stack_groups == 0) return c * n_harm + k;
+  long long c_g = n_chan / stack_groups;
+  long long g = c / c_g;
+  return (g * n_harm + k) * c_g + (c - g * c_g);
+}
+
 template <typename T>
 __global__ void harmonic_lower(const T* __restrict__ x,      // (N, C, F, T)
                                const int* __restrict__ lo,   // (K, F_out)
@@ -24,7 +34,7 @@ __global__ void harmonic_lower(const T* __restrict__ x,      // (N, C, F, T)
                                T* __restrict__ out,          // (N, C*K, F_out, T + 2*pad)
                                long long n_batch, long long n_chan, long long n_harm,
                                long long n_freq, long long n_time, long long n_out,
-                               long long pad) {
+                               long long pad, long long stack_groups) {
   long long row_len = n_time + 2 * pad;
   long long total = n_batch * n_chan * n_harm * n_out * row_len;
   long long idx = (long long)blockIdx.x * blockDim.x + threadIdx.x;
@@ -33,8 +43,20 @@ __global__ void harmonic_lower(const T* __restrict__ x,      // (N, C, F, T)
   long long rest = idx / row_len;
   long long f = rest % n_out;
   rest /= n_out;
-  long long k = rest % n_harm;
-  long long nc = rest / n_harm;  // n * n_chan + c
+  long long l = rest % (n_chan * n_harm);  // lowered channel
+  long long n = rest / (n_chan * n_harm);
+  long long c, k;
+  if (stack_groups == 0) {
+    c = l / n_harm;
+    k = l % n_harm;
+  } else {
+    long long c_g = n_chan / stack_groups;
+    long long g = l / (c_g * n_harm);
+    long long r = l - g * c_g * n_harm;
+    k = r / c_g;
+    c = g * c_g + r % c_g;
+  }
+  long long nc = n * n_chan + c;
   long long t = tp - pad;
   T value = 0;
   if (t >= 0 && t < n_time) {
@@ -57,7 +79,8 @@ __global__ void harmonic_lower_adjoint_gather(const T* __restrict__ g,  // (N, C
                                               T* __restrict__ out,             // (N, C, F, T)
                                               long long n_batch, long long n_chan,
                                               long long n_harm, long long n_freq,
-                                              long long n_time, long long n_out) {
+                                              long long n_time, long long n_out,
+                                              long long stack_groups) {
   long long total = n_batch * n_chan * n_freq * n_time;
   long long idx = (long long)blockIdx.x * blockDim.x + threadIdx.x;
   if (idx >= total) return;
@@ -65,11 +88,13 @@ __global__ void harmonic_lower_adjoint_gather(const T* __restrict__ g,  // (N, C
   long long rest = idx / n_time;
   long long m = rest % n_freq;
   long long nc = rest / n_freq;  // n * n_chan + c
-  // lowered channel c*K + k of batch n starts at plane (n*C + c)*K + k
-  const T* base = g + nc * n_harm * n_out * n_time + t;
+  long long n = nc / n_chan;
+  long long c = nc - n * n_chan;
+  const T* base = g + n * n_chan * n_harm * n_out * n_time + t;
   T acc = 0;
   for (int e = indptr[m]; e < indptr[m + 1]; ++e) {
-    acc += weight[e] * base[((long long)src_k[e] * n_out + src_f[e]) * n_time];
+    long long l = lowered_channel(c, src_k[e], n_chan, n_harm, stack_groups);
+    acc += weight[e] * base[(l * n_out + src_f[e]) * n_time];
   }
   out[idx] = acc;
 }
@@ -83,7 +108,8 @@ __global__ void harmonic_lower_adjoint_scatter(const T* __restrict__ g,     // (
                                                T* __restrict__ out,  // (N, C, F, T), zeroed
                                                long long n_batch, long long n_chan,
                                                long long n_harm, long long n_freq,
-                                               long long n_time, long long n_out) {
+                                               long long n_time, long long n_out,
+                                               long long stack_groups) {
   long long total = n_batch * n_chan * n_harm * n_out * n_time;
   long long idx = (long long)blockIdx.x * blockDim.x + threadIdx.x;
   if (idx >= total) return;
@@ -91,8 +117,20 @@ __global__ void harmonic_lower_adjoint_scatter(const T* __restrict__ g,     // (
   long long rest = idx / n_time;
   long long f = rest % n_out;
   rest /= n_out;
-  long long k = rest % n_harm;
-  long long nc = rest / n_harm;
+  long long l = rest % (n_chan * n_harm);  // lowered channel of this thread's element
+  long long n = rest / (n_chan * n_harm);
+  long long c, k;
+  if (stack_groups == 0) {
+    c = l / n_harm;
+    k = l % n_harm;
+  } else {
+    long long c_g = n_chan / stack_groups;
+    long long g = l / (c_g * n_harm);
+    long long r = l - g * c_g * n_harm;
+    k = r / c_g;
+    c = g * c_g + r % c_g;
+  }
+  long long nc = n * n_chan + c;
   long long tab = k * n_out + f;
   T v = g[idx];
   T* col = out + nc * n_freq * n_time + t;

@@ -24,7 +24,7 @@ def _i64(*values):
     return [np.int64(v) for v in values]
 
 
-def lower(x, lo, hi, w_lo, w_hi, pad: int, tail: int):
+def lower(x, lo, hi, w_lo, w_hi, pad: int, tail: int, stack_groups: int = 0):
     """See :func:`sigpu._kernels.harmonic_numba.lower`."""
     x = cupy.ascontiguousarray(x)
     n_batch, n_chan, n_freq, n_time = x.shape
@@ -41,13 +41,15 @@ def lower(x, lo, hi, w_lo, w_hi, pad: int, tail: int):
             cupy.ascontiguousarray(w_lo, dtype=x.dtype),
             cupy.ascontiguousarray(w_hi, dtype=x.dtype),
             out,
-            *_i64(n_batch, n_chan, n_harm, n_freq, n_time, n_out, pad),
+            *_i64(n_batch, n_chan, n_harm, n_freq, n_time, n_out, pad, stack_groups),
         )
         kern((blocks_for(size),), (THREADS,), args)
     return out
 
 
-def lower_adjoint(g, indptr, src_k, src_f, weight, n_harmonics: int, n_freq: int):
+def lower_adjoint(
+    g, indptr, src_k, src_f, weight, n_harmonics: int, n_freq: int, stack_groups: int = 0
+):
     """See :func:`sigpu._kernels.harmonic_numba.lower_adjoint` (deterministic gather)."""
     g = cupy.ascontiguousarray(g)
     n_batch, n_ck, n_out, n_time = g.shape
@@ -62,13 +64,13 @@ def lower_adjoint(g, indptr, src_k, src_f, weight, n_harmonics: int, n_freq: int
             cupy.ascontiguousarray(src_f, dtype=cupy.int32),
             cupy.ascontiguousarray(weight, dtype=g.dtype),
             out,
-            *_i64(n_batch, n_chan, n_harmonics, n_freq, n_time, n_out),
+            *_i64(n_batch, n_chan, n_harmonics, n_freq, n_time, n_out, stack_groups),
         )
         kern((blocks_for(out.size),), (THREADS,), args)
     return out
 
 
-def lower_adjoint_scatter(g, lo, hi, w_lo, w_hi, n_freq: int):
+def lower_adjoint_scatter(g, lo, hi, w_lo, w_hi, n_freq: int, stack_groups: int = 0):
     """See :func:`sigpu._kernels.harmonic_numba.lower_adjoint_scatter` (atomics here)."""
     g = cupy.ascontiguousarray(g)
     n_batch, n_ck, n_out, n_time = g.shape
@@ -84,7 +86,7 @@ def lower_adjoint_scatter(g, lo, hi, w_lo, w_hi, n_freq: int):
             cupy.ascontiguousarray(w_lo, dtype=g.dtype),
             cupy.ascontiguousarray(w_hi, dtype=g.dtype),
             out,
-            *_i64(n_batch, n_chan, n_harm, n_freq, n_time, n_out),
+            *_i64(n_batch, n_chan, n_harm, n_freq, n_time, n_out, stack_groups),
         )
         kern((blocks_for(g.size),), (THREADS,), args)
     return out

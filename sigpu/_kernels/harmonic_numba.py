@@ -15,7 +15,7 @@ import numpy as np
 
 #: Output columns per GEMM block of ``harmonic_conv2d``: small enough that the block of the
 #: lowered tensor read by all time taps stays in the CPU cache.
-GEMM_BLOCK_COLUMNS = 4096
+GEMM_BLOCK_COLUMNS = 2048
 
 _WORKERS = max(1, os.cpu_count() or 1)
 _pool: ThreadPoolExecutor | None = None
@@ -57,8 +57,20 @@ def map_blocks(func, items):
         return list(_pool.map(func, items))
 
 
+@numba.njit(cache=True, inline="always")
+def _channel(c, k, n_chan, n_harm, stack_groups):
+    """Lowered channel of (input channel c, harmonic index k): ``c*K + k`` ("textile") or,
+    with ``stack_groups = G > 0``, ``g*C_g*K + k*C_g + c_g`` (harmonic-major inside each
+    group, so that the channels of the first harmonics form a prefix)."""
+    if stack_groups == 0:
+        return c * n_harm + k
+    c_g = n_chan // stack_groups
+    g = c // c_g
+    return (g * n_harm + k) * c_g + c - g * c_g
+
+
 @numba.njit(cache=True, parallel=True)
-def _lower(x, lo, hi, w_lo, w_hi, pad, out):
+def _lower(x, lo, hi, w_lo, w_hi, pad, stack_groups, out):
     n_batch, n_chan, _, n_time = x.shape
     n_harm, n_out = lo.shape
     row_len = n_time + 2 * pad
@@ -67,7 +79,7 @@ def _lower(x, lo, hi, w_lo, w_hi, pad, out):
         b = q // (n_chan * n_harm)
         c = (q // n_harm) % n_chan
         k = q % n_harm
-        base = q * plane
+        base = (b * n_chan * n_harm + _channel(c, k, n_chan, n_harm, stack_groups)) * plane
         for f in range(n_out):
             row = base + f * row_len
             for t in range(pad):
@@ -91,7 +103,7 @@ def _lower(x, lo, hi, w_lo, w_hi, pad, out):
                     out[row + t] = 0
 
 
-def lower(x, lo, hi, w_lo, w_hi, pad: int, tail: int):
+def lower(x, lo, hi, w_lo, w_hi, pad: int, tail: int, stack_groups: int = 0):
     """Harmonic lowering into a flat buffer, time-padded with zeros.
 
     Parameters
@@ -103,12 +115,15 @@ def lower(x, lo, hi, w_lo, w_hi, pad: int, tail: int):
         Zeros written before and after each time row.
     tail : int
         Extra zeros at the end of the buffer (slack for shifted GEMM windows).
+    stack_groups : int
+        0: channel order ``c*K + k``; ``G > 0``: ``g*C_g*K + k*C_g + c_g`` with
+        ``c = g*C_g + c_g`` (harmonic-major within each of G groups).
 
     Returns
     -------
     out : ndarray, shape (N*C*K*F_out*(T + 2*pad) + tail,)
-        ``out.reshape(N, C*K, F_out, T + 2*pad)`` (without the tail) has channel
-        ``c*K + k`` = ``w_lo[k] * x[:, c, lo[k]] + w_hi[k] * x[:, c, hi[k]]`` in its interior.
+        ``out.reshape(N, C*K, F_out, T + 2*pad)`` (without the tail) has at the channel of
+        ``(c, k)`` ``w_lo[k] * x[:, c, lo[k]] + w_hi[k] * x[:, c, hi[k]]`` in its interior.
     """
     x = np.ascontiguousarray(x)
     n_batch, n_chan, _, n_time = x.shape
@@ -123,13 +138,14 @@ def lower(x, lo, hi, w_lo, w_hi, pad: int, tail: int):
         np.ascontiguousarray(w_lo, dtype=x.dtype),
         np.ascontiguousarray(w_hi, dtype=x.dtype),
         pad,
+        stack_groups,
         out,
     )
     return out
 
 
 @numba.njit(cache=True, parallel=True)
-def _lower_adjoint_gather(g, indptr, src_k, src_f, weight, out):
+def _lower_adjoint_gather(g, indptr, src_k, src_f, weight, stack_groups, out):
     n_batch, n_chan, n_freq, n_time = out.shape
     n_harm = g.shape[1] // n_chan
     for q in numba.prange(n_batch * n_chan):
@@ -141,12 +157,14 @@ def _lower_adjoint_gather(g, indptr, src_k, src_f, weight, out):
                 dst[t] = 0
             for e in range(indptr[m], indptr[m + 1]):
                 w = weight[e]
-                src = g[b, c * n_harm + src_k[e], src_f[e]]
+                src = g[b, _channel(c, src_k[e], n_chan, n_harm, stack_groups), src_f[e]]
                 for t in range(n_time):
                     dst[t] += w * src[t]
 
 
-def lower_adjoint(g, indptr, src_k, src_f, weight, n_harmonics: int, n_freq: int):
+def lower_adjoint(
+    g, indptr, src_k, src_f, weight, n_harmonics: int, n_freq: int, stack_groups: int = 0
+):
     """Transposed lowering in gather form (deterministic).
 
     Parameters
@@ -156,11 +174,13 @@ def lower_adjoint(g, indptr, src_k, src_f, weight, n_harmonics: int, n_freq: int
     src_k, src_f : ndarray, shape (nnz,), int32
     weight : ndarray, shape (nnz,), g's dtype
     n_harmonics, n_freq : int
+    stack_groups : int
+        Channel order of ``g``, as in :func:`lower`.
 
     Returns
     -------
     out : ndarray, shape (N, C, n_freq, T)
-        ``out[:, c, m] = sum_e weight[e] * g[:, c*K + src_k[e], src_f[e]]`` over the entries
+        ``out[:, c, m] = sum_e weight[e] * g[:, (c, src_k[e]), src_f[e]]`` over the entries
         of bin ``m``, summed in table order.
     """
     g = np.ascontiguousarray(g)
@@ -172,13 +192,14 @@ def lower_adjoint(g, indptr, src_k, src_f, weight, n_harmonics: int, n_freq: int
         np.ascontiguousarray(src_k),
         np.ascontiguousarray(src_f),
         np.ascontiguousarray(weight, dtype=g.dtype),
+        stack_groups,
         out,
     )
     return out
 
 
 @numba.njit(cache=True, parallel=True)
-def _lower_adjoint_scatter(g, lo, hi, w_lo, w_hi, out):
+def _lower_adjoint_scatter(g, lo, hi, w_lo, w_hi, stack_groups, out):
     n_batch, n_chan, _, n_time = out.shape
     n_harm, n_out = lo.shape
     for q in numba.prange(n_batch * n_chan):
@@ -187,7 +208,7 @@ def _lower_adjoint_scatter(g, lo, hi, w_lo, w_hi, out):
         out[b, c] = 0
         for k in range(n_harm):
             for f in range(n_out):
-                src = g[b, c * n_harm + k, f]
+                src = g[b, _channel(c, k, n_chan, n_harm, stack_groups), f]
                 a = w_lo[k, f]
                 w = w_hi[k, f]
                 if a != 0:
@@ -200,7 +221,7 @@ def _lower_adjoint_scatter(g, lo, hi, w_lo, w_hi, out):
                         dst[t] += w * src[t]
 
 
-def lower_adjoint_scatter(g, lo, hi, w_lo, w_hi, n_freq: int):
+def lower_adjoint_scatter(g, lo, hi, w_lo, w_hi, n_freq: int, stack_groups: int = 0):
     """Transposed lowering in scatter form with the forward tables.
 
     On the CPU each thread owns one ``(batch, channel)`` pair, so the result is deterministic
@@ -211,6 +232,8 @@ def lower_adjoint_scatter(g, lo, hi, w_lo, w_hi, n_freq: int):
     g : ndarray, shape (N, C*K, F_out, T)
     lo, hi, w_lo, w_hi : the forward tables, shape (K, F_out)
     n_freq : int
+    stack_groups : int
+        Channel order of ``g``, as in :func:`lower`.
 
     Returns
     -------
@@ -226,6 +249,7 @@ def lower_adjoint_scatter(g, lo, hi, w_lo, w_hi, n_freq: int):
         np.ascontiguousarray(hi),
         np.ascontiguousarray(w_lo, dtype=g.dtype),
         np.ascontiguousarray(w_hi, dtype=g.dtype),
+        stack_groups,
         out,
     )
     return out
