@@ -102,6 +102,10 @@ def _frequency_range(sr, fmin, fmax):
     sr = positive_float(sr, "sr")
     fmin = nonnegative_float(fmin, "fmin")
     fmax = sr / 2.0 if fmax is None else nonnegative_float(fmax, "fmax")
+    if fmax > sr / 2.0:
+        # librosa only warns (its top bands then cover no FFT bins and come out
+        # truncated or empty); a band past Nyquist is always a mistake, so refuse it.
+        raise ParameterError(f"fmax={fmax!r} must be <= sr/2={sr / 2.0!r} (the Nyquist frequency)")
     if fmax <= fmin:
         raise ParameterError(f"fmax={fmax!r} must be greater than fmin={fmin!r}")
     return sr, fmin, fmax
@@ -179,7 +183,8 @@ def mel(
         Lower edge (Hz) of the first band.
     fmax : float > fmin or None
         Upper edge (Hz) of the last band; ``None`` means ``sr / 2``.  Values above
-        ``sr / 2`` are allowed (as in librosa) and give empty bands with a warning.
+        ``sr / 2`` raise ParameterError (librosa only warns). Too many bands for
+        ``n_fft`` give empty bands and librosa's "Empty filters" UserWarning.
     htk : bool
         HTK's mel scale ``2595 log10(1 + f/700)`` instead of Slaney's.
     norm : {"slaney", None} or number

@@ -118,12 +118,13 @@ def test_melspectrogram_bad_values(kw):
         MelSpectrogram(**kw)
 
 
-def test_melspectrogram_fmax_above_nyquist_warns_like_librosa():
+def test_fmax_above_nyquist_raises():
+    # librosa only warns and returns truncated top bands; sigpu refuses (issue #3).
     y = _tones(n=4096).astype(np.float32)
-    with pytest.warns(UserWarning, match="Empty filters"):
-        librosa.feature.melspectrogram(y=y, sr=8000, fmax=8000.0, n_mels=64)
-    with pytest.warns(UserWarning, match="Empty filters"):
+    with pytest.raises(ParameterError, match="fmax=8000.0 must be <= sr/2=4000.0"):
         melspectrogram(y, sr=8000, fmax=8000.0, n_mels=64)
+    with pytest.raises(ParameterError, match="Nyquist"):
+        gammatonegram(y, sr=8000, fmax=4000.5)
 
 
 def test_integer_and_foreign_input_raise_typeerror():
