@@ -28,14 +28,27 @@ PAD_MODES = ("constant", "edge", "reflect", "symmetric", "wrap", "linear_ramp", 
 def _check_tuning(tuning, func: str) -> float:
     if tuning is None:
         raise ParameterError(
-            f"{func}: tuning=None (automatic tuning estimation) is not implemented in sigpu; "
-            "pass tuning=0.0 or an estimate such as librosa.estimate_tuning(y=y, sr=sr)"
+            f"{func}: a plan needs a fixed tuning=... (its filter bank depends on it); "
+            "tuning=None estimates per signal only in the functions cqt/vqt/chroma_cqt. "
+            "Pass a float, e.g. sigpu.feature.estimate_tuning(y=y, sr=sr)"
         )
     if isinstance(tuning, (bool, np.bool_)) or not isinstance(tuning, numbers.Real):
         raise ParameterError(f"tuning={tuning!r} must be a real number (fraction of a bin)")
     if not math.isfinite(tuning):
         raise ParameterError(f"tuning={tuning!r} must be finite")
     return float(tuning)
+
+
+def _resolve_tuning(tuning, y, sr, bins_per_octave):
+    """librosa's ``tuning=None``: estimate from ``y`` with the CQT's bins per octave."""
+    if tuning is not None:
+        return tuning
+    from .feature import estimate_tuning  # lazy: feature builds on the filter modules
+
+    real_array(y, "y", func="cqt")
+    return estimate_tuning(
+        y, sr=sr, bins_per_octave=positive_int(bins_per_octave, "bins_per_octave")
+    )
 
 
 def _check_sparsity(sparsity) -> float:
@@ -57,7 +70,9 @@ class VQT:
 
     Parameters are those of :func:`vqt` except the signal. Calling the plan
     on ``y`` returns exactly ``vqt(y, ...)`` (the function builds the same
-    plan through the same cache).
+    plan through the same cache). ``tuning`` must be a float (the kernels
+    depend on it): ``tuning=None`` raises ParameterError; estimate it first
+    with ``sigpu.feature.estimate_tuning`` or call :func:`vqt`.
 
     Examples
     --------
@@ -278,9 +293,11 @@ _DOC_PARAMS = """
     n_bins : int > 0
         Number of bins from ``fmin`` up.
     bins_per_octave : int > 0
-    tuning : float
+    tuning : float or None
         Tuning offset in fractions of a bin (``fmin * 2**(tuning/bins_per_octave)``).
-        ``None`` (automatic estimation) raises ParameterError.
+        ``None`` estimates it from ``y`` (``sigpu.feature.estimate_tuning`` with
+        these ``bins_per_octave``, one value for the whole batch, as librosa).
+        The plan objects need a float: their kernels depend on it.
     filter_scale : float > 0
         Filter length multiplier.
     norm : None, inf, -inf, 0 or float > 0
@@ -322,6 +339,7 @@ def vqt(
     dtype=None,
     alpha=None,
 ):
+    tuning = _resolve_tuning(tuning, y, sr, bins_per_octave)
     return VQT(
         sr=sr,
         hop_length=hop_length,
@@ -396,6 +414,7 @@ def cqt(
     dtype=None,
     alpha=None,
 ):
+    tuning = _resolve_tuning(tuning, y, sr, bins_per_octave)
     return CQT(
         sr=sr,
         hop_length=hop_length,
@@ -496,8 +515,8 @@ def chroma_cqt(
         Normalisation of each frame across chroma.
     threshold : float
         Chroma values below it are set to 0.
-    tuning : float
-        Required when ``y`` is given: ``None`` (estimation) raises ParameterError.
+    tuning : float or None
+        ``None`` estimates it from ``y`` (passed on to :func:`cqt`, as librosa).
     n_chroma : int > 0
     n_octaves : int > 0
     window : array, optional
@@ -543,7 +562,7 @@ def chroma_cqt(
             fmin=fmin,
             n_bins=n_octaves * bins_per_octave,
             bins_per_octave=bins_per_octave,
-            tuning=_check_tuning(tuning, "chroma_cqt"),
+            tuning=tuning,
         )
     xp = array_namespace(C, func="chroma_cqt")
     if C.ndim < 2:
