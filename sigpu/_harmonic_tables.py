@@ -57,8 +57,45 @@ def lowering_table(n_freq: int, n_harmonics: int, anchor: int, top_edge: str, fr
 
 
 @host_table
-def adjoint_table(n_freq: int, n_harmonics: int, anchor: int, top_edge: str, freq_stride: int):
-    """The lowering coefficients grouped by input bin (CSR over ``m``), for the gather adjoint.
+def log_lowering_table(
+    n_freq: int, n_harmonics: int, anchor: int, bins_per_octave: float, freq_stride: int
+):
+    """Gather tables of the log-frequency variant (spec section 6).
+
+    On a log axis with ``bins_per_octave`` bins per octave, harmonic ratio ``k/anchor`` is the
+    constant shift ``s_k = bins_per_octave * log2(k/anchor)``: tap ``k`` of output bin ``f``
+    interpolates ``x`` at ``q = f + s_k`` if ``0 <= q <= F-1``, else 0.  Shifts within 1e-9
+    of an integer are snapped to it, so octave ratios (e.g. ``12*log2(2)``, which is
+    11.999999999999972 in floating point) read exactly one bin.  Same layout as
+    :func:`lowering_table`.
+    """
+    last = n_freq - 1
+    f = np.arange(0, n_freq, freq_stride, dtype=np.int64)[None, :]
+    k = np.arange(1, n_harmonics + 1, dtype=np.float64)[:, None]
+    shift = bins_per_octave * np.log2(k / anchor)
+    nearest = np.round(shift)
+    shift = np.where(
+        np.abs(shift - nearest) <= 1e-9 * np.maximum(1.0, np.abs(shift)), nearest, shift
+    )
+    whole = np.floor(shift)
+    alpha = np.broadcast_to(shift - whole, (n_harmonics, f.shape[1]))
+    i = f + whole.astype(np.int64)  # floor(f + shift), exact since f is an integer
+    valid = (i >= 0) & ((i < last) | ((i == last) & (alpha == 0)))
+    w_lo = np.where(valid, 1.0 - alpha, 0.0)
+    w_hi = np.where(valid & (alpha > 0), alpha, 0.0)
+    lo = np.clip(i, 0, last).astype(np.int32)
+    hi = np.clip(i + 1, 0, last).astype(np.int32)
+    return lo, hi, w_lo, w_hi
+
+
+def tables(kind: str, params: tuple):
+    """``lowering_table(*params)`` for ``kind="linear"``, ``log_lowering_table`` for "log"."""
+    return (lowering_table if kind == "linear" else log_lowering_table)(*params)
+
+
+@host_table
+def adjoint_table(kind: str, params: tuple):
+    """The lowering coefficients of :func:`tables` grouped by input bin (CSR over ``m``).
 
     Returns
     -------
@@ -69,7 +106,8 @@ def adjoint_table(n_freq: int, n_harmonics: int, anchor: int, top_edge: str, fre
     weight : ndarray, shape (nnz,), float64
         ``a_k(f'*freq_stride, m)``.
     """
-    lo, hi, w_lo, w_hi = lowering_table(n_freq, n_harmonics, anchor, top_edge, freq_stride)
+    n_freq = params[0]
+    lo, hi, w_lo, w_hi = tables(kind, params)
     k_idx, f_idx = np.indices(lo.shape)
     m = np.concatenate([lo[w_lo != 0], hi[w_hi != 0]])
     src_k = np.concatenate([k_idx[w_lo != 0], k_idx[w_hi != 0]])
@@ -84,3 +122,21 @@ def adjoint_table(n_freq: int, n_harmonics: int, anchor: int, top_edge: str, fre
         src_f[order].astype(np.int32),
         weight[order],
     )
+
+
+@host_table
+def used_harmonics(kind: str, params: tuple):
+    """Per output row ``f'``, the range ``[k_lo, k_hi)`` of harmonic indices with a non-zero
+    tap (``k_lo = k_hi = 0`` if none).
+
+    The used harmonics of a row are always contiguous: on a linear axis all ``k <= anchor``
+    and the ``k > anchor`` below the top edge; on a log axis the shifts grow with ``k``, so
+    the in-range ones form an interval.
+    """
+    _, _, w_lo, w_hi = tables(kind, params)
+    used = (w_lo != 0) | (w_hi != 0)  # (K, F')
+    index = np.arange(used.shape[0])[:, None]
+    any_used = used.any(axis=0)
+    k_lo = np.where(any_used, np.min(np.where(used, index, used.shape[0]), axis=0), 0)
+    k_hi = np.where(any_used, np.max(np.where(used, index, -1), axis=0) + 1, 0)
+    return k_lo.astype(np.int64), k_hi.astype(np.int64)

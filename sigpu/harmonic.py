@@ -14,21 +14,22 @@ block by block so that the ``K_f*K_t``-times larger im2col matrix is never built
 
 from __future__ import annotations
 
-import threading
-
 import numpy as np
 
-from ._backend import frames, kernel
+from ._backend import array_namespace, kernel
 from ._cache import on_device
 from ._errors import ParameterError
-from ._harmonic_tables import TOP_EDGES, adjoint_table, lowering_table
-from ._validate import int_pair, is_int, one_of, real_array
+from ._harmonic_gemm import correlate_taps, plane_windows, weight_grad
+from ._harmonic_tables import TOP_EDGES, adjoint_table, tables, used_harmonics
+from ._validate import int_pair, is_int, one_of, positive_float, real_array
 
 __all__ = [
     "harmonic_lower",
     "harmonic_lower_adjoint",
     "harmonic_conv2d",
     "harmonic_conv2d_backward",
+    "log_harmonic_conv2d",
+    "log_harmonic_conv2d_backward",
 ]
 
 
@@ -90,18 +91,20 @@ def _conv_geometry(stride, padding, dilation):
 class _Conv:
     """Checked shapes and geometry of one harmonic_conv2d call."""
 
-    def __init__(self, func, x, weight, bias, anchor, stride, padding, dilation, groups, top_edge):
+    def __init__(self, func, x, weight, bias, anchor, stride, padding, dilation, groups, axis):
         self.xp = _check_4d(x, "x", func)
         _check_4d(weight, "weight", func)
         _same_dtype(x, weight, "weight", func)
         if bias is not None:
             real_array(bias, "bias", func=func)
             _same_dtype(x, bias, "bias", func)
-        from ._backend import array_namespace
-
         array_namespace(x, weight, bias, func=func)  # no NumPy/CuPy mixing
         self.anchor = _int_at_least(anchor, "anchor", 1)
-        self.top_edge = one_of(top_edge, "top_edge", TOP_EDGES)
+        kind, axis_param = axis  # ("linear", top_edge) or ("log", bins_per_octave)
+        if kind == "linear":
+            axis_param = one_of(axis_param, "top_edge", TOP_EDGES)
+        else:
+            axis_param = positive_float(axis_param, "bins_per_octave")
         self.s_f, self.s_t, self.p_t, self.d_t = _conv_geometry(stride, padding, dilation)
         self.groups = _int_at_least(groups, "groups", 1)
         self.n_batch, self.c_in, self.n_freq, self.n_time = x.shape
@@ -133,36 +136,33 @@ class _Conv:
             )
         self.slack = self.d_t * (self.k_t - 1)
         self.out_shape = (self.n_batch, self.c_out, self.f_out, self.t_out)
-        self._k_used = None
+        # what the tables are keyed by: (F, K_f, anchor, top_edge or bins/octave, s_f)
+        self.kind = kind
+        self.params = (self.n_freq, self.n_harmonics, self.anchor, axis_param, self.s_f)
 
-    def active_harmonics(self, r0: int, r1: int) -> int:
-        """How many leading harmonics have a non-zero tap on output rows ``r0:r1``.
+    def used_channels(self, r0: int, r1: int):
+        """Range ``(l0, l1)`` of harmonic-major lowered channels of one group (``k*C_g + c``)
+        that can be non-zero on output rows ``r0:r1``.
 
-        Harmonics ``k <= anchor`` are valid everywhere and a harmonic ``k > anchor`` only below
-        ``F*anchor/k``, so the valid ones on a block of rows are always a prefix ``1..k_max``;
-        with harmonic-major channels the GEMMs of a block skip the rest (about half the work
-        for ``anchor=1``, ``K_f=5``).
+        The harmonics with a tap on a row form an interval (on a linear axis ``1..k_max``:
+        those above the top edge drop out), so with harmonic-major channels the GEMMs of a
+        block skip a contiguous run of zero channels: about half the work for ``anchor=1``,
+        ``K_f=5``.
         """
-        if self._k_used is None:
-            _, _, w_lo, w_hi = lowering_table(
-                self.n_freq, self.n_harmonics, self.anchor, self.top_edge, self.s_f
-            )
-            used = (w_lo != 0) | (w_hi != 0)  # (K, F')
-            index = np.arange(1, self.n_harmonics + 1)[:, None]
-            self._k_used = np.max(np.where(used, index, 0), axis=0)  # per output row
-        return max(1, int(self._k_used[r0:r1].max()))
+        k_lo, k_hi = used_harmonics(self.kind, self.params)
+        lo, hi = int(k_lo[r0:r1].min()), int(k_hi[r0:r1].max())
+        c_g = self.c_in // self.groups
+        return lo * c_g, hi * c_g
 
-    def tables(self, dtype):
-        return _device_tables(
-            self.xp, dtype, self.n_freq, self.n_harmonics, self.anchor, self.top_edge, self.s_f
-        )
+    def device_tables(self, dtype):
+        return _device_tables(self.xp, dtype, self.kind, self.params)
 
 
 # ----------------------------------------------------------------------------- tables
 
 
-def _device_tables(xp, dtype, n_freq, n_harmonics, anchor, top_edge, freq_stride):
-    lo, hi, w_lo, w_hi = lowering_table(n_freq, n_harmonics, anchor, top_edge, freq_stride)
+def _device_tables(xp, dtype, kind, params):
+    lo, hi, w_lo, w_hi = tables(kind, params)
     return (
         on_device(lo, xp, np.int32),
         on_device(hi, xp, np.int32),
@@ -171,125 +171,24 @@ def _device_tables(xp, dtype, n_freq, n_harmonics, anchor, top_edge, freq_stride
     )
 
 
-def _device_adjoint_tables(xp, dtype, n_freq, n_harmonics, anchor, top_edge, freq_stride):
-    indptr, src_k, src_f, weight = adjoint_table(n_freq, n_harmonics, anchor, top_edge, freq_stride)
-    return (
-        on_device(indptr, xp, np.int32),
-        on_device(src_k, xp, np.int32),
-        on_device(src_f, xp, np.int32),
-        on_device(weight, xp, dtype),
-    )
-
-
-def _adjoint(
-    xp, g, n_freq, n_harmonics, anchor, top_edge, freq_stride, deterministic, stack_groups=0
-):
+def _adjoint(xp, g, kind, params, deterministic, stack_groups=0):
     """(N, C*K, F_out, T) -> (N, C, n_freq, T): the transposed lowering."""
+    n_freq, n_harmonics = params[0], params[1]
     if deterministic:
-        tables = _device_adjoint_tables(
-            xp, g.dtype, n_freq, n_harmonics, anchor, top_edge, freq_stride
+        indptr, src_k, src_f, weight = adjoint_table(kind, params)
+        csr = (
+            on_device(indptr, xp, np.int32),
+            on_device(src_k, xp, np.int32),
+            on_device(src_f, xp, np.int32),
+            on_device(weight, xp, g.dtype),
         )
         adjoint = kernel(xp, "harmonic.lower_adjoint")
-        return adjoint(g, *tables, n_harmonics, n_freq, stack_groups)
-    tables = _device_tables(xp, g.dtype, n_freq, n_harmonics, anchor, top_edge, freq_stride)
-    return kernel(xp, "harmonic.lower_adjoint_scatter")(g, *tables, n_freq, stack_groups)
+        return adjoint(g, *csr, n_harmonics, n_freq, stack_groups)
+    scatter = kernel(xp, "harmonic.lower_adjoint_scatter")
+    return scatter(g, *_device_tables(xp, g.dtype, kind, params), n_freq, stack_groups)
 
 
-# ----------------------------------------------------------------------------- the time GEMMs
-
-
-def _row_blocks(n_rows: int, row_len: int, target_columns: int):
-    """Row ranges ``(r0, r1)`` of one plane holding about ``target_columns`` GEMM columns."""
-    rows = max(1, min(n_rows, target_columns // row_len))
-    for r0 in range(0, n_rows, rows):
-        yield r0, min(r0 + rows, n_rows)
-
-
-def _plane_windows(flat, n_planes: int, plane: int, slack: int, shape4):
-    """Overlapping view ``(N, G, L, plane + slack)`` of a flat buffer of planes: window ``p``
-    starts at ``p*plane``, so reading past a plane's end runs into the next plane (or the
-    buffer's slack); callers only keep outputs that never read there."""
-    win = frames(flat, plane + slack, plane)
-    assert win.shape[0] == n_planes
-    return win.reshape(*shape4, plane + slack)
-
-
-def _correlate_taps(xp, taps, windows, n_rows, row_len, offsets, out, crop, active):
-    """Time correlation as a sum of GEMMs on shifted windows, block by block.
-
-    ``out[b, g*A + a, r, :] = crop_u( sum_j (taps[j, g] @ windows[b, g, :, r*row_len + u +
-    offsets[j]])[a] )`` with ``taps (J, G, A, L)``, ``windows (N, G, L, n_rows*row_len +
-    slack)``, ``out (N, G*A, n_rows, count)`` and ``crop = (start, count, step)`` picking
-    ``u = start + i*step``.  ``active(r0, r1) = (n_l, n_a)``: on rows ``r0:r1`` only the first
-    ``n_l`` window channels can be non-zero and only the first ``n_a`` outputs are needed
-    (the rest is written as zeros).  Only one block of products is alive per worker, and
-    every product is a plain 2-D GEMM on a strided window (stacked matmuls over
-    non-contiguous operands leave BLAS on the CPU).
-    """
-    n_batch, n_groups, _, _ = windows.shape
-    n_taps, _, n_a, _ = taps.shape
-    start, count, step = crop
-    target = kernel(xp, "harmonic.GEMM_BLOCK_COLUMNS")
-    local = threading.local()  # one pair of block buffers per worker thread
-
-    def block(item):
-        b, r0, r1 = item
-        c0 = r0 * row_len
-        width = (r1 - r0) * row_len
-        if getattr(local, "width", None) != width:
-            local.width = width
-            local.acc = xp.empty((n_a, width), dtype=out.dtype)
-            local.prod = xp.empty((n_a, width), dtype=out.dtype)
-        use_l, use_a = active(r0, r1)
-        acc, prod = local.acc[:use_a], local.prod[:use_a]
-        picked = xp.reshape(acc, (use_a, r1 - r0, row_len))[
-            ..., start : start + (count - 1) * step + 1 : step
-        ]
-        for g in range(n_groups):
-            for j in range(n_taps):
-                src = windows[b, g, :use_l, c0 + offsets[j] : c0 + offsets[j] + width]
-                xp.matmul(taps[j, g, :use_a, :use_l], src, out=acc if j == 0 else prod)
-                if j:
-                    acc += prod
-            out[b, g * n_a : g * n_a + use_a, r0:r1, :] = picked
-            if use_a < n_a:
-                out[b, g * n_a + use_a : (g + 1) * n_a, r0:r1, :] = 0
-
-    items = [(b, r0, r1) for b in range(n_batch) for r0, r1 in _row_blocks(n_rows, row_len, target)]
-    kernel(xp, "harmonic.map_blocks")(block, items)
-
-
-def _weight_grad(xp, windows, grid_planes, n_taps, dilation, n_rows, row_len, active):
-    """``grad[j, g] = sum_b grid_planes[b, g] @ windows[b, g, :, j*dilation + u]^T`` over
-    ``u < n_rows*row_len``, shape ``(n_taps, G, O_g, L_g)``.
-
-    Reduced block by block of rows, each block only over its ``active(r0, r1)`` leading
-    window channels (the others are zero there).  Per-batch partial sums are added in batch
-    order, so the result does not depend on the threading.
-    """
-    n_batch, n_groups, n_o, _ = grid_planes.shape
-    n_l = windows.shape[2]
-    blocks = list(_row_blocks(n_rows, row_len, kernel(xp, "harmonic.GEMM_BLOCK_COLUMNS")))
-
-    def partial(b):
-        part = xp.zeros((n_taps, n_groups, n_o, n_l), dtype=grid_planes.dtype)
-        for r0, r1 in blocks:
-            c0, c1 = r0 * row_len, r1 * row_len
-            use = active(r0, r1)
-            prod = xp.empty((n_o, use), dtype=grid_planes.dtype)
-            for j in range(n_taps):
-                shift = j * dilation
-                for g in range(n_groups):
-                    src = xp.swapaxes(windows[b, g, :use, c0 + shift : c1 + shift], 0, 1)
-                    xp.matmul(grid_planes[b, g, :, c0:c1], src, out=prod)
-                    part[j, g, :, :use] += prod
-        return part
-
-    parts = kernel(xp, "harmonic.map_blocks")(partial, range(n_batch))
-    total = parts[0]
-    for part in parts[1:]:
-        total += part
-    return total
+# ----------------------------------------------------------------------------- forward/backward
 
 
 def _stacked_taps(xp, weight, groups):
@@ -300,14 +199,90 @@ def _stacked_taps(xp, weight, groups):
     return xp.ascontiguousarray(xp.reshape(taps, (k_t, groups, c_out // groups, n_harm * c_g)))
 
 
-def _lowered_windows(xp, x, conv, groups_shape):
-    """X' of ``x`` for the strided output rows, time-padded, as overlapping plane windows;
-    channels harmonic-major within each group (``k*C_g + c``), see :meth:`_Conv.active`."""
-    lo, hi, w_lo, w_hi = conv.tables(x.dtype)
+def _lowered_windows(xp, x, conv):
+    """X' of ``x`` for the strided output rows, time-padded, as overlapping plane windows
+    ``(N, G, L_g, plane + slack)``; channels harmonic-major within each group (``k*C_g + c``,
+    see :meth:`_Conv.used_channels`)."""
     lower = kernel(xp, "harmonic.lower")
-    flat = lower(x, lo, hi, w_lo, w_hi, conv.p_t, conv.slack, conv.groups)
+    flat = lower(x, *conv.device_tables(x.dtype), conv.p_t, conv.slack, conv.groups)
+    g = conv.groups
+    shape = (conv.n_batch, g, conv.c_in // g * conv.n_harmonics)
     n_planes = conv.n_batch * conv.c_in * conv.n_harmonics
-    return _plane_windows(flat, n_planes, conv.f_out * conv.row_len, conv.slack, groups_shape)
+    return plane_windows(flat, n_planes, conv.f_out * conv.row_len, conv.slack, shape)
+
+
+def _forward(conv, x, weight, bias):
+    xp = conv.xp
+    g = conv.groups
+    windows = _lowered_windows(xp, x, conv)
+    taps = _stacked_taps(xp, weight, g)  # (K_t, G, O_g, L_g)
+    y = xp.empty(conv.out_shape, dtype=x.dtype)
+    offsets = [j * conv.d_t for j in range(conv.k_t)]
+    o_g = conv.c_out // g
+    crop = (0, conv.t_out, conv.s_t)
+
+    def active(r0, r1):
+        return conv.used_channels(r0, r1), (0, o_g)
+
+    correlate_taps(xp, taps, windows, conv.f_out, conv.row_len, offsets, y, crop, active)
+    if bias is not None:
+        y += bias[None, :, None, None]
+    return y
+
+
+def _backward(conv, func, grad_out, x, weight, needs_bias, deterministic):
+    xp = conv.xp
+    _check_4d(grad_out, "grad_out", func)
+    _same_dtype(x, grad_out, "grad_out", func)
+    array_namespace(grad_out, x, weight, func=func)
+    if tuple(grad_out.shape) != conv.out_shape:
+        raise ParameterError(
+            f"{func}: grad_out shape {tuple(grad_out.shape)} must be the output shape "
+            f"{conv.out_shape}"
+        )
+    g = conv.groups
+    n_batch, row_len, slack = conv.n_batch, conv.row_len, conv.slack
+    o_g, c_g = conv.c_out // g, conv.c_in // g
+    plane = conv.f_out * row_len
+
+    grad_bias = xp.sum(grad_out, axis=(0, 2, 3)) if needs_bias else None
+
+    # grad_out spread onto the padded time grid of X' (zeros between strided frames), with
+    # `slack` zeros in front so that every plane has a window reaching `slack` back in time
+    spread = xp.zeros(slack + n_batch * conv.c_out * plane, dtype=x.dtype)
+    grid = xp.reshape(spread[slack:], (n_batch, conv.c_out, conv.f_out, row_len))
+    grid[..., : (conv.t_out - 1) * conv.s_t + 1 : conv.s_t] = grad_out
+    grid_planes = xp.reshape(spread[slack:], (n_batch, g, o_g, plane))
+
+    # weight gradient: GEMMs of the spread gradient with shifted windows of X'
+    windows = _lowered_windows(xp, x, conv)
+    grad_taps = weight_grad(
+        xp, windows, grid_planes, conv.k_t, conv.d_t, conv.f_out, row_len, conv.used_channels
+    )
+    del windows
+    # taps[j, g, o, k*C_g + c] -> W[g*O_g + o, c, k, j]
+    grad_weight = xp.reshape(grad_taps, (conv.k_t, g, o_g, conv.n_harmonics, c_g))
+    grad_weight = xp.permute_dims(grad_weight, (1, 2, 4, 3, 0))
+    grad_weight = xp.reshape(grad_weight, weight.shape)
+
+    # input gradient: transposed time im2col (the forward GEMMs with flipped, transposed
+    # taps on the spread gradient), cropped to the unpadded frames, then the adjoint lowering
+    taps = xp.flip(_stacked_taps(xp, weight, g), axis=0)
+    taps = xp.ascontiguousarray(xp.swapaxes(taps, -1, -2))  # (K_t, G, L_g, O_g)
+    back_windows = plane_windows(spread, n_batch * conv.c_out, plane, slack, (n_batch, g, o_g))
+    grad_lowered = xp.empty(
+        (n_batch, conv.c_in * conv.n_harmonics, conv.f_out, conv.n_time), dtype=x.dtype
+    )
+    offsets = [j * conv.d_t for j in range(conv.k_t)]
+    crop = (conv.p_t, conv.n_time, 1)
+
+    def active(r0, r1):
+        return (0, o_g), conv.used_channels(r0, r1)
+
+    correlate_taps(xp, taps, back_windows, conv.f_out, row_len, offsets, grad_lowered, crop, active)
+    del spread, grid, grid_planes, back_windows
+    grad_x = _adjoint(xp, grad_lowered, conv.kind, conv.params, bool(deterministic), g)
+    return grad_x, grad_weight, grad_bias
 
 
 # ----------------------------------------------------------------------------- public API
@@ -358,8 +333,8 @@ def harmonic_lower(x, *, n_harmonics, anchor=1, top_edge="inclusive"):
     anchor = _int_at_least(anchor, "anchor", 1)
     top_edge = one_of(top_edge, "top_edge", TOP_EDGES)
     n_batch, n_chan, n_freq, n_time = x.shape
-    tables = _device_tables(xp, x.dtype, n_freq, n_harmonics, anchor, top_edge, 1)
-    flat = kernel(xp, "harmonic.lower")(x, *tables, 0, 0)
+    params = (n_freq, n_harmonics, anchor, top_edge, 1)
+    flat = kernel(xp, "harmonic.lower")(x, *_device_tables(xp, x.dtype, "linear", params), 0, 0)
     return flat.reshape(n_batch, n_chan * n_harmonics, n_freq, n_time)
 
 
@@ -405,7 +380,8 @@ def harmonic_lower_adjoint(g, *, n_harmonics, anchor=1, top_edge="inclusive", de
         raise ParameterError(
             f"{func}: g.shape[1]={g.shape[1]} must be a multiple of n_harmonics={n_harmonics}"
         )
-    return _adjoint(xp, g, g.shape[2], n_harmonics, anchor, top_edge, 1, bool(deterministic))
+    params = (g.shape[2], n_harmonics, anchor, top_edge, 1)
+    return _adjoint(xp, g, "linear", params, bool(deterministic))
 
 
 def harmonic_conv2d(
@@ -470,34 +446,18 @@ def harmonic_conv2d(
     array([111. , 271.5, 432. , 592.5, 753. ,  63.5,  74. ])
     """
     conv = _Conv(
-        "harmonic_conv2d", x, weight, bias, anchor, stride, padding, dilation, groups, top_edge
+        "harmonic_conv2d",
+        x,
+        weight,
+        bias,
+        anchor,
+        stride,
+        padding,
+        dilation,
+        groups,
+        ("linear", top_edge),
     )
-    xp = conv.xp
-    g = conv.groups
-    l_g = conv.c_in // g * conv.n_harmonics
-    windows = _lowered_windows(xp, x, conv, (conv.n_batch, g, l_g))
-    taps = _stacked_taps(xp, weight, g)  # (K_t, G, O_g, L_g)
-    y = xp.empty(conv.out_shape, dtype=x.dtype)
-    offsets = [j * conv.d_t for j in range(conv.k_t)]
-    c_g, o_g = conv.c_in // g, conv.c_out // g
-
-    def active(r0, r1):
-        return conv.active_harmonics(r0, r1) * c_g, o_g
-
-    _correlate_taps(
-        xp,
-        taps,
-        windows,
-        conv.f_out,
-        conv.row_len,
-        offsets,
-        y,
-        (0, conv.t_out, conv.s_t),
-        active,
-    )
-    if bias is not None:
-        y += bias[None, :, None, None]
-    return y
+    return _forward(conv, x, weight, bias)
 
 
 def harmonic_conv2d_backward(
@@ -557,82 +517,127 @@ def harmonic_conv2d_backward(
     ((2, 3, 16, 10), (4, 3, 3, 3), array([320., 320., 320., 320.]))
     """
     func = "harmonic_conv2d_backward"
-    conv = _Conv(func, x, weight, None, anchor, stride, padding, dilation, groups, top_edge)
-    xp = conv.xp
-    _check_4d(grad_out, "grad_out", func)
-    _same_dtype(x, grad_out, "grad_out", func)
-    from ._backend import array_namespace
+    axis = ("linear", top_edge)
+    conv = _Conv(func, x, weight, None, anchor, stride, padding, dilation, groups, axis)
+    return _backward(conv, func, grad_out, x, weight, needs_bias, deterministic)
 
-    array_namespace(grad_out, x, weight, func=func)
-    if tuple(grad_out.shape) != conv.out_shape:
-        raise ParameterError(
-            f"{func}: grad_out shape {tuple(grad_out.shape)} must be the output shape "
-            f"{conv.out_shape}"
-        )
-    g = conv.groups
-    n_batch, row_len, slack = conv.n_batch, conv.row_len, conv.slack
-    o_g, c_g = conv.c_out // g, conv.c_in // g
-    l_g = c_g * conv.n_harmonics
-    plane = conv.f_out * row_len
 
-    grad_bias = xp.sum(grad_out, axis=(0, 2, 3)) if needs_bias else None
+def log_harmonic_conv2d(
+    x,
+    weight,
+    bias=None,
+    *,
+    bins_per_octave,
+    anchor=1,
+    stride=1,
+    padding=0,
+    dilation=1,
+    groups=1,
+):
+    """Harmonic convolution on a log-frequency axis (e.g. a CQT), where harmonics are shifts.
 
-    # grad_out spread onto the padded time grid of X' (zeros between strided frames), with
-    # `slack` zeros in front so that every plane has a window reaching `slack` back in time
-    spread = xp.zeros(slack + n_batch * conv.c_out * plane, dtype=x.dtype)
-    grid = xp.reshape(spread[slack:], (n_batch, conv.c_out, conv.f_out, row_len))
-    grid[..., : (conv.t_out - 1) * conv.s_t + 1 : conv.s_t] = grad_out
-    grid_planes = xp.reshape(spread[slack:], (n_batch, g, o_g, plane))
+    On an axis with ``bins_per_octave`` bins per octave, harmonic ``k`` of output bin ``f``
+    (with ``f`` the ``anchor``-th harmonic) sits at ``q = f + bins_per_octave*log2(k/anchor)``;
+    the tap linearly interpolates ``x`` there if ``0 <= q <= F-1`` and is 0 otherwise.  The time
+    axis, the weight layout and all keywords are those of :func:`harmonic_conv2d`.
 
-    # weight gradient: one batched GEMM per time tap, reducing over (f', padded t)
-    windows = _lowered_windows(xp, x, conv, (n_batch, g, l_g))
+    Parameters
+    ----------
+    x : array, shape (N, C_in, F, T), float32 or float64
+        Log-frequency input (bin ``f`` at ``fmin * 2**(f/bins_per_octave)``).
+    weight : array, shape (C_out, C_in/groups, K_f, K_t), x's dtype
+    bias : array, shape (C_out,), optional
+    bins_per_octave : float > 0
+        Bins per octave of the input's frequency axis.
+    anchor, stride, padding, dilation, groups
+        As for :func:`harmonic_conv2d`.
 
-    grad_taps = _weight_grad(
-        xp,
-        windows,
-        grid_planes,
-        conv.k_t,
-        conv.d_t,
-        conv.f_out,
-        row_len,
-        lambda r0, r1: conv.active_harmonics(r0, r1) * c_g,
+    Returns
+    -------
+    y : array, shape (N, C_out, F', T')
+
+    Notes
+    -----
+    Backends: NumPy and CuPy.  Reference: the log-frequency harmonic lowering of Takeuchi et
+    al., Interspeech 2020 (``SingleLogHarmonicConv2d``, with ``out_log_scale =
+    bins_per_octave / log(2)`` for ``radix = e``).  Shifts within 1e-9 of an integer are
+    snapped, so octave harmonics read exactly one bin (the reference repository loses the
+    first valid row there).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sigpu.harmonic import log_harmonic_conv2d
+    >>> x = np.zeros((1, 1, 36, 1))
+    >>> x[0, 0, [0, 12, 19], 0] = 1.0  # partials 1, 2, 3 of a tone, 12 bins/octave
+    >>> w = np.ones((1, 1, 3, 1))
+    >>> y = log_harmonic_conv2d(x, w, bins_per_octave=12)
+    >>> round(float(y[0, 0, 0, 0]), 3)  # 12*log2(3) = 19.02 bins: partial 3 nearly on a bin
+    2.98
+    """
+    conv = _Conv(
+        "log_harmonic_conv2d",
+        x,
+        weight,
+        bias,
+        anchor,
+        stride,
+        padding,
+        dilation,
+        groups,
+        ("log", bins_per_octave),
     )
-    del windows
-    # taps[j, g, o, k*C_g + c] -> W[g*O_g + o, c, k, j]
-    grad_weight = xp.reshape(grad_taps, (conv.k_t, g, o_g, conv.n_harmonics, c_g))
-    grad_weight = xp.permute_dims(grad_weight, (1, 2, 4, 3, 0))
-    grad_weight = xp.reshape(grad_weight, weight.shape)
+    return _forward(conv, x, weight, bias)
 
-    # input gradient: transposed time im2col (the forward GEMMs with flipped, transposed
-    # taps on the spread gradient), cropped to the unpadded frames, then the adjoint lowering
-    taps = xp.flip(_stacked_taps(xp, weight, g), axis=0)
-    taps = xp.ascontiguousarray(xp.swapaxes(taps, -1, -2))  # (K_t, G, L_g, O_g)
-    back_windows = _plane_windows(spread, n_batch * conv.c_out, plane, slack, (n_batch, g, o_g))
-    grad_lowered = xp.empty(
-        (n_batch, conv.c_in * conv.n_harmonics, conv.f_out, conv.n_time), dtype=x.dtype
-    )
-    offsets = [j * conv.d_t for j in range(conv.k_t)]
-    _correlate_taps(
-        xp,
-        taps,
-        back_windows,
-        conv.f_out,
-        row_len,
-        offsets,
-        grad_lowered,
-        (conv.p_t, conv.n_time, 1),
-        lambda r0, r1: (o_g, conv.active_harmonics(r0, r1) * c_g),
-    )
-    del spread, grid, grid_planes, back_windows
-    grad_x = _adjoint(
-        xp,
-        grad_lowered,
-        conv.n_freq,
-        conv.n_harmonics,
-        conv.anchor,
-        conv.top_edge,
-        conv.s_f,
-        bool(deterministic),
-        g,
-    )
-    return grad_x, grad_weight, grad_bias
+
+def log_harmonic_conv2d_backward(
+    grad_out,
+    x,
+    weight,
+    *,
+    bins_per_octave,
+    anchor=1,
+    stride=1,
+    padding=0,
+    dilation=1,
+    groups=1,
+    needs_bias=True,
+    deterministic=True,
+):
+    """Exact gradients of :func:`log_harmonic_conv2d` (see :func:`harmonic_conv2d_backward`).
+
+    Parameters
+    ----------
+    grad_out : array, shape (N, C_out, F', T'), x's dtype
+    x, weight
+        The forward's input and weight.
+    bins_per_octave, anchor, stride, padding, dilation, groups
+        The forward's keywords.
+    needs_bias, deterministic : bool
+        As for :func:`harmonic_conv2d_backward`.
+
+    Returns
+    -------
+    grad_x : array, shape (N, C_in, F, T)
+    grad_weight : array, shape (C_out, C_in/groups, K_f, K_t)
+    grad_bias : array, shape (C_out,) or None
+
+    Notes
+    -----
+    Backends: NumPy and CuPy.  The transposed shift-and-interpolate is exact at both ends of
+    the axis (the reference repository's ``ShiftF.backward`` is not).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sigpu.harmonic import log_harmonic_conv2d_backward
+    >>> x = np.ones((1, 1, 24, 4))
+    >>> w = np.ones((1, 1, 2, 1))
+    >>> gx, gw, gb = log_harmonic_conv2d_backward(np.ones((1, 1, 24, 4)), x, w, bins_per_octave=12)
+    >>> gw[0, 0, :, 0]  # harmonic 2 (one octave up) reaches 12 of the 24 output bins
+    array([96., 48.])
+    """
+    func = "log_harmonic_conv2d_backward"
+    axis = ("log", bins_per_octave)
+    conv = _Conv(func, x, weight, None, anchor, stride, padding, dilation, groups, axis)
+    return _backward(conv, func, grad_out, x, weight, needs_bias, deterministic)

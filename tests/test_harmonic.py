@@ -4,6 +4,8 @@ differences."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 import scipy.signal
@@ -14,6 +16,8 @@ from sigpu.harmonic import (
     harmonic_conv2d_backward,
     harmonic_lower,
     harmonic_lower_adjoint,
+    log_harmonic_conv2d,
+    log_harmonic_conv2d_backward,
 )
 from tests.helpers import rel_to_peak, to_np, tol
 
@@ -45,8 +49,22 @@ def ref_sample(col, f, k, n, top_edge):
     return value
 
 
-def ref_conv(x, w, bias, *, anchor, stride, padding, dilation, groups, top_edge):
-    """Spec section 2.2 as nested loops (float64)."""
+def ref_log_sample(col, f, k, n, bins_per_octave):
+    """Spec section 6: interpolate at q = f + B*log2(k/n) if 0 <= q <= F-1 (integers snapped)."""
+    q = f + bins_per_octave * math.log2(k / n)
+    if abs(q - round(q)) < 1e-9:
+        q = round(q)
+    if q < 0 or q > len(col) - 1:
+        return 0.0
+    i = math.floor(q)
+    alpha = q - i
+    return col[i] if alpha == 0 else (1 - alpha) * col[i] + alpha * col[i + 1]
+
+
+def ref_conv(
+    x, w, bias, *, anchor, stride, padding, dilation, groups, top_edge=None, bins_per_octave=None
+):
+    """Spec section 2.2 as nested loops (float64); section 6 with ``bins_per_octave``."""
     x = np.asarray(x, dtype=np.float64)
     w = np.asarray(w, dtype=np.float64)
     n_batch, c_in, n_freq, n_time = x.shape
@@ -68,9 +86,13 @@ def ref_conv(x, w, bias, *, anchor, stride, padding, dilation, groups, top_edge)
                                 tau = to * s_t + j * dilation - padding
                                 if 0 <= tau < n_time:
                                     col = x[b, g * c_g + c, :, tau]
-                                    acc += w[o, c, k - 1, j] * ref_sample(
-                                        col, fo * s_f, k, anchor, top_edge
-                                    )
+                                    if bins_per_octave is None:
+                                        z = ref_sample(col, fo * s_f, k, anchor, top_edge)
+                                    else:
+                                        z = ref_log_sample(
+                                            col, fo * s_f, k, anchor, bins_per_octave
+                                        )
+                                    acc += w[o, c, k - 1, j] * z
                     y[b, o, fo, to] = acc
     return y
 
@@ -438,5 +460,85 @@ def test_row_blocks_skip_only_zero_harmonics(xp, rng, monkeypatch, index):
     monkeypatch.setattr(f"sigpu._kernels.harmonic_{module}.GEMM_BLOCK_COLUMNS", 1)
     assert rel_to_peak(harmonic_conv2d(xd, wd, bd, **_kw(cfg)), y_ref) <= 1e-12
     blocked = harmonic_conv2d_backward(xp.asarray(g), xd, wd, **_kw(cfg))
+    for got, want in zip(blocked, full, strict=True):
+        assert rel_to_peak(got, want) <= 1e-12
+
+
+# ----------------------------------------------------------------------------- log variant
+
+
+def _log_kw(cfg, bins_per_octave):
+    kw = _kw(cfg)
+    kw.pop("top_edge")
+    return dict(kw, bins_per_octave=bins_per_octave)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("index, bins_per_octave", [(1, 12), (2, 7.5), (4, 3), (9, 5), (12, 24)])
+def test_log_matches_loop_reference(xp, rng, index, bins_per_octave, dtype):
+    cfg = dict(CONFIGS[index], n_freq=20)
+    (x, w, b), (xd, wd, bd) = _make(xp, rng, cfg, dtype)
+    kw = _log_kw(cfg, bins_per_octave)
+    y = log_harmonic_conv2d(xd, wd, bd, **kw)
+    ref = ref_conv(x, w, b, **kw)
+    assert y.dtype == dtype
+    assert rel_to_peak(y, ref) <= tol(dtype, 1e-5, 1e-12)
+
+
+def test_log_octave_shift_is_exact(xp):
+    # 12*log2(2) is 11.999999999999972 in floating point: harmonic 2 must still read x[f+12]
+    x = np.arange(1.0, 25.0).reshape(1, 1, 24, 1)
+    w = np.zeros((1, 1, 2, 1))
+    w[0, 0, 1, 0] = 1
+    y = to_np(log_harmonic_conv2d(xp.asarray(x), xp.asarray(w), bins_per_octave=12))[0, 0, :, 0]
+    np.testing.assert_array_equal(y, np.concatenate([x[0, 0, 12:, 0], np.zeros(12)]))
+
+
+@pytest.mark.parametrize("index", [3, 8, 10])
+def test_log_backward_adjoint_and_finite_differences(xp, rng, index):
+    cfg = dict(CONFIGS[index], n_freq=16)
+    (x, w, b), (xd, wd, bd) = _make(xp, rng, cfg, np.float64)
+    kw = _log_kw(cfg, 5.0)
+    y = to_np(log_harmonic_conv2d(xd, wd, None, **kw))
+    g = rng.standard_normal(y.shape)
+    gx, gw, gb = (to_np(a) for a in log_harmonic_conv2d_backward(xp.asarray(g), xd, wd, **kw))
+    scale = np.abs(y).sum() * np.abs(g).max()
+    assert abs(np.vdot(y, g) - np.vdot(x, gx)) <= 1e-12 * scale
+    assert abs(np.vdot(y, g) - np.vdot(w, gw)) <= 1e-12 * scale
+    np.testing.assert_allclose(gb, g.sum(axis=(0, 2, 3)), rtol=1e-12)
+    v = rng.standard_normal(x.shape)
+    eps = 1e-6
+
+    def loss(xv):
+        out = log_harmonic_conv2d(xp.asarray(xv), wd, bd, **kw)
+        return float(np.vdot(to_np(out), g))
+
+    fd = (loss(x + eps * v) - loss(x - eps * v)) / (2 * eps)
+    assert fd == pytest.approx(np.vdot(gx, v), abs=1e-6)
+
+
+def test_log_bad_input(xp):
+    x = xp.zeros((1, 2, 8, 6))
+    w = xp.zeros((2, 2, 3, 3))
+    for bad in (0, -12, float("nan")):
+        with pytest.raises(ParameterError):
+            log_harmonic_conv2d(x, w, bins_per_octave=bad)
+    with pytest.raises(ParameterError):
+        log_harmonic_conv2d(x, w, bins_per_octave=12, padding=(1, 1))
+
+
+@pytest.mark.parametrize("index", [3, 8, 10])
+def test_log_row_blocks_skip_zero_harmonics(xp, rng, monkeypatch, index):
+    # anchor 3, 4 bins/octave: low rows lose the sub-harmonics, high rows the upper ones
+    cfg = dict(CONFIGS[index], n_freq=14, anchor=3, k_f=5)
+    (x, w, b), (xd, wd, bd) = _make(xp, rng, cfg, np.float64)
+    kw = _log_kw(cfg, 4.0)
+    y_ref = ref_conv(x, w, b, **kw)
+    g = rng.standard_normal(y_ref.shape)
+    full = log_harmonic_conv2d_backward(xp.asarray(g), xd, wd, **kw)
+    module = "cuda" if xp.__name__ == "cupy" else "numba"
+    monkeypatch.setattr(f"sigpu._kernels.harmonic_{module}.GEMM_BLOCK_COLUMNS", 1)
+    assert rel_to_peak(log_harmonic_conv2d(xd, wd, bd, **kw), y_ref) <= 1e-12
+    blocked = log_harmonic_conv2d_backward(xp.asarray(g), xd, wd, **kw)
     for got, want in zip(blocked, full, strict=True):
         assert rel_to_peak(got, want) <= 1e-12

@@ -1,0 +1,117 @@
+"""The time convolution of harmonic_conv2d as GEMMs on shifted windows of the lowered tensor.
+
+The lowered tensor ``X'`` is stored as one flat buffer of planes ``(n, l)`` of
+``n_rows * row_len`` values (output rows ``f'`` times the zero-padded time row).  Time tap ``j``
+of every output position ``u`` of a plane reads ``X'[n, l, u + j*d]``, so tap ``j`` is a GEMM on
+a window of the planes shifted by ``j*d``: no im2col matrix is built.  Windows of the last
+columns of a plane run into the next plane (or a zero tail); those columns are the cropped
+output positions past ``T'``, so nothing read there is ever kept.
+
+Work is cut into blocks of output rows of one batch item; each block only multiplies the
+lowered channels that can be non-zero on its rows (``active``), and blocks run through
+``kernel(xp, "harmonic.map_blocks")`` (a thread pool on the CPU, in order on the GPU).
+"""
+
+from __future__ import annotations
+
+import threading
+
+from ._backend import frames, kernel
+
+
+def row_blocks(n_rows: int, row_len: int, target_columns: int):
+    """Row ranges ``(r0, r1)`` of one plane holding about ``target_columns`` GEMM columns."""
+    rows = max(1, min(n_rows, target_columns // row_len))
+    for r0 in range(0, n_rows, rows):
+        yield r0, min(r0 + rows, n_rows)
+
+
+def plane_windows(flat, n_planes: int, plane: int, slack: int, shape3):
+    """Overlapping view ``(*shape3, plane + slack)`` of a flat buffer of ``n_planes`` planes
+    (``prod(shape3) == n_planes``): window ``p`` starts at ``p*plane``."""
+    win = frames(flat, plane + slack, plane)
+    assert win.shape[0] == n_planes
+    return win.reshape(*shape3, plane + slack)
+
+
+def correlate_taps(xp, taps, windows, n_rows, row_len, offsets, out, crop, active):
+    """``out[b, g*A + a, r, i] = sum_j (taps[j, g] @ windows[b, g, :, r*row_len + u_i +
+    offsets[j]])[a]`` with ``u_i = start + i*step``, ``crop = (start, count, step)``.
+
+    Shapes: ``taps (J, G, A, L)``, ``windows (N, G, L, n_rows*row_len + slack)``,
+    ``out (N, G*A, n_rows, count)``.  ``active(r0, r1) = ((l0, l1), (a0, a1))``: on rows
+    ``r0:r1`` only window channels ``l0:l1`` can be non-zero and only outputs ``a0:a1`` are
+    needed; the other outputs are written as zeros.  Every product is a plain 2-D GEMM on a
+    strided window (NumPy's stacked matmul over non-contiguous operands bypasses BLAS).
+    """
+    n_batch, n_groups, _, _ = windows.shape
+    n_taps, _, n_a, _ = taps.shape
+    start, count, step = crop
+    target = kernel(xp, "harmonic.GEMM_BLOCK_COLUMNS")
+    local = threading.local()  # one pair of block buffers per worker thread
+
+    def block(item):
+        b, r0, r1 = item
+        c0 = r0 * row_len
+        width = (r1 - r0) * row_len
+        if getattr(local, "width", None) != width:
+            local.width = width
+            local.acc = xp.empty((n_a, width), dtype=out.dtype)
+            local.prod = xp.empty((n_a, width), dtype=out.dtype)
+        (l0, l1), (a0, a1) = active(r0, r1)
+        if l1 <= l0 or a1 <= a0:  # nothing reaches these rows
+            a0 = a1 = 0
+        acc, prod = local.acc[: a1 - a0], local.prod[: a1 - a0]
+        picked = xp.reshape(acc, (a1 - a0, r1 - r0, row_len))[
+            ..., start : start + (count - 1) * step + 1 : step
+        ]
+        for g in range(n_groups):
+            base = g * n_a
+            if a1 > a0:
+                for j in range(n_taps):
+                    src = windows[b, g, l0:l1, c0 + offsets[j] : c0 + offsets[j] + width]
+                    xp.matmul(taps[j, g, a0:a1, l0:l1], src, out=acc if j == 0 else prod)
+                    if j:
+                        acc += prod
+                out[b, base + a0 : base + a1, r0:r1, :] = picked
+            out[b, base : base + a0, r0:r1, :] = 0
+            out[b, base + a1 : base + n_a, r0:r1, :] = 0
+
+    blocks = row_blocks(n_rows, row_len, target)
+    items = [(b, r0, r1) for r0, r1 in blocks for b in range(n_batch)]
+    kernel(xp, "harmonic.map_blocks")(block, items)
+
+
+def weight_grad(xp, windows, grid_planes, n_taps, dilation, n_rows, row_len, active):
+    """``grad[j, g] = sum_b grid_planes[b, g] @ windows[b, g, :, j*dilation + u]^T`` over the
+    plane positions ``u < n_rows*row_len``, shape ``(n_taps, G, O_g, L_g)``.
+
+    Reduced block by block of rows, each block only over its window channels
+    ``active(r0, r1) = (l0, l1)`` (the others are zero there).  Per-batch partial sums are
+    added in batch order, so the result does not depend on the threading.
+    """
+    n_batch, n_groups, n_o, _ = grid_planes.shape
+    n_l = windows.shape[2]
+    blocks = list(row_blocks(n_rows, row_len, kernel(xp, "harmonic.GEMM_BLOCK_COLUMNS")))
+
+    def partial(b):
+        part = xp.zeros((n_taps, n_groups, n_o, n_l), dtype=grid_planes.dtype)
+        for r0, r1 in blocks:
+            c0, c1 = r0 * row_len, r1 * row_len
+            l0, l1 = active(r0, r1)
+            if l1 <= l0:
+                continue
+            prod = xp.empty((n_o, l1 - l0), dtype=grid_planes.dtype)
+            for j in range(n_taps):
+                shift = j * dilation
+                for g in range(n_groups):
+                    src = xp.swapaxes(windows[b, g, l0:l1, c0 + shift : c1 + shift], 0, 1)
+                    xp.matmul(grid_planes[b, g, :, c0:c1], src, out=prod)
+                    part[j, g, :, l0:l1] += prod
+        return part
+
+    parts = kernel(xp, "harmonic.map_blocks")(partial, range(n_batch))
+    total = parts[0]
+    for part in parts[1:]:
+        total += part
+    return total
