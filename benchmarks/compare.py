@@ -130,8 +130,11 @@ def workload(n_clips: int, seconds: float, seed: int = 20261122) -> np.ndarray:
 
 
 def median_time(fn, repeat: int, sync=lambda: None) -> float:
+    t0 = time.perf_counter()
     fn()  # warm-up: plans, banks, JIT, allocator
     sync()
+    if time.perf_counter() - t0 > 2.0:  # slow peers: fewer samples, still a median
+        repeat = min(repeat, 3)
     times = []
     for _ in range(repeat):
         t0 = time.perf_counter()
@@ -735,12 +738,11 @@ def ratio_rows(report: Report) -> list[tuple[str, str, float]]:
 
 
 GOALS = [
-    # (task, peer prefix, limit, text)
+    # (task, peer prefix, limit, text); several matching peers: the fastest one (worst ratio)
     ("STFT", "librosa", 0.7, "STFT <= 0.7x librosa"),
     ("mel", "librosa", 0.7, "mel <= 0.7x librosa"),
     ("CQT", "librosa", 0.8, "CQT <= 0.8x librosa (at parity)"),
-    ("CQT", "nnAudio CQT1992v2", 0.1, "CQT <= 0.1x nnAudio CPU (CQT1992v2)"),
-    ("CQT", "nnAudio CQT2010v2", 0.1, "CQT <= 0.1x nnAudio CPU (CQT2010v2)"),
+    ("CQT", "nnAudio CQT", 0.1, "CQT <= 0.1x nnAudio CPU (its faster CQT layer)"),
 ]
 
 
@@ -748,28 +750,31 @@ def goal_lines(report: Report) -> list[str]:
     lines = ["| goal | measured | status |", "|---|---|---|"]
     ratios = ratio_rows(report)
     for task, peer, limit, text in GOALS:
-        found = [x for t, p, x in ratios if t == task and p.startswith(peer)]
+        found = [(x, p) for t, p, x in ratios if t == task and p.startswith(peer)]
         if not found:
             lines.append(f"| {text} | not measured | - |")
             continue
-        x = found[0]
-        lines.append(f"| {text} | {x:.2f}x | {'met' if x <= limit else 'MISSED'} |")
+        x, p = max(found)
+        lines.append(f"| {text} | {x:.2f}x ({p}) | {'met' if x <= limit else 'MISSED'} |")
     topic = report.topic_ratios
-    reassign = [x for label, x in topic if label.startswith("linear reassign")]
+    reassign = {label: x for label, x in topic if label.startswith("linear reassign")}
     if reassign:
-        x = min(reassign)
+        # at parity: sigpu float64 against the float64 NumPy port (fall back to the worst row)
+        f64 = [(x, label) for label, x in reassign.items() if "float64" in label]
+        x, label = f64[0] if f64 else max((x, label) for label, x in reassign.items())
         status = "met" if x <= 0.2 else "MISSED"
         lines.append(
-            f"| linear reassignment <= 0.2x NumPy port | {x:.3f}x (best dtype) | {status} |"
+            f"| linear reassignment <= 0.2x the earthspecies NumPy algorithm | {x:.3f}x "
+            f"({label.split(' vs')[0].replace('linear reassign. ', '')}) | {status} |"
         )
     harmonic = [
-        (label, x) for label, x in topic if label.startswith("harmonic") and "fwd " in label
+        (x, label) for label, x in topic if label.startswith("harmonic") and " fwd " in label
     ]
     if harmonic:
-        label, x = max(harmonic, key=lambda kv: kv[1])
+        x, label = max(harmonic)
         status = "met" if x <= 1.5 else "MISSED"
         lines.append(
-            f"| harmonic conv <= 1.5x torch conv2d (forward, worst case) | {x:.2f}x "
+            f"| harmonic conv <= 1.5x torch conv2d (forward, worst K/anchor) | {x:.2f}x "
             f"({label.split(' vs')[0]}) | {status} |"
         )
     return lines
@@ -797,7 +802,8 @@ def markdown(args, report: Report, setup: list[tuple[str, float]], loads) -> str
         + ", ".join(versions),
         f"sigpu backend: {args.backend}; threads: {threads}; "
         f"{args.clips} clips x {args.seconds:g} s x {SR} Hz float32; "
-        f"median of {args.repeat} after 1 warm-up; Griffin-Lim on {args.gl_clips} clips, "
+        f"median of {args.repeat} after 1 warm-up (3 when a call takes > 2 s); "
+        f"Griffin-Lim on {args.gl_clips} clips, "
         f"{args.gl_iter} iterations, init=None.",
         f"Load: before {loads[0]}; after {loads[1]}.",
         "",
