@@ -207,3 +207,111 @@ def build_schedule(
     return Schedule(
         n_early, tuple(octaves), tuple(kernels), odd_taps, centre, lengths, n_samples_min
     )
+
+
+# ---------------------------------------------------------------- inverse (librosa.icqt)
+
+
+class InverseOctave(NamedTuple):
+    bin_start: int  # input rows [bin_start, bin_stop)
+    bin_stop: int
+    n_fft: int  # frame length at this octave's rate
+    hop: int  # hop at this octave's rate
+    upsample: int  # sr / octave rate (a power of two)
+    mode: str  # "direct" (time-domain synthesis GEMM) or "fft" (band GEMM + inverse rFFT)
+    lo: int  # fft mode: frame-spectrum columns [lo, hi) the octave's filters touch
+    hi: int
+
+
+class InverseSchedule(NamedTuple):
+    octaves: tuple  # of InverseOctave, lowest first (librosa.icqt's order)
+    # per octave: direct (2 n_f, n_fft) float64, rows interleaved (Re, Im) of the input;
+    # fft (n_f, hi - lo) complex128: C rows -> frame spectrum band
+    kernels: tuple
+    max_length: float  # longest filter at sr (librosa's frame trimming for ``length``)
+
+
+@host_table
+def build_inverse_schedule(
+    sr: float,
+    hop_length: int,
+    fmin: float,
+    n_bins: int,
+    bins_per_octave: int,
+    filter_scale: float,
+    norm,
+    sparsity: float,
+    window,
+    scale: bool,
+) -> InverseSchedule:
+    """Host tables of librosa 0.11's ``icqt`` (float64, cached).
+
+    Octaves are grouped from the bottom (the top one may be partial).  Octave
+    ``i`` (rate ``sr_i``, hop ``h_i``; both halve per octave down while the hop
+    is even) uses the conjugate transpose of its own sparsified frequency-domain
+    kernel ``B`` (as in the forward transform), each filter's column weighted by
+    ``n_fft / (l_k ||B_k||^2)`` and, with ``scale``, ``sqrt(l_k)`` (``l_k`` the
+    length at ``sr``).  ``icqt`` turns the resulting frame spectra into a signal
+    by an inverse rFFT and a rectangular-window overlap-add, then upsamples it
+    to ``sr``.  As in the forward plan, short octaves fold the inverse rFFT
+    into the kernel ("direct": ``frame = Re(c) @ Re(V) - Im(c) @ Im(V)`` with
+    ``V[k, n] = irfft`` of row ``k``'s spectrum, one real GEMM).
+    """
+    freqs = fmin * 2.0 ** (np.arange(n_bins, dtype=np.float64) / bins_per_octave)
+    if n_bins == 1:
+        alpha_all = np.array([equal_tempered_alpha(bins_per_octave)])
+    else:
+        alpha_all = relative_bandwidth(freqs)
+    alpha_t = tuple(float(a) for a in alpha_all)
+    freqs_t = tuple(float(f) for f in freqs)
+    lengths, f_cutoff = _lengths_host(freqs_t, sr, window, filter_scale, 0.0, alpha_t)
+    if f_cutoff > sr / 2.0:
+        raise ParameterError(
+            f"Wavelet basis with max frequency={float(freqs[-1])} would exceed the Nyquist "
+            f"frequency={sr / 2.0}. Check n_bins (C.shape[-2]), fmin and bins_per_octave."
+        )
+    n_octaves = int(math.ceil(n_bins / bins_per_octave))
+    # rates and hops from the top octave down, halving while the hop is even
+    rates, hops = [1], [hop_length]
+    for _ in range(n_octaves - 1):
+        if hops[0] % 2 == 0:
+            rates.insert(0, rates[0] * 2)
+            hops.insert(0, hops[0] // 2)
+        else:
+            rates.insert(0, rates[0])
+            hops.insert(0, hops[0])
+    octaves, kernels = [], []
+    for i, (factor, hop) in enumerate(zip(rates, hops, strict=True)):
+        start = bins_per_octave * i
+        stop = min(n_bins, start + bins_per_octave)
+        sl = slice(start, stop)
+        my_sr = sr / factor
+        basis, oct_lengths = _wavelet_host(
+            freqs_t[sl], my_sr, window, filter_scale, 0.0, alpha_t[sl], True, norm
+        )
+        n_fft = basis.shape[1]
+        fft_basis = np.fft.fft(basis * (oct_lengths[:, None] / n_fft), axis=1)
+        fft_basis = fft_basis[:, : n_fft // 2 + 1]
+        if sparsity > 0:
+            fft_basis = sparsify_rows(fft_basis, sparsity)
+        weight = n_fft / (lengths[sl] * np.sum(np.abs(fft_basis) ** 2, axis=1))
+        if scale:
+            weight *= np.sqrt(lengths[sl])
+        nonzero = np.flatnonzero(np.any(fft_basis != 0, axis=0))
+        lo, hi = int(nonzero[0]), int(nonzero[-1]) + 1
+        band = np.conj(fft_basis[:, lo:hi]) * weight[:, None]  # (n_f, hi - lo)
+        n_f = stop - start
+        if 2 * n_f <= _DIRECT_COST * math.log2(max(n_fft, 2)):
+            mode = "direct"
+            spectra = np.zeros((n_f, n_fft // 2 + 1), dtype=np.complex128)
+            spectra[:, lo:hi] = band
+            # irfft is linear over reals: a complex row c gives Re(c) irfft(S) + Im(c) irfft(iS)
+            kernel = np.empty((2 * n_f, n_fft))
+            kernel[0::2] = np.fft.irfft(spectra, n=n_fft, axis=1)
+            kernel[1::2] = np.fft.irfft(1j * spectra, n=n_fft, axis=1)
+        else:
+            mode = "fft"
+            kernel = np.ascontiguousarray(band)
+        octaves.append(InverseOctave(start, stop, n_fft, hop, factor, mode, lo, hi))
+        kernels.append(kernel)
+    return InverseSchedule(tuple(octaves), tuple(kernels), float(np.max(lengths)))
