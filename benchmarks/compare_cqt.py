@@ -8,6 +8,12 @@ rel-to-peak of |C| and element error over bins within 40 dB of the peak.
 Also times option (a) of spec 4.3, a single-rate CQT (one 16384-point rFFT
 per frame + sparse kernel), to justify the multirate choice.
 
+A second table times the inverse, sigpu.icqt vs librosa.icqt on the CQT of the
+first ``--inverse-clips`` clips, and griffinlim_cqt (``init=None``,
+``--gl-iter`` iterations) vs librosa.griffinlim_cqt, with the rel-to-peak
+error of the signals against librosa's and, for Griffin-Lim, the spectral
+convergence ``||abs(cqt(y_hat)) - C|| / ||C||`` of both.
+
     OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 python benchmarks/compare_cqt.py [--repeat 5]
 """
 
@@ -91,11 +97,60 @@ def single_rate_cqt(y, sr=SR, hop=512, n_bins=84):
     return run
 
 
+def inverse_table(y, repeat, gl_iter):
+    """icqt and griffinlim_cqt vs librosa on the CQT of ``y`` (rows of the second table)."""
+    from sigpu.cqt import cqt, griffinlim_cqt, icqt
+
+    try:
+        import librosa
+    except ImportError:
+        print("librosa not installed: inverse comparison skipped")
+        return
+    C = cqt(y, sr=SR)
+    mag = np.abs(C)
+
+    def rel(a, b):
+        return np.abs(a - b).max() / np.abs(b).max()
+
+    def convergence(x):
+        return np.linalg.norm(np.abs(cqt(x, sr=SR)) - mag) / np.linalg.norm(mag)
+
+    ref = librosa.icqt(C, sr=SR)
+    ours = icqt(C, sr=SR)
+    t_ref = timeit(lambda: librosa.icqt(C, sr=SR), repeat)
+    t_ours = timeit(lambda: icqt(C, sr=SR), repeat)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        gl_ref = librosa.griffinlim_cqt(mag, sr=SR, n_iter=gl_iter, init=None)
+        gl_ours = griffinlim_cqt(mag, sr=SR, n_iter=gl_iter, init=None)
+        rep = max(1, repeat // 2)
+        g_ref = timeit(lambda: librosa.griffinlim_cqt(mag, sr=SR, n_iter=gl_iter, init=None), rep)
+        g_ours = timeit(lambda: griffinlim_cqt(mag, sr=SR, n_iter=gl_iter, init=None), rep)
+    n, secs = y.shape[0], y.shape[-1] / SR
+    print(f"\nInverse, {n} x {secs:g} s clips, 84 bins, hop 512 (float32):\n")
+    print("| implementation | seconds | x librosa | rel-to-peak vs librosa | spectral conv. |")
+    print("|---|---|---|---|---|")
+    print(f"| librosa.icqt | {t_ref:.3f} | 1.00 | - | - |")
+    print(f"| sigpu.icqt | {t_ours:.3f} | {t_ours / t_ref:.2f} | {rel(ours, ref):.1e} | - |")
+    name = f"griffinlim_cqt n_iter={gl_iter}"
+    print(f"| librosa.{name} | {g_ref:.3f} | 1.00 | - | {convergence(gl_ref):.4f} |")
+    print(
+        f"| sigpu.{name} | {g_ours:.3f} | {g_ours / g_ref:.2f} | {rel(gl_ours, gl_ref):.1e} "
+        f"| {convergence(gl_ours):.4f} |"
+    )
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--clips", type=int, default=16)
+    parser.add_argument("--inverse-clips", type=int, default=4)
+    parser.add_argument("--gl-iter", type=int, default=8)
+    parser.add_argument("--skip-forward", action="store_true")
     args = parser.parse_args()
+    if args.skip_forward:
+        inverse_table(workload(args.inverse_clips), args.repeat, args.gl_iter)
+        return
     y = workload(args.clips)
     rows = []
 
@@ -174,6 +229,8 @@ def main():
         else:
             acc = el = "-"
         print(f"| {name} | {secs:.3f} | {ratio} | {acc} | {el} |")
+    if args.inverse_clips > 0:
+        inverse_table(y[: args.inverse_clips], args.repeat, args.gl_iter)
 
 
 if __name__ == "__main__":
