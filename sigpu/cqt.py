@@ -716,6 +716,9 @@ def icqt(
     0.11); it differs from librosa only by the resampler (soxr there), see the
     tests for the measured gap. Like librosa's, this inverse is approximate: it
     reconstructs well only where the hop is short against the filters.
+    Non-finite values are not hidden: a NaN or inf in ``C`` gives NaN output,
+    local to its frames in octaves at ``sr`` but over the whole signal in
+    octaves that are upsampled (the FFT interpolator mixes all samples).
     """
     return _InverseCQT(
         C,
@@ -778,8 +781,11 @@ class _InverseCQT:
         if res_type is not None and not isinstance(res_type, str):
             raise ParameterError(f"res_type={res_type!r} must be a string or None")
         self.n_bins = C.shape[-2]
-        if self.n_bins < 1 or C.shape[-1] < 1:
-            raise ParameterError(f"C must have at least one bin and one frame, got {C.shape}")
+        if self.n_bins < 1 or C.shape[-1] < 2:
+            # one frame spans no hop: librosa returns an empty signal
+            raise ParameterError(
+                f"C must have at least one bin and two frames, got shape {C.shape}"
+            )
         self.schedule = build_inverse_schedule(
             self.sr,
             self.hop_length,

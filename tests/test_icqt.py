@@ -215,12 +215,24 @@ def test_icqt_bad_input():
         icqt(C, fmin=-1.0)
     with pytest.raises(ParameterError, match="length"):
         icqt(C, length=0)
+    with pytest.raises(ParameterError, match="two frames"):
+        icqt(C[:, :1])
     with pytest.raises(ParameterError, match="dimension"):
         icqt(np.ones(20, dtype=np.complex64))
     with pytest.raises(TypeError, match="complex64"):
         icqt(np.ones((48, 20), dtype=np.int32))
     with pytest.raises(TypeError, match="float32"):
         icqt(C, dtype=np.complex64)
+
+
+def test_icqt_non_finite_input_propagates(xp):
+    C = np.ones((84, 100), dtype=np.complex64)
+    C[40, 50] = np.nan  # an octave that is upsampled: NaN everywhere (documented)
+    assert np.all(np.isnan(to_np(icqt(xp.asarray(C)))))
+    C = np.ones((84, 100), dtype=np.complex64)
+    C[80, 50] = np.inf  # top octave, at sr: NaN around its frame only
+    y = to_np(icqt(xp.asarray(C)))
+    assert 0 < np.mean(~np.isfinite(y)) < 0.05
 
 
 def test_griffinlim_cqt_bad_input():
