@@ -813,6 +813,9 @@ class _InverseCQT:
             # librosa keeps only the frames that can reach into the output
             n_frames = min(n_frames, math.ceil((length + s.max_length) / self.hop_length))
         lead = C.shape[:-2]
+        if n_frames < 2:  # one frame spans no hop: librosa's signal is all padding
+            dtype = work if out_dtype is None else out_dtype
+            return xp.zeros(lead + (length,), dtype=dtype, device=C.device)
         C = xp.reshape(
             xp.astype(C[..., :n_frames], cdtype, copy=False), (-1, self.n_bins, n_frames)
         )

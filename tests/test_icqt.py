@@ -226,6 +226,16 @@ def test_icqt_bad_input():
         icqt(C, dtype=np.complex64)
 
 
+def test_icqt_length_shorter_than_one_hop(xp):
+    # librosa keeps ceil((length + longest filter) / hop) = 1 frame: an all-zero signal
+    C = xp.ones((2, 12, 10), dtype=np.complex64)
+    kw = {"sr": SR, "fmin": 4000.0, "hop_length": 512, "length": 10}
+    ref = _librosa(librosa.icqt, np.ones((2, 12, 10), dtype=np.complex64), **kw)
+    ours = icqt(C, **kw)
+    assert ours.shape == ref.shape == (2, 10) and ours.dtype == np.float32
+    np.testing.assert_array_equal(to_np(ours), ref)
+
+
 def test_icqt_non_finite_input_propagates(xp):
     C = np.ones((84, 100), dtype=np.complex64)
     C[40, 50] = np.nan  # an octave that is upsampled: NaN everywhere (documented)
