@@ -6,6 +6,8 @@ a host round trip on CuPy) shows up on the dashboard like any other.
 
 from __future__ import annotations
 
+import numpy as np
+
 import sigpu
 
 from .common import BACKENDS, DTYPES, namespace, signal, sync
@@ -107,4 +109,99 @@ class DecibelScaling:
 
     def time_db_to_amplitude(self, backend, dtype):
         sigpu.db_to_amplitude(self.S_db)
+        sync(self.xp)
+
+
+class FeatureExtras:
+    """Gammatonegram plan and librosa-style tuning estimation (16 x 10 s input)."""
+
+    params = (BACKENDS, DTYPES)
+    param_names = ["backend", "dtype"]
+
+    def setup(self, backend, dtype):
+        from sigpu.feature import Gammatonegram
+
+        self.xp = namespace(backend)
+        self.y = signal(self.xp, (16, 10 * 22050), dtype)
+        self.plan = Gammatonegram(sr=22050)
+        self.plan(self.y[..., :4096])  # bank built and copied in setup
+        sync(self.xp)
+
+    def time_gammatonegram_plan(self, backend, dtype):
+        self.plan(self.y)
+        sync(self.xp)
+
+    def time_estimate_tuning(self, backend, dtype):
+        from sigpu.feature import estimate_tuning
+
+        estimate_tuning(self.y, sr=22050)
+        sync(self.xp)
+
+
+class ReassignmentAxes:
+    """Axis helpers of linear reassignment, and the consensus over several q (2 s at 16 kHz)."""
+
+    params = (BACKENDS,)
+    param_names = ["backend"]
+
+    def setup(self, backend):
+        self.xp = namespace(backend)
+        self.x = signal(self.xp, (32_000,), "float32")
+        self.kw = dict(tdeci=64, over=4, noct=12, minf=0.004, maxf=0.45)
+        sync(self.xp)
+
+    def time_axes(self, backend):
+        from sigpu.reassign import linear_reassignment_frequencies, linear_reassignment_times
+
+        linear_reassignment_frequencies(noct=12, minf=0.004, maxf=0.45, sr=16000)
+        linear_reassignment_times(32_000, tdeci=64, sr=16000)
+
+    def time_consensus(self, backend):
+        from sigpu.reassign import linear_reassignment_consensus
+
+        linear_reassignment_consensus(self.x, qs=(1.0, 2.0), **self.kw)
+        sync(self.xp)
+
+
+class SFIFilterDesign:
+    """Analog filter families, ERB helpers and the Hilbert pair of a 440 x 160 weight bank."""
+
+    params = (BACKENDS, DTYPES)
+    param_names = ["backend", "dtype"]
+
+    def setup(self, backend, dtype):
+        self.xp = namespace(backend)
+        self.weights = signal(self.xp, (440, 160), dtype)
+        self.fc = np.geomspace(50.0, 16_000.0, 440)
+        sync(self.xp)
+
+    def time_erb_helpers(self, backend, dtype):
+        from sigpu.sfi import erb_rate_to_hz, gammatone_bandwidth, hz_to_erb_rate, mpgtf_layout
+
+        erb_rate_to_hz(hz_to_erb_rate(self.fc))
+        gammatone_bandwidth(self.fc, 4)
+        mpgtf_layout(440, 110, 50.0, 16_000.0, xp=self.xp)
+        sync(self.xp)
+
+    def time_families(self, backend, dtype):
+        import scipy.signal
+
+        from sigpu.sfi import Gammatone, RationalFilter, time_domain_weights
+
+        for bank in (
+            Gammatone(self.xp.asarray(self.fc)),
+            [
+                RationalFilter(
+                    *scipy.signal.butter(2, [w, 1.2 * w], "bandpass", analog=True, output="zpk")
+                )  # fmt: skip
+                for w in 2 * np.pi * self.fc[::40]
+            ],
+        ):
+            time_domain_weights(bank, 16_000, 80, xp=self.xp, dtype=self.weights.dtype)
+        sync(self.xp)
+
+    def time_hilbert_pair(self, backend, dtype):
+        from sigpu.sfi import hilbert_pair
+
+        hilbert_pair(self.weights)
         sync(self.xp)
