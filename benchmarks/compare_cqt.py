@@ -99,7 +99,7 @@ def single_rate_cqt(y, sr=SR, hop=512, n_bins=84):
 
 def inverse_table(y, repeat, gl_iter):
     """icqt and griffinlim_cqt vs librosa on the CQT of ``y`` (rows of the second table)."""
-    from sigpu.cqt import cqt, griffinlim_cqt, icqt
+    from sigpu.constantq import cqt, griffinlim_cqt, icqt
 
     try:
         import librosa
@@ -154,11 +154,11 @@ def main():
     y = workload(args.clips)
     rows = []
 
-    import sigpu.cqt
+    import sigpu.constantq
 
     plan_t0 = time.perf_counter()
     sigpu._cqt_plan.build_schedule.cache_clear()
-    plan = sigpu.cqt.CQT(sr=SR)
+    plan = sigpu.constantq.CQT(sr=SR)
     plan_build = time.perf_counter() - plan_t0
     ours = plan(y)
 
@@ -175,7 +175,7 @@ def main():
         print("librosa not installed: skipped")
 
     rows.append(
-        ("sigpu.cqt (function)", timeit(lambda: sigpu.cqt.cqt(y, sr=SR), args.repeat), ours)
+        ("sigpu.cqt (function)", timeit(lambda: sigpu.constantq.cqt(y, sr=SR), args.repeat), ours)
     )
     rows.append(("sigpu.CQT plan call", timeit(lambda: plan(y), args.repeat), ours))
     sr_run = single_rate_cqt(y)

@@ -7,6 +7,7 @@ precision.  ``import sigpu`` imports neither numba nor cupy.
 
 from . import filters, sfi
 from ._errors import ParameterError
+from .constantq import CQT, VQT, chroma_cqt, cqt, griffinlim_cqt, icqt, vqt
 from .convert import (
     cqt_frequencies,
     fft_frequencies,
@@ -24,7 +25,6 @@ from .convert import (
     time_to_frames,
     time_to_samples,
 )
-from .cqt import CQT, VQT, chroma_cqt, cqt, vqt
 from .feature import (
     MFCC,
     Gammatonegram,
@@ -83,6 +83,8 @@ __all__ = [
     "VQT",
     "chroma_cqt",
     "cqt",
+    "griffinlim_cqt",
+    "icqt",
     "vqt",
     # spectral features
     "MFCC",

@@ -9,7 +9,7 @@ import pytest
 import scipy.signal
 
 from sigpu import ParameterError
-from sigpu.cqt import CQT, VQT, chroma_cqt, cqt, vqt
+from sigpu.constantq import CQT, VQT, chroma_cqt, cqt, vqt
 from tests.helpers import rel_to_peak, to_np
 
 librosa = pytest.importorskip("librosa")

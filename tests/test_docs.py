@@ -15,7 +15,7 @@ PUBLIC_MODULES = [
     "sigpu.filters",
     "sigpu.feature",
     "sigpu.reassign",
-    "sigpu.cqt",
+    "sigpu.constantq",
     "sigpu._constant_q_filters",
     "sigpu.sfi.families",
     "sigpu.sfi.erb",

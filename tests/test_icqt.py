@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from sigpu import ParameterError
-from sigpu.cqt import cqt, griffinlim_cqt, icqt
+from sigpu.constantq import cqt, griffinlim_cqt, icqt
 from tests.helpers import rel_to_peak, to_np
 
 librosa = pytest.importorskip("librosa")

@@ -12,7 +12,7 @@ import numpy as np
 
 from sigpu import _constant_q_filters as cqf
 from sigpu._cqt_plan import build_inverse_schedule, build_schedule
-from sigpu.cqt import CQT, VQT, chroma_cqt, cqt, griffinlim_cqt, icqt, vqt
+from sigpu.constantq import CQT, VQT, chroma_cqt, cqt, griffinlim_cqt, icqt, vqt
 
 from .common import BACKENDS, DTYPES, namespace, signal, sync
 

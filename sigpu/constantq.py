@@ -88,7 +88,7 @@ class VQT:
     Examples
     --------
     >>> import numpy as np
-    >>> from sigpu.cqt import VQT
+    >>> from sigpu.constantq import VQT
     >>> plan = VQT(sr=22050, n_bins=48, gamma=None)
     >>> y = np.random.default_rng(0).standard_normal(22050).astype(np.float32)
     >>> plan(y).shape
@@ -240,7 +240,7 @@ class CQT(VQT):
     Examples
     --------
     >>> import numpy as np
-    >>> from sigpu.cqt import CQT
+    >>> from sigpu.constantq import CQT
     >>> plan = CQT(sr=22050, hop_length=500, n_bins=60)
     >>> y = np.random.default_rng(0).standard_normal((2, 22050)).astype(np.float32)
     >>> plan(y).shape
@@ -393,7 +393,7 @@ vqt.__doc__ = f"""Variable-Q transform: constant-Q filters widened by ``gamma`` 
     Examples
     --------
     >>> import numpy as np
-    >>> from sigpu.cqt import vqt
+    >>> from sigpu.constantq import vqt
     >>> y = np.random.default_rng(0).standard_normal(22050).astype(np.float32)
     >>> vqt(y, sr=22050, n_bins=60).shape
     (60, 44)
@@ -464,7 +464,7 @@ cqt.__doc__ = f"""Constant-Q transform (librosa's current bandwidth convention).
     Examples
     --------
     >>> import numpy as np
-    >>> from sigpu.cqt import cqt
+    >>> from sigpu.constantq import cqt
     >>> y = np.random.default_rng(0).standard_normal((2, 22050)).astype(np.float32)
     >>> C = cqt(y, sr=22050)
     >>> C.shape, C.dtype
@@ -544,7 +544,7 @@ def chroma_cqt(
     Examples
     --------
     >>> import numpy as np
-    >>> from sigpu.cqt import chroma_cqt
+    >>> from sigpu.constantq import chroma_cqt
     >>> t = np.arange(2 * 22050) / 22050
     >>> y = np.sin(2 * np.pi * 440 * t).astype(np.float32)
     >>> int(chroma_cqt(y, sr=22050, tuning=0.0).mean(axis=-1).argmax())  # A
@@ -699,7 +699,7 @@ def icqt(
     Examples
     --------
     >>> import numpy as np
-    >>> from sigpu.cqt import cqt, icqt
+    >>> from sigpu.constantq import cqt, icqt
     >>> sr = 22050
     >>> y = np.sin(2 * np.pi * 220 * np.arange(sr) / sr)
     >>> C = cqt(y, sr=sr, hop_length=64, fmin=55.0, n_bins=48)
@@ -933,7 +933,7 @@ def griffinlim_cqt(
     Examples
     --------
     >>> import numpy as np
-    >>> from sigpu.cqt import cqt, griffinlim_cqt
+    >>> from sigpu.constantq import cqt, griffinlim_cqt
     >>> sr = 22050
     >>> y = np.sin(2 * np.pi * 440 * np.arange(sr) / sr).astype(np.float32)
     >>> C = np.abs(cqt(y, sr=sr, hop_length=128, fmin=110.0, n_bins=48))
