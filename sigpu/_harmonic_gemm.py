@@ -41,38 +41,56 @@ def correlate_taps(xp, taps, windows, n_rows, row_len, offsets, out, crop, activ
     Shapes: ``taps (J, G, A, L)``, ``windows (N, G, L, n_rows*row_len + slack)``,
     ``out (N, G*A, n_rows, count)``.  ``active(r0, r1) = ((l0, l1), (a0, a1))``: on rows
     ``r0:r1`` only window channels ``l0:l1`` can be non-zero and only outputs ``a0:a1`` are
-    needed; the other outputs are written as zeros.  Every product is a plain 2-D GEMM on a
-    strided window (NumPy's stacked matmul over non-contiguous operands bypasses BLAS).
+    needed; the other outputs are written as zeros.
+
+    Per block, one GEMM multiplies all taps at once, ``(J*A, L) @ (L, width + slack)`` (a
+    tall product: BLAS runs far closer to peak than with ``J`` GEMMs of only ``A`` rows, and
+    the window is read once), then the ``J`` row groups are added with their shifts.  Every
+    product is a plain 2-D GEMM on a strided window (NumPy's stacked matmul over
+    non-contiguous operands bypasses BLAS).
     """
     n_batch, n_groups, _, _ = windows.shape
-    n_taps, _, n_a, _ = taps.shape
+    n_taps, _, n_a, n_l = taps.shape
     start, count, step = crop
+    reach = offsets[-1]  # the window columns a block reads past its own
     target = kernel(xp, "harmonic.GEMM_BLOCK_COLUMNS")
-    local = threading.local()  # one pair of block buffers per worker thread
+    # (G, J*A, L): the taps of one group stacked along the GEMM's rows
+    stacked = xp.ascontiguousarray(xp.permute_dims(taps, (1, 0, 2, 3)))  # (G, J, A, L)
+    local = threading.local()  # block buffers per worker thread
+
+    def buffers(n_rows_out, width):
+        if getattr(local, "shape", None) != (n_rows_out, width):
+            local.shape = (n_rows_out, width)
+            local.prod = xp.empty((n_rows_out, width + reach), dtype=out.dtype)
+            local.acc = xp.empty((n_rows_out // n_taps, width), dtype=out.dtype)
+        return local.prod, local.acc
 
     def block(item):
         b, r0, r1 = item
         c0 = r0 * row_len
         width = (r1 - r0) * row_len
-        if getattr(local, "width", None) != width:
-            local.width = width
-            local.acc = xp.empty((n_a, width), dtype=out.dtype)
-            local.prod = xp.empty((n_a, width), dtype=out.dtype)
         (l0, l1), (a0, a1) = active(r0, r1)
         if l1 <= l0 or a1 <= a0:  # nothing reaches these rows
             a0 = a1 = 0
-        acc, prod = local.acc[: a1 - a0], local.prod[: a1 - a0]
-        picked = xp.reshape(acc, (a1 - a0, r1 - r0, row_len))[
+        n_use = a1 - a0
+        prod, acc = buffers(n_taps * n_a, width)
+        prod = prod[: n_taps * n_use]
+        acc = acc[:n_use]
+        picked = xp.reshape(acc, (n_use, r1 - r0, row_len))[
             ..., start : start + (count - 1) * step + 1 : step
         ]
         for g in range(n_groups):
             base = g * n_a
-            if a1 > a0:
-                for j in range(n_taps):
-                    src = windows[b, g, l0:l1, c0 + offsets[j] : c0 + offsets[j] + width]
-                    xp.matmul(taps[j, g, a0:a1, l0:l1], src, out=acc if j == 0 else prod)
-                    if j:
-                        acc += prod
+            if n_use:
+                rows = stacked[g, :, a0:a1, l0:l1]
+                if a1 - a0 != n_a:
+                    rows = xp.ascontiguousarray(rows)
+                rows = xp.reshape(rows, (n_taps * n_use, l1 - l0))
+                src = windows[b, g, l0:l1, c0 : c0 + width + reach]
+                xp.matmul(rows, src, out=prod)
+                xp.add(prod[:n_use, offsets[0] : offsets[0] + width], 0, out=acc)
+                for j in range(1, n_taps):
+                    acc += prod[j * n_use : (j + 1) * n_use, offsets[j] : offsets[j] + width]
                 out[b, base + a0 : base + a1, r0:r1, :] = picked
             out[b, base : base + a0, r0:r1, :] = 0
             out[b, base + a1 : base + n_a, r0:r1, :] = 0
@@ -82,32 +100,41 @@ def correlate_taps(xp, taps, windows, n_rows, row_len, offsets, out, crop, activ
     kernel(xp, "harmonic.map_blocks")(block, items)
 
 
-def weight_grad(xp, windows, grid_planes, n_taps, dilation, n_rows, row_len, active):
-    """``grad[j, g] = sum_b grid_planes[b, g] @ windows[b, g, :, j*dilation + u]^T`` over the
-    plane positions ``u < n_rows*row_len``, shape ``(n_taps, G, O_g, L_g)``.
+def weight_grad(xp, windows, grid_planes, offsets, n_rows, row_len, active):
+    """``grad[j, g] = sum_b grid_planes[b, g] @ windows[b, g, :, offsets[j] + u]^T`` over the
+    plane positions ``u < n_rows*row_len``, shape ``(J, G, O_g, L_g)``.
 
     Reduced block by block of rows, each block only over its window channels
-    ``active(r0, r1) = (l0, l1)`` (the others are zero there).  Per-batch partial sums are
-    added in batch order, so the result does not depend on the threading.
+    ``active(r0, r1) = (l0, l1)`` (the others are zero there).  Per block the gradient rows
+    are copied once per tap, shifted by ``offsets[j]``, into a ``(J*O_g, width + reach)``
+    matrix, so all taps come out of one tall GEMM against the window.  Per-batch partial sums
+    are added in batch order, so the result does not depend on the threading.
     """
     n_batch, n_groups, n_o, _ = grid_planes.shape
     n_l = windows.shape[2]
+    n_taps = len(offsets)
+    reach = offsets[-1]
     blocks = list(row_blocks(n_rows, row_len, kernel(xp, "harmonic.GEMM_BLOCK_COLUMNS")))
 
     def partial(b):
         part = xp.zeros((n_taps, n_groups, n_o, n_l), dtype=grid_planes.dtype)
+        shifted = None
         for r0, r1 in blocks:
             c0, c1 = r0 * row_len, r1 * row_len
             l0, l1 = active(r0, r1)
             if l1 <= l0:
                 continue
-            prod = xp.empty((n_o, l1 - l0), dtype=grid_planes.dtype)
-            for j in range(n_taps):
-                shift = j * dilation
-                for g in range(n_groups):
-                    src = xp.swapaxes(windows[b, g, l0:l1, c0 + shift : c1 + shift], 0, 1)
-                    xp.matmul(grid_planes[b, g, :, c0:c1], src, out=prod)
-                    part[j, g, :, l0:l1] += prod
+            width = c1 - c0
+            if shifted is None or shifted.shape[-1] != width + reach:
+                # zeros outside each row's written range stay zero from block to block
+                shifted = xp.zeros((n_taps, n_o, width + reach), dtype=grid_planes.dtype)
+            for g in range(n_groups):
+                for j in range(n_taps):
+                    # row (j, o) at column v holds the gradient at v - offsets[j]
+                    shifted[j, :, offsets[j] : offsets[j] + width] = grid_planes[b, g, :, c0:c1]
+                src = xp.swapaxes(windows[b, g, l0:l1, c0 : c1 + reach], 0, 1)
+                prod = xp.matmul(xp.reshape(shifted, (n_taps * n_o, width + reach)), src)
+                part[:, g, :, l0:l1] += xp.reshape(prod, (n_taps, n_o, l1 - l0))
         return part
 
     parts = kernel(xp, "harmonic.map_blocks")(partial, range(n_batch))

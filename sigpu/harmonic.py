@@ -256,8 +256,9 @@ def _backward(conv, func, grad_out, x, weight, needs_bias, deterministic):
 
     # weight gradient: GEMMs of the spread gradient with shifted windows of X'
     windows = _lowered_windows(xp, x, conv)
+    offsets = [j * conv.d_t for j in range(conv.k_t)]
     grad_taps = weight_grad(
-        xp, windows, grid_planes, conv.k_t, conv.d_t, conv.f_out, row_len, conv.used_channels
+        xp, windows, grid_planes, offsets, conv.f_out, row_len, conv.used_channels
     )
     del windows
     # taps[j, g, o, k*C_g + c] -> W[g*O_g + o, c, k, j]

@@ -542,3 +542,32 @@ def test_log_row_blocks_skip_zero_harmonics(xp, rng, monkeypatch, index):
     blocked = log_harmonic_conv2d_backward(xp.asarray(g), xd, wd, **kw)
     for got, want in zip(blocked, full, strict=True):
         assert rel_to_peak(got, want) <= 1e-12
+
+
+def test_deterministic_adjoint_is_bit_reproducible(xp, rng):
+    g = xp.asarray(rng.standard_normal((2, 12, 33, 16)), dtype=xp.float32)
+    kw = dict(n_harmonics=4, anchor=3, top_edge="zero_ext")
+    first = to_np(harmonic_lower_adjoint(g, **kw))
+    for _ in range(3):
+        np.testing.assert_array_equal(to_np(harmonic_lower_adjoint(g, **kw)), first)
+
+
+def test_linear_in_x_and_w_and_bias_per_channel(xp, rng):
+    cfg = CONFIGS[7]
+    (x, w, b), (xd, wd, bd) = _make(xp, rng, cfg, np.float64)
+    x2, w2 = xp.asarray(rng.standard_normal(x.shape)), xp.asarray(rng.standard_normal(w.shape))
+    kw = _kw(cfg)
+    y = to_np(harmonic_conv2d(xd, wd, **kw))
+    assert (
+        rel_to_peak(
+            harmonic_conv2d(2 * xd - 3 * x2, wd, **kw),
+            2 * y - 3 * to_np(harmonic_conv2d(x2, wd, **kw)),
+        )
+        <= 1e-13
+    )
+    assert (
+        rel_to_peak(harmonic_conv2d(xd, wd + w2, **kw), y + to_np(harmonic_conv2d(xd, w2, **kw)))
+        <= 1e-13
+    )
+    with_bias = to_np(harmonic_conv2d(xd, wd, bd, **kw))
+    np.testing.assert_allclose(with_bias - y, np.broadcast_to(b[None, :, None, None], y.shape))

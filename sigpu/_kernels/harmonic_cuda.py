@@ -9,8 +9,9 @@ import numpy as np
 from ._cuda_common import THREADS, blocks_for, get_function
 
 #: Output columns per GEMM block of ``harmonic_conv2d``: large, so cuBLAS gets few big GEMMs
-#: (each block's products are one temporary of C_out x this many columns).
-GEMM_BLOCK_COLUMNS = 1 << 20
+#: (about one 256 x 256 plane per block; each block holds two temporaries of
+#: max(C_out, C_in*K_f)/groups x this many columns).  Not tuned on a GPU yet.
+GEMM_BLOCK_COLUMNS = 1 << 16
 
 _FILE = "harmonic.cu"
 
