@@ -207,7 +207,8 @@ def main(argv=None) -> int:
     p.add_argument("--cdn", action="store_true", help="load the CDN libraries as published")
     p.add_argument("--assets", type=Path, default=ROOT / "asv_bench" / ".asv" / "dashboard_assets")
     p.add_argument("--budget-ms", type=int, default=20000, help="virtual time for the page JS")
-    p.add_argument("--window", default="1400,1000")
+    p.add_argument("--window", default="1400,1000", help="graph page screenshot size")
+    p.add_argument("--grid-window", default="1400,3000", help="grid screenshot: the whole grid")
     p.add_argument("--timeout", type=int, default=180)
     args = p.parse_args(argv)
 
@@ -246,7 +247,7 @@ def main(argv=None) -> int:
 
         args.screenshot.parent.mkdir(parents=True, exist_ok=True)
         chromium(binary, f"{base}/index.html", f"--screenshot={args.screenshot.resolve()}",
-                 f"--window-size={args.window}", budget_ms=args.budget_ms,
+                 f"--window-size={args.grid_window}", budget_ms=args.budget_ms,
                  timeout=args.timeout)  # fmt: skip
         args.graph_screenshot.parent.mkdir(parents=True, exist_ok=True)
         chromium(binary, f"{base}/index.html#{graph}",
