@@ -417,7 +417,7 @@ class Bench:
             )
 
     def mel_mfcc(self):
-        F = importlib.import_module("sigpu.feature")
+        F = self.sigpu  # top-level names: robust to the submodule layout
 
         lr, torch = self.peers.librosa, self.peers.torch
         kw = dict(sr=SR, n_fft=N_FFT, hop_length=HOP)
@@ -507,7 +507,7 @@ class Bench:
             )
 
     def cqt_vqt(self):
-        C = importlib.import_module("sigpu.cqt")  # sigpu.cqt is also the function
+        C = self.sigpu
 
         lr = self.peers.librosa
         kw = dict(sr=SR, hop_length=HOP, fmin=C1, n_bins=84, bins_per_octave=12)
@@ -636,8 +636,8 @@ class Bench:
 # ---------------------------------------------------------------------------------------------
 FIRST_CALL = {
     "STFT": "import sigpu; p = sigpu.STFT(n_fft=2048, hop_length=512); p(y)",
-    "mel": "import sigpu.feature as F; F.MelSpectrogram(sr=22050)(y)",
-    "CQT": "import sigpu.cqt as C; C.CQT(sr=22050)(y)",
+    "mel": "import sigpu; sigpu.MelSpectrogram(sr=22050)(y)",
+    "CQT": "import sigpu; sigpu.CQT(sr=22050)(y)",
 }
 
 

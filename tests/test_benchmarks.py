@@ -20,7 +20,8 @@ MODULES = (
     "sigpu",
     "sigpu.feature",
     "sigpu.filters",
-    "sigpu.cqt",
+    "sigpu.cqt",  # renamed sigpu.constantq; kept for older checkouts
+    "sigpu.constantq",
     "sigpu.harmonic",
     "sigpu.reassign",
     "sigpu.sfi",
