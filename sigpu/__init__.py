@@ -35,6 +35,14 @@ from .feature import (
     melspectrogram,
     mfcc,
 )
+from .harmonic import (
+    harmonic_conv2d,
+    harmonic_conv2d_backward,
+    harmonic_lower,
+    harmonic_lower_adjoint,
+    log_harmonic_conv2d,
+    log_harmonic_conv2d_backward,
+)
 from .reassign import (
     linear_reassignment,
     linear_reassignment_consensus,
@@ -95,6 +103,13 @@ __all__ = [
     "gammatonegram",
     "melspectrogram",
     "mfcc",
+    # harmonic convolution (Harmonic Lowering)
+    "harmonic_conv2d",
+    "harmonic_conv2d_backward",
+    "harmonic_lower",
+    "harmonic_lower_adjoint",
+    "log_harmonic_conv2d",
+    "log_harmonic_conv2d_backward",
     # linear reassignment (spectral hyperresolution)
     "linear_reassignment",
     "linear_reassignment_consensus",

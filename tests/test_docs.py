@@ -16,6 +16,7 @@ PUBLIC_MODULES = [
     "sigpu.feature",
     "sigpu.reassign",
     "sigpu.constantq",
+    "sigpu.harmonic",
     "sigpu._constant_q_filters",
     "sigpu.sfi.families",
     "sigpu.sfi.erb",
