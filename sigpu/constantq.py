@@ -14,7 +14,7 @@ import warnings
 
 import numpy as np
 
-from ._backend import array_namespace, fft_module, frames, kernel
+from ._backend import array_namespace, fft_module, frames, kernel, single_threaded_blas
 from ._cache import host_table, on_device
 from ._constant_q_filters import C1_HZ, _check_gamma, _check_norm, _window_key, cq_to_chroma
 from ._cqt_plan import build_inverse_schedule, build_schedule
@@ -200,27 +200,31 @@ class VQT:
         taps = on_device(s.odd_taps, xp, work, dev_id)
         rfft = fft_module(xp).rfft
         out = xp.empty((batch, self.n_bins, n_frames), dtype=out_dtype)
-        for _ in range(s.n_early):
-            x = decimate(x, taps, s.centre)
-        for octave, host_kernel in zip(s.octaves, s.kernels, strict=True):
-            if octave.decimate_before:
+        # Many small GEMMs: OpenBLAS's own threads cost more than they give here.
+        with single_threaded_blas(xp):
+            for _ in range(s.n_early):
                 x = decimate(x, taps, s.centre)
-            half = octave.n_fft // 2
-            padded = xp.pad(x, ((0, 0), (half, half)), mode=self.pad_mode)
-            framed = frames(padded, octave.n_fft, octave.hop)[:, :n_frames, :]
-            n_f = octave.bin_stop - octave.bin_start
-            if octave.mode == "direct":
-                w = on_device(host_kernel, xp, work, dev_id)
-                flat = xp.reshape(xp.ascontiguousarray(framed), (batch * n_frames, octave.n_fft))
-                resp = xp.matmul(flat, w)  # (B*T, 2 n_f) interleaved re/im
-                resp = resp.view(out_dtype)
-            else:
-                k = on_device(host_kernel, xp, out_dtype, dev_id)
-                spec = rfft(framed, axis=-1)[:, :, octave.lo : octave.hi]
-                band = xp.reshape(spec, (batch * n_frames, octave.hi - octave.lo))
-                resp = xp.matmul(band.astype(out_dtype, copy=False), k)
-            resp = xp.reshape(resp, (batch, n_frames, n_f))
-            out[:, octave.bin_start : octave.bin_stop, :] = xp.permute_dims(resp, (0, 2, 1))
+            for octave, host_kernel in zip(s.octaves, s.kernels, strict=True):
+                if octave.decimate_before:
+                    x = decimate(x, taps, s.centre)
+                half = octave.n_fft // 2
+                padded = xp.pad(x, ((0, 0), (half, half)), mode=self.pad_mode)
+                framed = frames(padded, octave.n_fft, octave.hop)[:, :n_frames, :]
+                n_f = octave.bin_stop - octave.bin_start
+                if octave.mode == "direct":
+                    w = on_device(host_kernel, xp, work, dev_id)
+                    flat = xp.reshape(
+                        xp.ascontiguousarray(framed), (batch * n_frames, octave.n_fft)
+                    )
+                    resp = xp.matmul(flat, w)  # (B*T, 2 n_f) interleaved re/im
+                    resp = resp.view(out_dtype)
+                else:
+                    k = on_device(host_kernel, xp, out_dtype, dev_id)
+                    spec = rfft(framed, axis=-1)[:, :, octave.lo : octave.hi]
+                    band = xp.reshape(spec, (batch * n_frames, octave.hi - octave.lo))
+                    resp = xp.matmul(band.astype(out_dtype, copy=False), k)
+                resp = xp.reshape(resp, (batch, n_frames, n_f))
+                out[:, octave.bin_start : octave.bin_stop, :] = xp.permute_dims(resp, (0, 2, 1))
         return xp.reshape(out, lead + (self.n_bins, n_frames))
 
     def __repr__(self):

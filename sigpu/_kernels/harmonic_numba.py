@@ -5,13 +5,16 @@ Tables come from :mod:`sigpu._harmonic_tables` (int32 indices, weights in the da
 
 from __future__ import annotations
 
-import contextlib
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numba
 import numpy as np
+
+from .._backend import namespace_for, single_threaded_blas
+
+_NUMPY = namespace_for(None)
 
 #: Output columns per GEMM block of ``harmonic_conv2d``: small enough that the block of the
 #: lowered tensor read by all time taps stays in the CPU cache.
@@ -20,25 +23,6 @@ GEMM_BLOCK_COLUMNS = 2048
 _WORKERS = max(1, os.cpu_count() or 1)
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
-_blas_controller = None
-
-
-def _single_threaded_blas():
-    """Limit BLAS to one thread while our own pool runs blocks in parallel.
-
-    Many small multi-threaded GEMMs synchronise their threads on every call, which collapses
-    when the cores are shared with other work; independent single-threaded GEMMs on separate
-    blocks do not.  Without threadpoolctl, BLAS keeps its own threading.
-    """
-    global _blas_controller
-    try:
-        if _blas_controller is None:
-            from threadpoolctl import ThreadpoolController
-
-            _blas_controller = ThreadpoolController()
-        return _blas_controller.limit(limits=1, user_api="blas")
-    except ImportError:
-        return contextlib.nullcontext()
 
 
 def map_blocks(func, items):
@@ -53,7 +37,7 @@ def map_blocks(func, items):
     with _pool_lock:
         if _pool is None:
             _pool = ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix="sigpu-gemm")
-    with _single_threaded_blas():
+    with single_threaded_blas(_NUMPY):
         return list(_pool.map(func, items))
 
 
