@@ -64,13 +64,17 @@ def _check_real_dtype(dtype, name="dtype"):
 
 
 @host_table
-def _istft_envelope(key, win_length, n_fft, hop_length, n_frames, start, length):
-    # Squared-window overlap-add, cropped like the signal: what istft divides by.
+def _istft_normalizer(key, win_length, n_fft, hop_length, n_frames, start, length, dtype_name):
+    # What istft multiplies by: 1 / (squared-window overlap-add), cropped like the
+    # signal, and 1 where the envelope is below the dtype's smallest normal number
+    # (librosa leaves those samples undivided). A cached reciprocal turns the
+    # division into one in-place multiply.
     full = _window.window_sumsquare(key, win_length, n_fft, hop_length, n_frames)
-    out = np.zeros(length)
+    envelope = np.zeros(length)
     part = full[start : start + length]
-    out[: part.shape[0]] = part
-    return out
+    envelope[: part.shape[0]] = part
+    covered = envelope > np.finfo(np.dtype(dtype_name)).tiny
+    return np.where(covered, 1.0 / np.where(covered, envelope, 1.0), 1.0)
 
 
 class STFT:
@@ -228,20 +232,21 @@ class STFT:
         spec = xp.reshape(xp.swapaxes(stft_matrix, -1, -2), (-1, n_frames, self.n_freq))
         frames_ = fft_module(xp).irfft(spec, n=self.n_fft, axis=-1)
         y = kernel(xp, "ola.overlap_add")(frames_, window, self.hop_length, start, length)
-        envelope = self._envelope(xp, key, n_frames, start, length, work_dtype)
-        tiny = np.finfo(work_dtype).tiny
-        covered = envelope > tiny
-        y = xp.where(covered, y / xp.where(covered, envelope, 1), y)
+        normalizer = _istft_normalizer(
+            key,
+            self.win_length,
+            self.n_fft,
+            self.hop_length,
+            n_frames,
+            start,
+            length,
+            np.dtype(work_dtype).name,
+        )
+        y *= on_device(normalizer, xp, work_dtype)
         y = xp.reshape(y, batch_shape + (length,))
         if out_dtype is not None and y.dtype != out_dtype:
             y = xp.astype(y, out_dtype)
         return y
-
-    def _envelope(self, xp, key, n_frames, start, length, dtype):
-        host = _istft_envelope(
-            key, self.win_length, self.n_fft, self.hop_length, n_frames, start, length
-        )
-        return on_device(host, xp, dtype)
 
 
 def stft(
