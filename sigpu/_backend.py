@@ -155,7 +155,10 @@ def _cpu_fft():
 
     import scipy.fft
 
-    workers = os.cpu_count() or 1
+    # The cores this process may run on (a batch job or taskset may allow fewer
+    # than the machine has): more FFT threads than that only contend.
+    workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    workers = max(1, workers or 1)
     names = ("fft", "ifft", "rfft", "irfft", "dct", "idct")
     return types.SimpleNamespace(
         **{n: functools.partial(getattr(scipy.fft, n), workers=workers) for n in names},
@@ -169,7 +172,7 @@ _FFT_MODULES: dict[str, object] = {}
 def fft_module(xp):
     """FFT functions with scipy.fft signatures for ``xp``'s arrays.
 
-    NumPy: ``scipy.fft`` with ``workers=os.cpu_count()`` (pocketfft, native
+    NumPy: ``scipy.fft`` with one worker per usable core (pocketfft, native
     float32). CuPy: ``cupyx.scipy.fft`` (cuFFT, plans cached by CuPy).
     Both provide ``fft, ifft, rfft, irfft, dct, idct, next_fast_len``.
     """
