@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import numbers
-import warnings
 
 import numpy as np
 
@@ -22,14 +21,13 @@ from ._errors import ParameterError
 from ._validate import (
     complex_dtype,
     float_or_complex_array,
-    nonnegative_float,
     one_of,
     positive_float,
     positive_int,
     real_array,
     real_dtype,
 )
-from .spectrum import _initial_phase
+from .spectrum import initial_phase, fast_griffinlim, griffinlim_options
 
 __all__ = ["cqt", "vqt", "chroma_cqt", "icqt", "griffinlim_cqt", "CQT", "VQT"]
 
@@ -951,14 +949,7 @@ def griffinlim_cqt(
     iteration and initial phases; the resampler differs (see :func:`icqt`).
     """
     xp = real_array(C, "C", func="griffinlim_cqt", min_ndim=2)
-    n_iter = positive_int(n_iter, "n_iter")
-    momentum = nonnegative_float(momentum, "momentum")
-    if momentum > 1:
-        warnings.warn(
-            f"Griffin-Lim with momentum={momentum} > 1 can be unstable. Proceed with caution!",
-            stacklevel=2,
-        )
-    one_of(init, "init", ("random", None))
+    n_iter, momentum = griffinlim_options(n_iter, momentum, init)
     out_dtype = _check_output_dtype(dtype)
     n_bins, n_frames = C.shape[-2], C.shape[-1]
     inverse = _InverseCQT(
@@ -1006,16 +997,14 @@ def griffinlim_cqt(
             "use more frames or a higher fmin"
         )
     cdtype = complex_dtype(C.dtype)
-    angles = _initial_phase(init, random_state, C.shape, xp, cdtype)
-    if angles is None:
-        angles = xp.ones(C.shape, dtype=cdtype)
-    eps = np.finfo(C.dtype).tiny
-    previous = None
-    for _ in range(n_iter):
-        rebuilt = analysis(inverse(C * angles, length=length))
-        angles = rebuilt
-        if previous is not None:
-            angles = angles - (momentum / (1 + momentum)) * previous
-        angles = angles / (xp.abs(angles) + eps)
-        previous = rebuilt
-    return inverse(C * angles, length=length, dtype=out_dtype)
+    phase = initial_phase(init, random_state, C.shape, xp, cdtype)
+    angles = fast_griffinlim(
+        C,
+        xp.astype(C, cdtype) if phase is None else phase * C,
+        analyse=analysis,
+        synthesise=lambda coefficients: inverse(coefficients, length=length),
+        n_iter=n_iter,
+        momentum=momentum,
+        xp=xp,
+    )
+    return inverse(angles, length=length, dtype=out_dtype)

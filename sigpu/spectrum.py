@@ -579,7 +579,7 @@ def db_to_amplitude(S_db, *, ref=1.0):
     return db_to_power(S_db, ref=ref**2) ** 0.5
 
 
-def _initial_phase(init, random_state, shape, xp, dtype):
+def initial_phase(init, random_state, shape, xp, dtype):
     if init is None:
         return None
     if random_state is None:
@@ -650,14 +650,7 @@ def griffinlim(
     ((8192,), dtype('float32'))
     """
     xp = real_array(S, "S", func="griffinlim", min_ndim=2)
-    n_iter = positive_int(n_iter, "n_iter")
-    momentum = nonnegative_float(momentum, "momentum")
-    if momentum > 1:
-        warnings.warn(
-            f"Griffin-Lim with momentum={momentum} > 1 can be unstable. Proceed with caution!",
-            stacklevel=2,
-        )
-    one_of(init, "init", ("random", None))
+    n_iter, momentum = griffinlim_options(n_iter, momentum, init)
     if n_fft is None:
         n_fft = 2 * (S.shape[-2] - 1)
     plan = STFT(
@@ -673,15 +666,46 @@ def griffinlim(
             f"S has {S.shape[-2]} frequency bins; n_fft={plan.n_fft} needs {plan.n_freq}"
         )
     cdtype = complex_dtype(S.dtype)
-    phase = _initial_phase(init, random_state, S.shape, xp, cdtype)
-    angles = xp.astype(S, cdtype) if phase is None else phase * S
-    eps = np.finfo(S.dtype).tiny
+    phase = initial_phase(init, random_state, S.shape, xp, cdtype)
+    angles = fast_griffinlim(
+        S,
+        xp.astype(S, cdtype) if phase is None else phase * S,
+        analyse=lambda y: plan(y, dtype=cdtype),
+        synthesise=lambda D: plan.inverse(D, length=length),
+        n_iter=n_iter,
+        momentum=momentum,
+        xp=xp,
+    )
+    return plan.inverse(angles, length=length, dtype=dtype)
+
+
+def griffinlim_options(n_iter, momentum, init):
+    """Check Griffin-Lim's shared options (librosa's rules); returns ``(n_iter, momentum)``."""
+    n_iter = positive_int(n_iter, "n_iter")
+    momentum = nonnegative_float(momentum, "momentum")
+    if momentum > 1:
+        warnings.warn(
+            f"Griffin-Lim with momentum={momentum} > 1 can be unstable. Proceed with caution!",
+            stacklevel=3,
+        )
+    one_of(init, "init", ("random", None))
+    return n_iter, momentum
+
+
+def fast_griffinlim(magnitude, angles, *, analyse, synthesise, n_iter, momentum, xp):
+    """Perraudin et al.'s fast Griffin-Lim iteration, for any analysis/synthesis pair.
+
+    ``angles`` is the initial complex estimate (``magnitude`` times unit phasors);
+    ``synthesise`` maps coefficients to a signal and ``analyse`` back. Returns
+    the final coefficients, ``magnitude`` times the estimated phases.
+    """
+    eps = np.finfo(magnitude.dtype).tiny
     previous = None
     for _ in range(n_iter):
-        rebuilt = plan(plan.inverse(angles, length=length), dtype=cdtype)
+        rebuilt = analyse(synthesise(angles))
         angles = rebuilt
         if previous is not None:
             angles = angles - (momentum / (1 + momentum)) * previous
-        angles = S * (angles / (xp.abs(angles) + eps))
+        angles = magnitude * (angles / (xp.abs(angles) + eps))
         previous = rebuilt
-    return plan.inverse(angles, length=length, dtype=dtype)
+    return angles
