@@ -27,7 +27,7 @@ from ._validate import (
     real_array,
     real_dtype,
 )
-from .spectrum import initial_phase, fast_griffinlim, griffinlim_options
+from .spectrum import fast_griffinlim, griffinlim_options, initial_phase
 
 __all__ = ["cqt", "vqt", "chroma_cqt", "icqt", "griffinlim_cqt", "CQT", "VQT"]
 
