@@ -98,3 +98,20 @@ def test_real_array_rejects_0d():
 def test_one_of_lists_choices():
     with pytest.raises(ParameterError, match="'a', 'b'"):
         _validate.one_of("c", "mode", ("a", "b"))
+
+
+def test_every_xp_name_exists_in_the_cupy_namespace():
+    # CI has CuPy installed but no GPU: this catches a NumPy-only name used through ``xp``
+    # (an AttributeError that would otherwise appear only on a GPU machine).
+    import re
+    from pathlib import Path
+
+    cupy_ns = pytest.importorskip("array_api_compat.cupy")
+    numpy_ns = pytest.importorskip("array_api_compat.numpy")
+    package = Path(sigpu.__file__).parent
+    names = set()
+    for source in package.rglob("*.py"):
+        names.update(re.findall(r"\bxp\.([A-Za-z_]\w*)", source.read_text()))
+    assert len(names) > 20
+    assert sorted(n for n in names if not hasattr(cupy_ns, n)) == []
+    assert sorted(n for n in names if not hasattr(numpy_ns, n)) == []
