@@ -23,6 +23,7 @@ from ._backend import namespace_for
 from ._cache import host_table, on_device
 from ._errors import ParameterError
 from ._validate import is_int, positive_float, positive_int
+from ._window import periodic_window
 
 __all__ = ["wavelet", "wavelet_lengths", "constant_q", "cq_to_chroma", "window_bandwidth"]
 
@@ -50,12 +51,7 @@ def _get_window(window, n: int) -> np.ndarray:
     """Periodic window of ``n`` samples (librosa.filters.get_window)."""
     if callable(window):
         return np.asarray(window(n), dtype=np.float64)
-    import scipy.signal  # heavy import (~0.5 s): only when a table is first built
-
-    try:
-        return scipy.signal.get_window(window, n, fftbins=True).astype(np.float64)
-    except (ValueError, TypeError) as err:
-        raise ParameterError(f"window={window!r} is not a valid window: {err}") from None
+    return periodic_window(window, n)  # cached, read-only; raises ParameterError
 
 
 @host_table

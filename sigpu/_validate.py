@@ -67,6 +67,26 @@ def real_dtype(dtype):
     return np.float32 if np.dtype(dtype) in (np.float32, np.complex64) else np.float64
 
 
+def optional_real_dtype(dtype, name: str = "dtype"):
+    """``None`` or float32/float64 as a NumPy dtype (an output ``dtype=`` argument)."""
+    if dtype is None:
+        return None
+    dt = np.dtype(dtype)
+    if dt not in (np.float32, np.float64):
+        raise TypeError(f"{name}={dtype!r} must be float32 or float64 (or None)")
+    return dt
+
+
+def optional_complex_dtype(dtype, name: str = "dtype"):
+    """``None`` or complex64/complex128 as a NumPy dtype (an output ``dtype=`` argument)."""
+    if dtype is None:
+        return None
+    dt = np.dtype(dtype)
+    if dt not in (np.complex64, np.complex128):
+        raise TypeError(f"{name}={dtype!r} must be complex64 or complex128 (or None)")
+    return dt
+
+
 def is_int(value) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
 

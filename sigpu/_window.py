@@ -17,7 +17,7 @@ from ._errors import ParameterError
 
 
 @host_table
-def _named_window(spec, win_length: int) -> np.ndarray:
+def periodic_window(spec, win_length: int) -> np.ndarray:
     import scipy.signal  # heavy (~0.5 s); only needed when a window is first built
 
     try:
@@ -52,7 +52,7 @@ def padded_window(key, win_length: int, n_fft: int) -> np.ndarray:
                 f"window has shape {win.shape}; it must have win_length={win_length} samples"
             )
     else:
-        win = _named_window(key, win_length)
+        win = periodic_window(key, win_length)
     out = np.zeros(n_fft, dtype=np.float64)
     left = (n_fft - win_length) // 2
     out[left : left + win_length] = win

@@ -22,6 +22,7 @@ from ._validate import (
     complex_dtype,
     float_or_complex_array,
     one_of,
+    optional_real_dtype,
     positive_float,
     positive_int,
     real_array,
@@ -738,15 +739,6 @@ def icqt(
     )(C, length=length, dtype=dtype)
 
 
-def _check_output_dtype(dtype):
-    if dtype is None:
-        return None
-    dt = np.dtype(dtype)
-    if dt not in (np.float32, np.float64):
-        raise TypeError(f"dtype={dtype!r} must be float32 or float64 (or None)")
-    return dt
-
-
 class _InverseCQT:
     """Validated parameters and host tables of one ``icqt`` configuration."""
 
@@ -803,7 +795,7 @@ class _InverseCQT:
 
     def __call__(self, C, *, length=None, dtype=None):
         xp = self.xp
-        out_dtype = _check_output_dtype(dtype)
+        out_dtype = optional_real_dtype(dtype)
         if C.shape[-2] != self.n_bins:
             raise ParameterError(f"C has {C.shape[-2]} bins, expected {self.n_bins}")
         s = self.schedule
@@ -950,7 +942,7 @@ def griffinlim_cqt(
     """
     xp = real_array(C, "C", func="griffinlim_cqt", min_ndim=2)
     n_iter, momentum = griffinlim_options(n_iter, momentum, init)
-    out_dtype = _check_output_dtype(dtype)
+    out_dtype = optional_real_dtype(dtype)
     n_bins, n_frames = C.shape[-2], C.shape[-1]
     inverse = _InverseCQT(
         C,

@@ -23,6 +23,8 @@ from ._validate import (
     float_or_complex_array,
     nonnegative_float,
     one_of,
+    optional_complex_dtype,
+    optional_real_dtype,
     positive_float,
     positive_int,
     real_array,
@@ -43,24 +45,6 @@ __all__ = [
 
 # np.pad modes librosa.stft accepts (those needing the whole signal are refused by librosa too).
 PAD_MODES = ("constant", "edge", "linear_ramp", "reflect", "symmetric")
-
-
-def _check_complex_dtype(dtype, name="dtype"):
-    if dtype is None:
-        return None
-    dt = np.dtype(dtype)
-    if dt not in (np.complex64, np.complex128):
-        raise TypeError(f"{name}={dtype!r} must be complex64 or complex128 (or None)")
-    return dt
-
-
-def _check_real_dtype(dtype, name="dtype"):
-    if dtype is None:
-        return None
-    dt = np.dtype(dtype)
-    if dt not in (np.float32, np.float64):
-        raise TypeError(f"{name}={dtype!r} must be float32 or float64 (or None)")
-    return dt
 
 
 @host_table
@@ -172,7 +156,7 @@ class STFT:
     def __call__(self, y, *, dtype=None):
         """STFT of ``y (..., n)`` → ``(..., 1 + n_fft // 2, n_frames)``; see :func:`stft`."""
         xp = real_array(y, "y", func="stft")
-        out_dtype = _check_complex_dtype(dtype)
+        out_dtype = optional_complex_dtype(dtype)
         n = y.shape[-1]
         if n == 0:
             raise ParameterError("y is empty (0 samples on its last axis); stft needs at least 1")
@@ -208,7 +192,7 @@ class STFT:
             raise TypeError(
                 f"stft_matrix has dtype {stft_matrix.dtype}; istft needs complex64 or complex128"
             )
-        out_dtype = _check_real_dtype(dtype)
+        out_dtype = optional_real_dtype(dtype)
         if stft_matrix.shape[-2] != self.n_freq:
             raise ParameterError(
                 f"stft_matrix has {stft_matrix.shape[-2]} frequency bins; n_fft={self.n_fft} "
