@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import threading
 
+import numpy as np
+
 from ._backend import frames, kernel
 
 
@@ -34,51 +36,46 @@ def plane_windows(flat, n_planes: int, plane: int, slack: int, shape3):
     return win.reshape(*shape3, plane + slack)
 
 
-def correlate_taps(xp, taps, windows, n_rows, row_len, offsets, out, crop, active):
-    """``out[b, g*A + a, r, i] = sum_j (taps[j, g] @ windows[b, g, :, r*row_len + u_i +
+def correlate_taps(xp, taps, window, n_batch, n_rows, row_len, offsets, out, crop, active):
+    """``out[b, g*A + a, r, i] = sum_j (taps[j, g] @ X[b, g, :, r*row_len + u_i +
     offsets[j]])[a]`` with ``u_i = start + i*step``, ``crop = (start, count, step)``.
 
-    Shapes: ``taps (J, G, A, L)``, ``windows (N, G, L, n_rows*row_len + slack)``,
-    ``out (N, G*A, n_rows, count)``.  ``active(r0, r1) = ((l0, l1), (a0, a1))``: on rows
-    ``r0:r1`` only window channels ``l0:l1`` can be non-zero and only outputs ``a0:a1`` are
-    needed; the other outputs are written as zeros.
+    Shapes: ``taps (J, G, A, L)``, ``out (N, G*A, n_rows, count)``.  ``X`` is read through
+    ``window(b, g, l0, l1, r0, r1)``, which returns channels ``l0:l1`` of ``X[b, g]`` on
+    rows ``r0:r1`` plus ``offsets[-1]`` columns past them, shape
+    ``(l1 - l0, (r1 - r0)*row_len + offsets[-1])`` (a view, or a block computed on demand).
+    ``active(r0, r1) = ((l0, l1), (a0, a1))``: on rows ``r0:r1`` only channels ``l0:l1`` can
+    be non-zero and only outputs ``a0:a1`` are needed; the other outputs are written as zeros.
 
     Per block, one GEMM multiplies all taps at once, ``(J*A, L) @ (L, width + slack)`` (a
     tall product: BLAS runs far closer to peak than with ``J`` GEMMs of only ``A`` rows, and
-    the window is read once), then the ``J`` row groups are added with their shifts.  Every
-    product is a plain 2-D GEMM on a strided window (NumPy's stacked matmul over
-    non-contiguous operands bypasses BLAS).
+    the window is read once), then ``kernel(xp, "harmonic.shift_add")`` sums the ``J`` row
+    groups with their shifts straight into ``out``.  Every product is a plain 2-D GEMM
+    (NumPy's stacked matmul over non-contiguous operands bypasses BLAS).
     """
-    n_batch, n_groups, _, _ = windows.shape
-    n_taps, _, n_a, n_l = taps.shape
-    start, count, step = crop
+    n_taps, n_groups, n_a, n_l = taps.shape
     reach = offsets[-1]  # the window columns a block reads past its own
     target = kernel(xp, "harmonic.GEMM_BLOCK_COLUMNS")
+    shift_add = kernel(xp, "harmonic.shift_add")
+    offsets = np.asarray(offsets, dtype=np.int64)
     # (G, J*A, L): the taps of one group stacked along the GEMM's rows
     stacked = xp.ascontiguousarray(xp.permute_dims(taps, (1, 0, 2, 3)))  # (G, J, A, L)
     local = threading.local()  # block buffers per worker thread
 
-    def buffers(n_rows_out, width):
-        if getattr(local, "shape", None) != (n_rows_out, width):
-            local.shape = (n_rows_out, width)
-            local.prod = xp.empty((n_rows_out, width + reach), dtype=out.dtype)
-            local.acc = xp.empty((n_rows_out // n_taps, width), dtype=out.dtype)
-        return local.prod, local.acc
+    def buffer(n_rows_out, n_cols):
+        if getattr(local, "shape", None) != (n_rows_out, n_cols):
+            local.shape = (n_rows_out, n_cols)
+            local.prod = xp.empty((n_rows_out, n_cols), dtype=out.dtype)
+        return local.prod
 
     def block(item):
         b, r0, r1 = item
-        c0 = r0 * row_len
         width = (r1 - r0) * row_len
         (l0, l1), (a0, a1) = active(r0, r1)
         if l1 <= l0 or a1 <= a0:  # nothing reaches these rows
             a0 = a1 = 0
         n_use = a1 - a0
-        prod, acc = buffers(n_taps * n_a, width)
-        prod = prod[: n_taps * n_use]
-        acc = acc[:n_use]
-        picked = xp.reshape(acc, (n_use, r1 - r0, row_len))[
-            ..., start : start + (count - 1) * step + 1 : step
-        ]
+        prod = buffer(n_taps * n_a, width + reach)[: n_taps * n_use]
         for g in range(n_groups):
             base = g * n_a
             if n_use:
@@ -86,12 +83,8 @@ def correlate_taps(xp, taps, windows, n_rows, row_len, offsets, out, crop, activ
                 if a1 - a0 != n_a:
                     rows = xp.ascontiguousarray(rows)
                 rows = xp.reshape(rows, (n_taps * n_use, l1 - l0))
-                src = windows[b, g, l0:l1, c0 : c0 + width + reach]
-                xp.matmul(rows, src, out=prod)
-                xp.add(prod[:n_use, offsets[0] : offsets[0] + width], 0, out=acc)
-                for j in range(1, n_taps):
-                    acc += prod[j * n_use : (j + 1) * n_use, offsets[j] : offsets[j] + width]
-                out[b, base + a0 : base + a1, r0:r1, :] = picked
+                xp.matmul(rows, window(b, g, l0, l1, r0, r1), out=prod)
+                shift_add(prod, offsets, n_use, out, b, base + a0, r0, r1, row_len, crop)
             out[b, base : base + a0, r0:r1, :] = 0
             out[b, base + a1 : base + n_a, r0:r1, :] = 0
 
@@ -100,9 +93,10 @@ def correlate_taps(xp, taps, windows, n_rows, row_len, offsets, out, crop, activ
     kernel(xp, "harmonic.map_blocks")(block, items)
 
 
-def weight_grad(xp, windows, grid_planes, offsets, n_rows, row_len, active):
-    """``grad[j, g] = sum_b grid_planes[b, g] @ windows[b, g, :, offsets[j] + u]^T`` over the
-    plane positions ``u < n_rows*row_len``, shape ``(J, G, O_g, L_g)``.
+def weight_grad(xp, window, n_l, grid_planes, offsets, n_rows, row_len, active):
+    """``grad[j, g] = sum_b grid_planes[b, g] @ X[b, g, :, offsets[j] + u]^T`` over the
+    plane positions ``u < n_rows*row_len``, shape ``(J, G, O_g, L_g)``, ``L_g = n_l``;
+    ``X`` is read through ``window`` as in :func:`correlate_taps`.
 
     Reduced block by block of rows, each block only over its window channels
     ``active(r0, r1) = (l0, l1)`` (the others are zero there).  Per block the gradient rows
@@ -111,7 +105,6 @@ def weight_grad(xp, windows, grid_planes, offsets, n_rows, row_len, active):
     are added in batch order, so the result does not depend on the threading.
     """
     n_batch, n_groups, n_o, _ = grid_planes.shape
-    n_l = windows.shape[2]
     n_taps = len(offsets)
     reach = offsets[-1]
     blocks = list(row_blocks(n_rows, row_len, kernel(xp, "harmonic.GEMM_BLOCK_COLUMNS")))
@@ -132,7 +125,7 @@ def weight_grad(xp, windows, grid_planes, offsets, n_rows, row_len, active):
                 for j in range(n_taps):
                     # row (j, o) at column v holds the gradient at v - offsets[j]
                     shifted[j, :, offsets[j] : offsets[j] + width] = grid_planes[b, g, :, c0:c1]
-                src = xp.swapaxes(windows[b, g, l0:l1, c0 : c1 + reach], 0, 1)
+                src = xp.swapaxes(window(b, g, l0, l1, r0, r1), 0, 1)
                 prod = xp.matmul(xp.reshape(shifted, (n_taps * n_o, width + reach)), src)
                 part[:, g, :, l0:l1] += xp.reshape(prod, (n_taps, n_o, l1 - l0))
         return part

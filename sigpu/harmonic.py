@@ -200,15 +200,12 @@ def _stacked_taps(xp, weight, groups):
 
 
 def _lowered_windows(xp, x, conv):
-    """X' of ``x`` for the strided output rows, time-padded, as overlapping plane windows
-    ``(N, G, L_g, plane + slack)``; channels harmonic-major within each group (``k*C_g + c``,
-    see :meth:`_Conv.used_channels`)."""
-    lower = kernel(xp, "harmonic.lower")
-    flat = lower(x, *conv.device_tables(x.dtype), conv.p_t, conv.slack, conv.groups)
-    g = conv.groups
-    shape = (conv.n_batch, g, conv.c_in // g * conv.n_harmonics)
-    n_planes = conv.n_batch * conv.c_in * conv.n_harmonics
-    return plane_windows(flat, n_planes, conv.f_out * conv.row_len, conv.slack, shape)
+    """Reader of X' of ``x`` for the strided output rows, time-padded, channels harmonic-major
+    within each group (``k*C_g + c``, see :meth:`_Conv.used_channels`):
+    ``window(b, g, l0, l1, r0, r1)`` as in :func:`sigpu._harmonic_gemm.correlate_taps` (on
+    the CPU each block is lowered on demand, so X' is never materialised)."""
+    lowered_blocks = kernel(xp, "harmonic.lowered_blocks")
+    return lowered_blocks(x, *conv.device_tables(x.dtype), conv.p_t, conv.slack, conv.groups)
 
 
 def _forward(conv, x, weight, bias):
@@ -224,7 +221,9 @@ def _forward(conv, x, weight, bias):
     def active(r0, r1):
         return conv.used_channels(r0, r1), (0, o_g)
 
-    correlate_taps(xp, taps, windows, conv.f_out, conv.row_len, offsets, y, crop, active)
+    correlate_taps(
+        xp, taps, windows, conv.n_batch, conv.f_out, conv.row_len, offsets, y, crop, active
+    )
     if bias is not None:
         y += bias[None, :, None, None]
     return y
@@ -257,8 +256,9 @@ def _backward(conv, func, grad_out, x, weight, needs_bias, deterministic):
     # weight gradient: GEMMs of the spread gradient with shifted windows of X'
     windows = _lowered_windows(xp, x, conv)
     offsets = [j * conv.d_t for j in range(conv.k_t)]
+    n_l = c_g * conv.n_harmonics
     grad_taps = weight_grad(
-        xp, windows, grid_planes, offsets, conv.f_out, row_len, conv.used_channels
+        xp, windows, n_l, grid_planes, offsets, conv.f_out, row_len, conv.used_channels
     )
     del windows
     # taps[j, g, o, k*C_g + c] -> W[g*O_g + o, c, k, j]
@@ -270,7 +270,11 @@ def _backward(conv, func, grad_out, x, weight, needs_bias, deterministic):
     # taps on the spread gradient), cropped to the unpadded frames, then the adjoint lowering
     taps = xp.flip(_stacked_taps(xp, weight, g), axis=0)
     taps = xp.ascontiguousarray(xp.swapaxes(taps, -1, -2))  # (K_t, G, L_g, O_g)
-    back_windows = plane_windows(spread, n_batch * conv.c_out, plane, slack, (n_batch, g, o_g))
+    back_planes = plane_windows(spread, n_batch * conv.c_out, plane, slack, (n_batch, g, o_g))
+
+    def back_windows(b, group, l0, l1, r0, r1):
+        return back_planes[b, group, l0:l1, r0 * row_len : r1 * row_len + slack]
+
     grad_lowered = xp.empty(
         (n_batch, conv.c_in * conv.n_harmonics, conv.f_out, conv.n_time), dtype=x.dtype
     )
@@ -280,7 +284,9 @@ def _backward(conv, func, grad_out, x, weight, needs_bias, deterministic):
     def active(r0, r1):
         return (0, o_g), conv.used_channels(r0, r1)
 
-    correlate_taps(xp, taps, back_windows, conv.f_out, row_len, offsets, grad_lowered, crop, active)
+    correlate_taps(
+        xp, taps, back_windows, n_batch, conv.f_out, row_len, offsets, grad_lowered, crop, active
+    )
     del spread, grid, grid_planes, back_windows
     grad_x = _adjoint(xp, grad_lowered, conv.kind, conv.params, bool(deterministic), g)
     return grad_x, grad_weight, grad_bias

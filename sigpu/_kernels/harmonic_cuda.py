@@ -6,6 +6,7 @@ from __future__ import annotations
 import cupy
 import numpy as np
 
+from .._backend import frames
 from ._cuda_common import THREADS, blocks_for, get_function
 
 #: Output columns per GEMM block of ``harmonic_conv2d``: large, so cuBLAS gets few big GEMMs
@@ -46,6 +47,35 @@ def lower(x, lo, hi, w_lo, w_hi, pad: int, tail: int, stack_groups: int = 0):
         )
         kern((blocks_for(size),), (THREADS,), args)
     return out
+
+
+def lowered_blocks(x, lo, hi, w_lo, w_hi, pad: int, slack: int, groups: int):
+    """See :func:`sigpu._kernels.harmonic_numba.lowered_blocks`.  On the GPU ``X'`` is
+    lowered once (one kernel, bandwidth-bound) and the windows are views of it."""
+    n_batch, n_chan, _, n_time = x.shape
+    n_harm, n_out = lo.shape
+    row_len = n_time + 2 * pad
+    plane = n_out * row_len
+    flat = lower(x, lo, hi, w_lo, w_hi, pad, slack, groups)
+    windows = frames(flat, plane + slack, plane)
+    windows = windows.reshape(n_batch, groups, n_chan // groups * n_harm, plane + slack)
+
+    def window(b, g, l0, l1, r0, r1):
+        return windows[b, g, l0:l1, r0 * row_len : r1 * row_len + slack]
+
+    return window
+
+
+def shift_add(prod, offsets, n_use: int, out, b: int, a0: int, r0: int, r1: int, row_len, crop):
+    """See :func:`sigpu._kernels.harmonic_numba.shift_add` (elementwise CuPy adds)."""
+    start, count, step = crop
+    width = (r1 - r0) * row_len
+    offsets = [int(o) for o in offsets]
+    acc = prod[:n_use, offsets[0] : offsets[0] + width].copy()
+    for j in range(1, len(offsets)):
+        acc += prod[j * n_use : (j + 1) * n_use, offsets[j] : offsets[j] + width]
+    acc = acc.reshape(n_use, r1 - r0, row_len)
+    out[b, a0 : a0 + n_use, r0:r1, :] = acc[..., start : start + (count - 1) * step + 1 : step]
 
 
 def lower_adjoint(

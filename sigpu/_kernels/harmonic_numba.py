@@ -17,10 +17,20 @@ from .._backend import namespace_for, single_threaded_blas
 _NUMPY = namespace_for(None)
 
 #: Output columns per GEMM block of ``harmonic_conv2d``: small enough that the block of the
-#: lowered tensor read by all time taps stays in the CPU cache.
+#: lowered tensor and the tall GEMM's product stay in the core's L2 cache.
 GEMM_BLOCK_COLUMNS = 2048
 
-_WORKERS = max(1, os.cpu_count() or 1)
+
+def _usable_cpus() -> int:
+    """CPUs this process may run on (its affinity mask, e.g. under ``taskset``), not the
+    machine's: two block threads time-sharing one pinned core only evict each other's cache."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        return os.cpu_count() or 1
+
+
+_WORKERS = max(1, _usable_cpus())
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
 
@@ -126,6 +136,118 @@ def lower(x, lo, hi, w_lo, w_hi, pad: int, tail: int, stack_groups: int = 0):
         out,
     )
     return out
+
+
+@numba.njit(cache=True)
+def _lower_block(x, lo, hi, w_lo, w_hi, pad, c_g, b, g, l0, l1, r0, r1, out):
+    n_time = x.shape[3]
+    row_len = n_time + 2 * pad
+    used = (r1 - r0) * row_len
+    for l in range(l0, l1):
+        k = l // c_g  # harmonic-major channel l = k*C_g + c_g of group g
+        c = g * c_g + l - k * c_g
+        dst = out[l - l0]
+        for f in range(r0, r1):
+            row = (f - r0) * row_len
+            for t in range(pad):
+                dst[row + t] = 0
+                dst[row + pad + n_time + t] = 0
+            row += pad
+            a = w_lo[k, f]
+            w = w_hi[k, f]
+            src_lo = x[b, c, lo[k, f]]
+            src_hi = x[b, c, hi[k, f]]
+            if w != 0:  # zero weights skipped, as in _lower
+                for t in range(n_time):
+                    dst[row + t] = a * src_lo[t] + w * src_hi[t]
+            elif a != 0:
+                for t in range(n_time):
+                    dst[row + t] = a * src_lo[t]
+            else:
+                for t in range(n_time):
+                    dst[row + t] = 0
+        for u in range(used, dst.shape[0]):
+            dst[u] = 0
+
+
+class _BlockLowering:
+    """``window(b, g, l0, l1, r0, r1)``: lowered rows computed on demand into a per-thread
+    buffer (see :func:`lowered_blocks`)."""
+
+    def __init__(self, x, lo, hi, w_lo, w_hi, pad, slack, groups):
+        self.x = np.ascontiguousarray(x)
+        self.lo = np.ascontiguousarray(lo)
+        self.hi = np.ascontiguousarray(hi)
+        self.w_lo = np.ascontiguousarray(w_lo, dtype=self.x.dtype)
+        self.w_hi = np.ascontiguousarray(w_hi, dtype=self.x.dtype)
+        self.pad, self.slack = pad, slack
+        self.row_len = self.x.shape[3] + 2 * pad
+        self.c_g = self.x.shape[1] // groups
+        self.local = threading.local()
+
+    def __call__(self, b, g, l0, l1, r0, r1):
+        width = (r1 - r0) * self.row_len + self.slack
+        size = (l1 - l0) * width
+        buf = getattr(self.local, "buf", None)
+        if buf is None or buf.size < size:
+            buf = self.local.buf = np.empty(size, dtype=self.x.dtype)
+        out = buf[:size].reshape(l1 - l0, width)
+        _lower_block(
+            self.x, self.lo, self.hi, self.w_lo, self.w_hi, self.pad, self.c_g,
+            b, g, l0, l1, r0, r1, out,
+        )  # fmt: skip
+        return out
+
+
+def lowered_blocks(x, lo, hi, w_lo, w_hi, pad: int, slack: int, groups: int):
+    """Access to blocks of the lowered tensor ``X'`` (time-padded, harmonic-major channels
+    within each group, as :func:`lower` with ``stack_groups=groups``).
+
+    Returns
+    -------
+    window : callable
+        ``window(b, g, l0, l1, r0, r1)`` -> array ``(l1 - l0, (r1 - r0)*(T + 2*pad) + slack)``:
+        channels ``l0:l1`` of group ``g`` of batch item ``b`` on output rows ``r0:r1``, rows
+        laid end to end, followed by ``slack`` columns that are only read into cropped
+        outputs.  On the CPU the block is lowered on demand into a buffer of the calling
+        thread (valid until that thread's next call), so the ``K_f``-times larger ``X'`` is
+        never held in memory and each block is still in cache when its GEMM reads it.
+    """
+    return _BlockLowering(x, lo, hi, w_lo, w_hi, pad, slack, groups)
+
+
+@numba.njit(cache=True)
+def _shift_add(prod, offsets, n_use, out, b, a0, r0, r1, row_len, start, count, step):
+    for a in range(n_use):
+        for r in range(r1 - r0):
+            dst = out[b, a0 + a, r0 + r]
+            base = r * row_len + start
+            for j in range(offsets.shape[0]):
+                src = prod[j * n_use + a]
+                o = base + offsets[j]
+                if j == 0 and step == 1:
+                    for i in range(count):
+                        dst[i] = src[o + i]
+                elif j == 0:
+                    for i in range(count):
+                        dst[i] = src[o + i * step]
+                elif step == 1:
+                    for i in range(count):
+                        dst[i] += src[o + i]
+                else:
+                    for i in range(count):
+                        dst[i] += src[o + i * step]
+
+
+def shift_add(prod, offsets, n_use: int, out, b: int, a0: int, r0: int, r1: int, row_len, crop):
+    """Sum the tap row groups of a tall GEMM product with their shifts, cropped, into ``out``.
+
+    ``out[b, a0 + a, r0 + r, i] = sum_j prod[j*n_use + a, r*row_len + start + i*step +
+    offsets[j]]`` (taps summed in order ``j = 0, 1, ...``), ``crop = (start, count, step)``.
+    One pass over ``out`` (C-contiguous, 4-D); ``prod`` is C-contiguous 2-D.
+    """
+    start, count, step = crop
+    _shift_add(prod, offsets, n_use, out, b, a0, r0, r1, row_len, start, count, step)
 
 
 @numba.njit(cache=True, parallel=True)
