@@ -104,24 +104,12 @@ def filter_lines(q: float, over: int, noct: int, minf: float, n_freq: int):
     return f0, f0 / (2.0 * np.pi * q)
 
 
-def _batch_sizes(xp, n_chan: int, n: int, complex_itemsize: int, n_lines: int):
-    """(channels per chunk, lines per batch) that keep one batch within the budget.
-
-    One batch holds ``2 * lines * channels * n`` complex values (xi and eta);
-    the budget comes from the backend (free GPU memory, or a fixed CPU byte
-    budget) and already leaves room for FFT work space.
-    """
-    budget = int(kernel(xp, "reassign.batch_budget_bytes")())
-    per_line_chan = 2 * n * complex_itemsize
-    chans = int(max(1, min(n_chan, budget // per_line_chan)))
-    lines = int(max(1, min(n_lines, budget // (per_line_chan * chans))))
-    return chans, lines
-
-
 def histograms(x2d, xp, *, q, tdeci, over, noct, minf, maxf, deterministic=False):
     """Pre-gate energy (float64) and counts (int64), each (n_chan, HF, HT).
 
-    ``x2d`` is (n_chan, n) float32/float64; minf/maxf are in cycles/sample.
+    ``x2d`` is (n_chan, n) float32/float64; minf/maxf are in cycles/sample.  The
+    backend's ``reassign.batch_plan`` cuts channels and lines into batches that fit
+    its memory (free GPU memory, or a cache-sized CPU budget).
     """
     n_chan, n = x2d.shape
     n_freq = n_freq_bins(noct, minf, maxf)
@@ -136,16 +124,20 @@ def histograms(x2d, xp, *, q, tdeci, over, noct, minf, maxf, deterministic=False
     fft = fft_module(xp)
     modulate = kernel(xp, "reassign.modulate")
     gate_scatter = kernel(xp, "reassign.gate_scatter")
-    complex_itemsize = 8 if x2d.dtype == xp.float32 else 16
-    chans, lines = _batch_sizes(xp, n_chan, n, complex_itemsize, f0_host.size)
+    complex_dtype = xp.complex64 if x2d.dtype == xp.float32 else xp.complex128
+    itemsize = 8 if complex_dtype == xp.complex64 else 16
+    chans, batches = kernel(xp, "reassign.batch_plan")(n, n_chan, f0_host, sig_host, itemsize)
+    # one work buffer for every batch: modulate writes into it, the inverse FFT runs in place
+    most_lines = max(j1 - j0 for j0, j1 in batches)
+    work = xp.empty(2 * most_lines * chans * n, dtype=complex_dtype)
     for c0 in range(0, n_chan, chans):
         # one forward FFT per channel, full complex (no rfft: lines past
         # Nyquist are truncated Gaussians, not mirrored), no padding
         spectrum = fft.fft(x2d[c0 : c0 + chans], axis=-1)
-        for j0 in range(0, f0_host.size, lines):
-            f0 = f0_all[j0 : j0 + lines]
-            sig = sig_all[j0 : j0 + lines]
-            filtered = fft.ifft(modulate(spectrum, f0, sig), axis=-1, overwrite_x=True)
+        for j0, j1 in batches:
+            f0 = f0_all[j0:j1]
+            sig = sig_all[j0:j1]
+            filtered = fft.ifft(modulate(spectrum, f0, sig, out=work), axis=-1, overwrite_x=True)
             gate_scatter(
                 filtered,
                 f0,

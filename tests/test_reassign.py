@@ -312,16 +312,23 @@ def test_analytic_mu(xp):
     n = 512
     f0 = np.array([0.1, 0.12])
     sig = f0 / (2 * np.pi * 1.0)
+
+    def filtered(x):
+        """xi and eta (2, line, channel, sample) from the kernel's (..., P, Q) layout,
+        whose [..., p, a] is sample p + P*a."""
+        y = to_np(fft.ifft(modulate(fft.fft(xp.asarray(x)), xp.asarray(f0), xp.asarray(sig))))
+        return np.swapaxes(y, -1, -2).reshape(y.shape[:3] + (n,))
+
     t = np.arange(n)
     f1 = 55 / n
     tone = np.exp(2j * np.pi * f1 * t)[None]
-    y = to_np(fft.ifft(modulate(fft.fft(xp.asarray(tone)), xp.asarray(f0), xp.asarray(sig))))
+    y = filtered(tone)
     mu = y[1] / y[0]
     expect = np.broadcast_to((-(f1 - f0) / sig)[:, None] + 0j, mu[:, 0, :].shape)
     np.testing.assert_allclose(mu[:, 0, :], expect, atol=1e-9)
     impulse = np.zeros((1, n), complex)
     impulse[0, 200] = 1.0  # 1-based n0 = 201
-    y = to_np(fft.ifft(modulate(fft.fft(xp.asarray(impulse)), xp.asarray(f0), xp.asarray(sig))))
+    y = filtered(impulse)
     near = slice(190, 212)  # where xi is far from round-off
     mu = y[1][:, 0, near] / y[0][:, 0, near]
     expect = -2j * np.pi * sig[:, None] * (t[near] + 1 - 201)

@@ -30,18 +30,33 @@ def batch_budget_bytes() -> int:
     return int(max(1 << 20, min(_MEMORY_SHARE * free, _MAX_BATCH_BYTES)))
 
 
+def batch_plan(n: int, n_chan: int, f0, sig, complex_itemsize: int):
+    """``(channels per chunk, [(j0, j1), ...])``: the largest batches free memory allows.
+
+    No folding here (see ``reassign_numba``): every batch is one cuFFT plan of length n.
+    """
+    per_line_chan = 2 * n * complex_itemsize
+    budget = batch_budget_bytes()
+    chans = int(max(1, min(n_chan, budget // per_line_chan)))
+    lines = int(max(1, min(len(f0), budget // (per_line_chan * chans))))
+    return chans, [(j0, min(j0 + lines, len(f0))) for j0 in range(0, len(f0), lines)]
+
+
 def _grid(n: int) -> tuple[int]:
     return (min(blocks_for(n), _MAX_BLOCKS),)
 
 
-def modulate(spectrum, f0, sig):
-    """See :func:`sigpu._kernels.reassign_numba.modulate`."""
+def modulate(spectrum, f0, sig, out=None):
+    """See :func:`sigpu._kernels.reassign_numba.modulate`; never folded (``P = 1``)."""
     spectrum = cupy.ascontiguousarray(spectrum)
     f0 = cupy.ascontiguousarray(f0, dtype=cupy.float64)
     sig = cupy.ascontiguousarray(sig, dtype=cupy.float64)
     n_chan, n = spectrum.shape
     n_lines = f0.shape[0]
-    out = cupy.empty((2, n_lines, n_chan, n), dtype=spectrum.dtype)
+    shape = (2, n_lines, n_chan, 1, n)
+    size = 2 * n_lines * n_chan * n
+    out = cupy.empty(size, dtype=spectrum.dtype) if out is None else out[:size]
+    out = out.reshape(shape)
     kern = get_function("reassign.cu", "modulate", spectrum.dtype)
     sizes = [np.int64(v) for v in (n_lines, n_chan, n)]
     kern(
@@ -65,7 +80,9 @@ def gate_scatter(
     filtered = cupy.ascontiguousarray(filtered)
     f0 = cupy.ascontiguousarray(f0, dtype=cupy.float64)
     sig = cupy.ascontiguousarray(sig, dtype=cupy.float64)
-    _, n_lines, n_chan, n = filtered.shape
+    _, n_lines, n_chan, fold, n = filtered.shape
+    if fold != 1:
+        raise ValueError("gate_scatter: the CUDA kernels take unfolded spectra (P = 1)")
     _, n_freq, n_frames = energy.shape
     if not (energy.flags.c_contiguous and counts.flags.c_contiguous):
         raise ValueError("gate_scatter: energy and counts must be C-contiguous")

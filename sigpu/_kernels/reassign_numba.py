@@ -4,12 +4,26 @@ Two steps per batch of filter lines (spec reassignment.md sections 2.2-2.6):
 
 * :func:`modulate` writes the spectra of the Gaussian line filter and of its
   derivative filter, multiplied by the signal's spectrum, for every (line,
-  channel): the input of one batched inverse FFT.
+  channel), folded for a shorter inverse FFT (below): the input of one batched
+  inverse FFT along the last axis.
 * :func:`gate_scatter` reads the inverse FFTs (xi, eta), forms the
   reassignment operator mu = eta / (xi + eps), applies the gates and adds the
   kept points' energy and counts into the histogram, fused, with no
   temporaries.  Each thread owns a private histogram (no atomics, no
   ``np.add.at``); they are summed at the end.
+
+Folding.  A line's filtered spectrum is non-zero on at most ``M`` consecutive
+DFT bins (the Gaussian is cut at ``CUTOFF_SIGMAS``).  For any divisor ``Q >= M``
+of ``n`` (``n = P*Q``), write the sample index as ``i = p + P*a``; then
+``exp(2 pi i k i/n) = exp(2 pi i k p/n) * exp(2 pi i (k mod Q) a/Q)``, so
+
+    xi[p + P*a] = (1/P) * ifft_Q(Z_p)[a],   Z_p[k mod Q] = Y[k] * exp(2 pi i k p/n),
+
+exactly (the bins of the band have distinct residues mod Q).  ``P`` transforms
+of length ``Q`` cost ``n log Q`` instead of ``n log n``, and no sample is
+skipped or interpolated: it is the same DFT, regrouped (the spec forbids
+padding ``n``, which would change the result; this does not).  Low lines fold
+most (``M`` is about ``1.9 f0 n``).
 
 Coordinates, bin indices and the accumulation are float64 whatever the FFT
 precision (spec trap d).
@@ -17,6 +31,7 @@ precision (spec trap d).
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numba
@@ -28,19 +43,60 @@ CUTOFF_SIGMAS = 12.0
 # Samples per work item of the scatter: small enough to balance threads, large
 # enough to amortise the per-item setup.
 _SCATTER_BLOCK = 8192
+# One batch of folded spectra (xi and eta of every line and channel) stays about
+# this size, so that modulate, the inverse FFT and the scatter work in cache.
+_BATCH_BYTES = 16 * 1024 * 1024
 _EPS = 1e-20
 _TWO_PI = 2.0 * math.pi
 
 
-def batch_budget_bytes() -> int:
-    """Bytes the CPU path may spend on one batch of filtered spectra (fixed)."""
-    return 256 * 1024 * 1024
+def band(n: int, centre: float, sig: float) -> tuple[int, int]:
+    """Signed DFT bins ``m_lo..m_hi`` where a line's filter is non-zero."""
+    reach = CUTOFF_SIGMAS * sig
+    m_lo = max(math.ceil((centre - reach) * n), -((n - 1) // 2))
+    m_hi = min(math.floor((centre + reach) * n), n // 2)
+    return m_lo, m_hi
+
+
+@functools.lru_cache(maxsize=8)
+def _divisors(n: int) -> tuple[int, ...]:
+    small = [d for d in range(1, math.isqrt(n) + 1) if n % d == 0]
+    return tuple(sorted(set(small + [n // d for d in small])))
+
+
+def fold_length(n: int, f0, sig) -> int:
+    """Transform length ``Q``: the smallest divisor of ``n`` that holds every line's band."""
+    widest = max(hi - lo + 1 for lo, hi in (band(n, c, s) for c, s in zip(f0, sig, strict=True)))
+    return next(d for d in _divisors(n) if d >= widest)
+
+
+@functools.lru_cache(maxsize=4)
+def _roots(n: int) -> np.ndarray:
+    """``exp(2 pi i k/n)`` for k = 0..n-1."""
+    return np.exp(2j * np.pi * (np.arange(n) / n))
+
+
+def batch_plan(n: int, n_chan: int, f0, sig, complex_itemsize: int):
+    """``(channels per chunk, [(j0, j1), ...])``: line batches of about ``_BATCH_BYTES``.
+
+    A batch never mixes transform lengths, so each line gets its own (short) fold.
+    """
+    per_line = 2 * n_chan * n * complex_itemsize
+    most = max(1, _BATCH_BYTES // per_line)
+    lengths = [fold_length(n, (c,), (s,)) for c, s in zip(f0, sig, strict=True)]
+    batches = []
+    j0 = 0
+    for j in range(1, len(lengths) + 1):
+        if j == len(lengths) or lengths[j] != lengths[j0] or j - j0 == most:
+            batches.append((j0, j))
+            j0 = j
+    return n_chan, batches
 
 
 @numba.njit(cache=True, parallel=True, fastmath=False)
-def _modulate(spectrum, f0, sig, cutoff, out):
+def _modulate(spectrum, f0, sig, cutoff, roots, out):
     n_chan, n = spectrum.shape
-    n_lines = f0.shape[0]
+    _, n_lines, _, n_fold, q_len = out.shape
     for item in numba.prange(n_lines * n_chan):
         b = item // n_chan
         c = item - b * n_chan
@@ -48,29 +104,60 @@ def _modulate(spectrum, f0, sig, cutoff, out):
         s = sig[b]
         reach = cutoff * s
         two_var = 2.0 * s * s
-        for k in range(n):
-            out[0, b, c, k] = 0.0
-            out[1, b, c, k] = 0.0
         # only the bins within `reach` of the centre are non-zero; walk the signed
         # frequencies f = m / n for integer m in that interval (m < 0 maps to k = m + n)
         m_lo = max(int(math.ceil((centre - reach) * n)), -((n - 1) // 2))
         m_hi = min(int(math.floor((centre + reach) * n)), n // 2)
-        for m in range(m_lo, m_hi + 1):
-            k = m if m >= 0 else m + n
+        width = max(m_hi - m_lo + 1, 0)
+        # G X / P and D X / P in complex128 (one rounding to the output dtype, at the end)
+        filt = np.empty(width, dtype=np.complex128)
+        deriv = np.empty(width, dtype=np.complex128)
+        scale = 1.0 / n_fold
+        for i in range(width):
+            k = m_lo + i if m_lo + i >= 0 else m_lo + i + n
             f = k / n
             if f > 0.5:  # signed DFT frequency; k = n/2 stays at +0.5
                 f -= 1.0
             d = f - centre
+            g = 0.0
+            dg = 0.0
             if abs(d) <= reach:
                 g = math.exp(-(d * d) / two_var)
                 dg = -(d / s) * g
-                v = spectrum[c, k]
-                out[0, b, c, k] = g * v
-                out[1, b, c, k] = dg * v
+            v = spectrum[c, k]
+            filt[i] = (g * scale) * v
+            deriv[i] = (dg * scale) * v
+        # the band's residues mod Q are r_lo, r_lo + 1, ... (cyclic); zero the others
+        r_lo = m_lo % q_len
+        r_end = r_lo + width  # past the band's last residue, before wrapping
+        for p in range(n_fold):
+            xi_row = out[0, b, c, p]
+            eta_row = out[1, b, c, p]
+            if r_end <= q_len:
+                xi_row[:r_lo] = 0.0
+                eta_row[:r_lo] = 0.0
+                xi_row[r_end:] = 0.0
+                eta_row[r_end:] = 0.0
+            else:
+                xi_row[r_end - q_len : r_lo] = 0.0
+                eta_row[r_end - q_len : r_lo] = 0.0
+            # twiddle exp(2 pi i k p/n): its index k*p mod n advances by p per bin
+            t = ((m_lo % n) * p) % n
+            r = r_lo
+            for i in range(width):
+                w = roots[t]
+                xi_row[r] = filt[i] * w
+                eta_row[r] = deriv[i] * w
+                t += p
+                if t >= n:
+                    t -= n
+                r += 1
+                if r == q_len:
+                    r = 0
 
 
-def modulate(spectrum, f0, sig):
-    """Filtered spectra of a batch of lines.
+def modulate(spectrum, f0, sig, out=None):
+    """Filtered spectra of a batch of lines, folded for a short inverse FFT.
 
     Parameters
     ----------
@@ -78,32 +165,62 @@ def modulate(spectrum, f0, sig):
         Full (two-sided) FFT of each channel.
     f0, sig : ndarray, shape (n_lines,), float64
         Line centres and Gaussian standard deviations, cycles/sample.
+    out : ndarray, optional
+        Flat work buffer of the spectrum's dtype with at least ``2*n_lines*n_chan*n``
+        elements; the result is a view of its start (saves page faults per batch).
 
     Returns
     -------
-    out : ndarray, shape (2, n_lines, n_chan, n), dtype of ``spectrum``
-        ``out[0] = G * X`` and ``out[1] = D * X`` with ``G`` the Gaussian and
+    out : ndarray, shape (2, n_lines, n_chan, P, Q), dtype of ``spectrum``, ``P*Q = n``
+        After an inverse FFT along the last axis, ``[0, b, c, p, a]`` is xi and
+        ``[1, b, c, p, a]`` is eta of line ``b``, channel ``c`` at sample ``p + P*a``
+        (module docstring): ``G * X`` and ``D * X`` with ``G`` the Gaussian and
         ``D = -((f - f0) / sig) * G`` on the signed DFT frequencies.
     """
     spectrum = np.ascontiguousarray(spectrum)
     f0 = np.ascontiguousarray(f0, dtype=np.float64)
     sig = np.ascontiguousarray(sig, dtype=np.float64)
-    out = np.empty((2, f0.shape[0]) + spectrum.shape, dtype=spectrum.dtype)
-    _modulate(spectrum, f0, sig, CUTOFF_SIGMAS, out)
+    n_chan, n = spectrum.shape
+    q_len = fold_length(n, f0, sig)
+    shape = (2, f0.shape[0], n_chan, n // q_len, q_len)
+    size = math.prod(shape)
+    if out is None:
+        out = np.empty(size, dtype=spectrum.dtype)
+    out = out[:size].reshape(shape)
+    _modulate(spectrum, f0, sig, CUTOFF_SIGMAS, _roots(n), out)
     return out
 
 
 @numba.njit(cache=True, parallel=True, fastmath=False)
 def _gate_scatter(
-    filtered, f0, sig, tdeci, noct, minf, maxf, n_freq, n_frames, block, energy, counts
+    filtered,
+    f0,
+    sig,
+    tdeci,
+    minf,
+    maxf,
+    edges,
+    n_frames,
+    block,
+    energy,
+    counts,
+    extra_energy,
+    extra_counts,
 ):
-    _, n_lines, n_chan, n = filtered.shape
-    n_threads = energy.shape[0]
+    # thread 0 adds into the caller's histograms, thread t > 0 into extra_*[t - 1]
+    _, n_lines, n_chan, n_fold, q_len = filtered.shape
+    n_freq = edges.shape[0]
+    n = n_fold * q_len
+    n_threads = extra_energy.shape[0] + 1
     n_blocks = (n + block - 1) // block
     n_items = n_lines * n_chan * n_blocks
     n_total = float(n)
-    for p in numba.prange(n_threads):
-        for item in range(p, n_items, n_threads):
+    for thread in numba.prange(n_threads):
+        if thread == 0:
+            my_energy, my_counts = energy, counts
+        else:
+            my_energy, my_counts = extra_energy[thread - 1], extra_counts[thread - 1]
+        for item in range(thread, n_items, n_threads):
             b = item // (n_chan * n_blocks)
             rest = item - b * (n_chan * n_blocks)
             c = rest // n_blocks
@@ -112,32 +229,60 @@ def _gate_scatter(
             centre = f0[b]
             s = sig[b]
             two_pi_s = _TWO_PI * s
-            for i in range(start, stop):
-                xr = np.float64(filtered[0, b, c, i].real)
-                xi = np.float64(filtered[0, b, c, i].imag)
-                er = np.float64(filtered[1, b, c, i].real)
-                ei = np.float64(filtered[1, b, c, i].imag)
+            # the column of the line's own centre; kept points move less than s/2 in
+            # frequency (|mu| < 0.5), so the search below takes a step or two at most
+            home = 0
+            while home < n_freq - 1 and centre <= edges[home]:
+                home += 1
+            xi_plane = filtered[0, b, c]
+            eta_plane = filtered[1, b, c]
+            p = start // q_len  # sample p + P*a sits at [p, a]; walk a, then p
+            a = start - p * q_len
+            for _ in range(start, stop):
+                sample = p + n_fold * a
+                xr = np.float64(xi_plane[p, a].real)
+                xi = np.float64(xi_plane[p, a].imag)
+                er = np.float64(eta_plane[p, a].real)
+                ei = np.float64(eta_plane[p, a].imag)
+                a += 1
+                if a == q_len:
+                    a = 0
+                    p += 1
                 ar = xr + _EPS  # eps on the real part only (spec 2.3)
                 den = ar * ar + xi * xi
-                # most points fail |mu| < 0.5; reject them before dividing, with a
-                # margin so that only points the exact test below rejects are skipped
-                if er * er + ei * ei > 0.2500001 * den:
+                # |mu| < 0.5 as |eta|^2 < |xi + eps|^2 / 4: no division for the ~70 % of
+                # points it drops, and NaN fails it
+                if not (er * er + ei * ei < 0.25 * den):
                     continue
-                mr = (er * ar + ei * xi) / den
-                mi = (ei * ar - er * xi) / den
-                if not (math.hypot(mr, mi) < 0.5):  # NaN fails
-                    continue
-                t_hat = (i + 1) + mi / two_pi_s  # 1-based samples
+                inv = 1.0 / den
+                mr = (er * ar + ei * xi) * inv
+                mi = (ei * ar - er * xi) * inv
+                t_hat = (sample + 1) + mi / two_pi_s  # 1-based samples
                 f_hat = centre - mr * s
                 if not (f_hat > minf and f_hat < maxf and t_hat >= 1.0 and t_hat < n_total):
                     continue
                 row = int(math.floor(t_hat / tdeci))
-                col = int(math.floor(noct * math.log2(maxf / f_hat) + 0.5))
-                if row < 0 or row >= n_frames or col < 0 or col >= n_freq:
+                # col = floor(noct log2(maxf / f_hat) + 1/2), i.e. the column c with
+                # edges[c] < f_hat <= edges[c - 1], found from the line's home column
+                col = home
+                while col > 0 and f_hat > edges[col - 1]:
+                    col -= 1
+                while col < n_freq and f_hat <= edges[col]:
+                    col += 1
+                if row < 0 or row >= n_frames or col >= n_freq:
                     continue  # round-off across an edge: drop, never clamp
                 k = (n_freq - 1 - col) * n_frames + row  # frequency ascending
-                energy[p, c, k] += xr * xr + xi * xi
-                counts[p, c, k] += 1
+                my_energy[c, k] += xr * xr + xi * xi
+                my_counts[c, k] += 1
+
+
+def column_edges(noct: int, maxf: float, n_freq: int) -> np.ndarray:
+    """Lower frequency edge of each histogram column: ``maxf 2^(-(c + 1/2)/noct)``.
+
+    Column ``c`` (0 = maxf) holds ``edges[c] < f <= edges[c - 1]`` (spec 2.5:
+    ``col = floor(noct log2(maxf/f) + 1/2)``).
+    """
+    return maxf * 2.0 ** (-(np.arange(n_freq) + 0.5) / noct)
 
 
 def gate_scatter(
@@ -147,9 +292,9 @@ def gate_scatter(
 
     Parameters
     ----------
-    filtered : ndarray, shape (2, n_lines, n_chan, n), complex64 or complex128
-        ``filtered[0]`` = xi, ``filtered[1]`` = eta (inverse FFTs of
-        :func:`modulate`'s output).
+    filtered : ndarray, shape (2, n_lines, n_chan, P, Q), complex64 or complex128
+        Inverse FFTs (last axis) of :func:`modulate`'s output: ``filtered[0]`` = xi,
+        ``filtered[1]`` = eta, ``[..., p, a]`` at sample ``p + P*a``.
     f0, sig : ndarray, shape (n_lines,), float64
     tdeci : int; noct : int; minf, maxf : float (cycles/sample)
     energy : ndarray, shape (n_chan, n_freq, n_frames), float64, updated in place
@@ -163,22 +308,27 @@ def gate_scatter(
     """
     filtered = np.ascontiguousarray(filtered)
     n_chan, n_freq, n_frames = energy.shape
-    n_threads = numba.get_num_threads()
-    local_e = np.zeros((n_threads, n_chan, n_freq * n_frames), np.float64)
-    local_c = np.zeros((n_threads, n_chan, n_freq * n_frames), np.int64)
+    if not (energy.flags.c_contiguous and counts.flags.c_contiguous):
+        raise ValueError("gate_scatter: energy and counts must be C-contiguous")
+    n_items = filtered.shape[1] * n_chan * -(-filtered[0, 0, 0].size // _SCATTER_BLOCK)
+    n_extra = min(numba.get_num_threads(), n_items) - 1
+    extra_e = np.zeros((n_extra, n_chan, n_freq * n_frames), np.float64)
+    extra_c = np.zeros((n_extra, n_chan, n_freq * n_frames), np.int64)
     _gate_scatter(
         filtered,
         np.ascontiguousarray(f0, dtype=np.float64),
         np.ascontiguousarray(sig, dtype=np.float64),
         float(tdeci),
-        float(noct),
         float(minf),
         float(maxf),
-        n_freq,
+        column_edges(noct, maxf, n_freq),
         n_frames,
         _SCATTER_BLOCK,
-        local_e,
-        local_c,
+        energy.reshape(n_chan, -1),
+        counts.reshape(n_chan, -1),
+        extra_e,
+        extra_c,
     )
-    energy += local_e.sum(axis=0).reshape(energy.shape)
-    counts += local_c.sum(axis=0).reshape(counts.shape)
+    if n_extra:
+        energy += extra_e.sum(axis=0).reshape(energy.shape)
+        counts += extra_c.sum(axis=0).reshape(counts.shape)
