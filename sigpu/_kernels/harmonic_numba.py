@@ -140,34 +140,33 @@ def lower(x, lo, hi, w_lo, w_hi, pad: int, tail: int, stack_groups: int = 0):
 
 @numba.njit(cache=True)
 def _lower_block(x, lo, hi, w_lo, w_hi, pad, c_g, b, g, l0, l1, r0, r1, out):
+    # loops run over slice views from index 0: LLVM vectorises them (with offsets in the
+    # index it did not, 2.5x slower)
     n_time = x.shape[3]
     row_len = n_time + 2 * pad
-    used = (r1 - r0) * row_len
     for l in range(l0, l1):
         k = l // c_g  # harmonic-major channel l = k*C_g + c_g of group g
         c = g * c_g + l - k * c_g
-        dst = out[l - l0]
         for f in range(r0, r1):
-            row = (f - r0) * row_len
+            dst = out[l - l0, (f - r0) * row_len : (f - r0 + 1) * row_len]
             for t in range(pad):
-                dst[row + t] = 0
-                dst[row + pad + n_time + t] = 0
-            row += pad
+                dst[t] = 0
+                dst[pad + n_time + t] = 0
+            body = dst[pad : pad + n_time]
             a = w_lo[k, f]
             w = w_hi[k, f]
             src_lo = x[b, c, lo[k, f]]
             src_hi = x[b, c, hi[k, f]]
             if w != 0:  # zero weights skipped, as in _lower
                 for t in range(n_time):
-                    dst[row + t] = a * src_lo[t] + w * src_hi[t]
+                    body[t] = a * src_lo[t] + w * src_hi[t]
             elif a != 0:
                 for t in range(n_time):
-                    dst[row + t] = a * src_lo[t]
+                    body[t] = a * src_lo[t]
             else:
-                for t in range(n_time):
-                    dst[row + t] = 0
-        for u in range(used, dst.shape[0]):
-            dst[u] = 0
+                body[:] = 0
+        tail = out[l - l0, (r1 - r0) * row_len :]
+        tail[:] = 0
 
 
 class _BlockLowering:
@@ -218,25 +217,32 @@ def lowered_blocks(x, lo, hi, w_lo, w_hi, pad: int, slack: int, groups: int):
 
 @numba.njit(cache=True)
 def _shift_add(prod, offsets, n_use, out, b, a0, r0, r1, row_len, start, count, step):
+    # explicit loops over contiguous slice views (index from 0): vectorised by LLVM, 3x
+    # faster than slice assignment or offset indexing
+    span = (count - 1) * step + 1
     for a in range(n_use):
         for r in range(r1 - r0):
             dst = out[b, a0 + a, r0 + r]
             base = r * row_len + start
-            for j in range(offsets.shape[0]):
-                src = prod[j * n_use + a]
+            for j in range(offsets.shape[0]):  # j ascending: the order of acc += row_j
                 o = base + offsets[j]
-                if j == 0 and step == 1:
-                    for i in range(count):
-                        dst[i] = src[o + i]
-                elif j == 0:
-                    for i in range(count):
-                        dst[i] = src[o + i * step]
-                elif step == 1:
-                    for i in range(count):
-                        dst[i] += src[o + i]
+                row = prod[j * n_use + a]
+                if step == 1:
+                    src = row[o : o + count]
+                    if j == 0:
+                        for i in range(count):
+                            dst[i] = src[i]
+                    else:
+                        for i in range(count):
+                            dst[i] += src[i]
                 else:
-                    for i in range(count):
-                        dst[i] += src[o + i * step]
+                    strided = row[o : o + span : step]
+                    if j == 0:
+                        for i in range(count):
+                            dst[i] = strided[i]
+                    else:
+                        for i in range(count):
+                            dst[i] += strided[i]
 
 
 def shift_add(prod, offsets, n_use: int, out, b: int, a0: int, r0: int, r1: int, row_len, crop):
