@@ -62,6 +62,10 @@ def _parse(argv=None):
     p.add_argument("--seconds", type=float, default=10.0)
     p.add_argument("--gl-clips", type=int, default=4, help="Griffin-Lim batch (x --seconds)")
     p.add_argument("--gl-iter", type=int, default=16)
+    p.add_argument(
+        "--bandwidth-clips", type=int, default=None,
+        help="large batch for the STFT bandwidth row (default: 128 on cupy, --clips on numpy)",
+    )  # fmt: skip
     p.add_argument("--only", nargs="+", help="tasks to run (STFT iSTFT mel MFCC CQT VQT GL)")
     p.add_argument("--no-topics", action="store_true", help="skip the topic scripts")
     p.add_argument("--full", action="store_true", help="topic scripts with their own defaults")
@@ -73,6 +77,8 @@ def _parse(argv=None):
     if args.quick:
         args.clips, args.repeat, args.no_topics, args.gl_clips = 2, 3, True, 1
         args.no_first_call = True
+    if args.bandwidth_clips is None:
+        args.bandwidth_clips = 128 if args.backend == "cupy" and not args.quick else args.clips
     if args.plot is None:
         dev = "cpu" if args.backend == "numpy" else "gpu"
         args.plot = ROOT / "docs" / "img" / f"compare_{dev}.png"
@@ -144,6 +150,15 @@ def median_time(fn, repeat: int, sync=lambda: None) -> float:
     return statistics.median(times)
 
 
+def device_peak_bandwidth(xp) -> float | None:
+    """Theoretical memory bandwidth of the current GPU in bytes/s (None on the CPU):
+    2 transfers per memory clock x bus width (CUDA device properties)."""
+    if xp is np:
+        return None
+    props = xp.cuda.runtime.getDeviceProperties(xp.cuda.Device().id)
+    return 2.0 * props["memoryClockRate"] * 1e3 * props["memoryBusWidth"] / 8
+
+
 def rel_to_peak(a, b) -> float:
     """max|a - b| / max|b| over the common frames (librosa is the reference ``b``)."""
     a, b = np.asarray(a), np.asarray(b)
@@ -173,7 +188,8 @@ class Row:
 class Report:
     rows: list[Row] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
-    extra: list[str] = field(default_factory=list)  # appended markdown sections
+    extra: list[str] = field(default_factory=list)  # topic-script markdown sections
+    extra_sections: list[str] = field(default_factory=list)  # own markdown sections
     topic_ratios: list[tuple[str, float]] = field(default_factory=list)  # (label, sigpu/peer)
 
     def skip(self, message: str) -> None:
@@ -299,6 +315,7 @@ class Bench:
             sigpu_impl=True,
         )
         self.add("STFT", "sigpu.STFT plan", lambda: plan(self.y), ref, sigpu_impl=True)
+        self.stft_bandwidth(plan)
         if self.peers.ShortTimeFFT is not None:
             import scipy.signal
 
@@ -355,6 +372,45 @@ class Bench:
                 sync=self.peers.torch_sync,
             )
         return ref
+
+    def stft_bandwidth(self, plan):
+        """Achieved memory bandwidth of the STFT plan: bytes of its input plus its output
+        (the least any STFT must move) per second, on the default batch and on a batch
+        ``--bandwidth-clips`` long (the GPU goal: >= 50 % of peak on a large batch)."""
+        peak = device_peak_bandwidth(self.xp)
+        rows = []
+        for clips in sorted({self.args.clips, self.args.bandwidth_clips}):
+            y = (
+                self.xp.asarray(workload(clips, self.args.seconds))
+                if clips != self.args.clips
+                else self.y
+            )
+            try:
+                out = plan(y)
+                self.sync()
+                seconds = median_time(lambda y=y: plan(y), self.args.repeat, self.sync)
+            except Exception as exc:  # out of memory on a small device
+                self.report.skip(f"STFT bandwidth, {clips} clips: {type(exc).__name__}: {exc}")
+                continue
+            moved = y.size * y.itemsize + out.size * out.itemsize
+            share = f"{moved / seconds / peak:.0%}" if peak else "-"
+            rows.append(
+                f"| {clips} x {self.args.seconds:g} s | {moved / 1e6:.0f} | {seconds:.4f} | "
+                f"{moved / seconds / 1e9:.1f} | {share} |"
+            )
+            del out
+        peak_s = f"{peak / 1e9:.0f} GB/s" if peak else "not known for a CPU"
+        self.report.extra_sections.append(
+            "\n".join(
+                [
+                    f"### STFT achieved memory bandwidth (sigpu.STFT plan; peak: {peak_s})",
+                    "",
+                    "| batch | MB in + out | seconds | GB/s | share of peak |",
+                    "|---|---|---|---|---|",
+                    *rows,
+                ]
+            )
+        )
 
     def istft(self, D_host):
         lr, sp, torch = self.peers.librosa, self.sigpu, self.peers.torch
@@ -819,6 +875,8 @@ def markdown(args, report: Report, setup: list[tuple[str, float]], loads) -> str
     if setup:
         lines += ["", "| setup cost (not in the times above) | seconds |", "|---|---|"]
         lines += [f"| {name} | {s:.3f} |" for name, s in setup]
+    for section in report.extra_sections:
+        lines += ["", section]
     if report.skipped:
         lines += ["", "Skipped:", ""] + [f"- {s}" for s in report.skipped]
     if report.extra:
