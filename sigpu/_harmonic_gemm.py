@@ -18,7 +18,7 @@ import threading
 
 import numpy as np
 
-from ._backend import frames, kernel
+from ._backend import kernel
 
 
 def row_blocks(n_rows: int, row_len: int, target_columns: int):
@@ -26,14 +26,6 @@ def row_blocks(n_rows: int, row_len: int, target_columns: int):
     rows = max(1, min(n_rows, target_columns // row_len))
     for r0 in range(0, n_rows, rows):
         yield r0, min(r0 + rows, n_rows)
-
-
-def plane_windows(flat, n_planes: int, plane: int, slack: int, shape3):
-    """Overlapping view ``(*shape3, plane + slack)`` of a flat buffer of ``n_planes`` planes
-    (``prod(shape3) == n_planes``): window ``p`` starts at ``p*plane``."""
-    win = frames(flat, plane + slack, plane)
-    assert win.shape[0] == n_planes
-    return win.reshape(*shape3, plane + slack)
 
 
 def correlate_taps(xp, taps, window, n_batch, n_rows, row_len, offsets, out, crop, active):
@@ -93,41 +85,69 @@ def correlate_taps(xp, taps, window, n_batch, n_rows, row_len, offsets, out, cro
     kernel(xp, "harmonic.map_blocks")(block, items)
 
 
-def weight_grad(xp, window, n_l, grid_planes, offsets, n_rows, row_len, active):
-    """``grad[j, g] = sum_b grid_planes[b, g] @ X[b, g, :, offsets[j] + u]^T`` over the
-    plane positions ``u < n_rows*row_len``, shape ``(J, G, O_g, L_g)``, ``L_g = n_l``;
-    ``X`` is read through ``window`` as in :func:`correlate_taps`.
+def backward_blocks(xp, window, taps, grad_out, offsets, row_len, pad, step, active, finish):
+    """Weight gradient and lowered input gradient of :func:`correlate_taps`, block by block.
 
-    Reduced block by block of rows, each block only over its window channels
-    ``active(r0, r1) = (l0, l1)`` (the others are zero there).  Per block the gradient rows
-    are copied once per tap, shifted by ``offsets[j]``, into a ``(J*O_g, width + reach)``
-    matrix, so all taps come out of one tall GEMM against the window.  Per-batch partial sums
-    are added in batch order, so the result does not depend on the threading.
+    With ``S[j*O + o, v] = G[b, g*O + o, r, t']`` at ``v = r*row_len + t'*step + offsets[j]``
+    (zero elsewhere; the output gradient placed where tap ``j`` read ``X`` for it), one block
+    of rows gives both gradients from the same ``S``::
+
+        grad_taps[j, g, o, l] += (S @ X_block^T)[j*O + o, l]      (J*O, width) @ (width, L)
+        grad_X[b, g, l, v]     = (W_g^T @ S)[l, v]                 (L, J*O) @ (J*O, width)
+
+    Taps never reach across rows, so a block's ``grad_X`` is complete.  Shapes: ``taps (J, G,
+    O, L)``, ``grad_out (N, G*O, n_rows, count)`` (output frame ``t'`` at column ``t'*step``
+    of a row), ``window`` as in :func:`correlate_taps`; ``active(r0, r1) = (l0, l1)``: the
+    channels that can be non-zero on rows ``r0:r1``.  ``grad_X`` of one batch item is handed
+    over as ``finish(b, gl)``, ``gl`` of shape ``(G*L, n_rows, row_len - 2*pad)`` holding
+    the unpadded frames (channels outside ``active`` are zero); ``gl`` is reused for the
+    next item of the same thread.
+
+    Returns ``grad_taps``, shape ``(J, G, O, L)``, per-item partial sums added in batch order
+    (independent of the threading).
     """
-    n_batch, n_groups, n_o, _ = grid_planes.shape
-    n_taps = len(offsets)
+    n_taps, n_groups, n_o, n_l = taps.shape
+    n_batch, _, n_rows, count = grad_out.shape
+    n_time = row_len - 2 * pad  # the unpadded frames of X
     reach = offsets[-1]
     blocks = list(row_blocks(n_rows, row_len, kernel(xp, "harmonic.GEMM_BLOCK_COLUMNS")))
+    # (G, L, J*O): the transposed taps, W_g^T of the formula above
+    taps_t = xp.reshape(xp.permute_dims(taps, (1, 3, 0, 2)), (n_groups, n_l, n_taps * n_o))
+    taps_t = xp.ascontiguousarray(taps_t)
+    span = (count - 1) * step + 1
+    local = threading.local()
 
     def partial(b):
-        part = xp.zeros((n_taps, n_groups, n_o, n_l), dtype=grid_planes.dtype)
+        part = xp.zeros((n_taps, n_groups, n_o, n_l), dtype=grad_out.dtype)
+        if getattr(local, "gl", None) is None:
+            local.gl = xp.empty((n_groups, n_l, n_rows, n_time), dtype=grad_out.dtype)
+        gl = local.gl
         shifted = None
         for r0, r1 in blocks:
-            c0, c1 = r0 * row_len, r1 * row_len
             l0, l1 = active(r0, r1)
-            if l1 <= l0:
+            if l1 <= l0:  # nothing reaches these rows
+                gl[:, :, r0:r1] = 0
                 continue
-            width = c1 - c0
+            gl[:, :l0, r0:r1] = 0
+            gl[:, l1:, r0:r1] = 0
+            width = (r1 - r0) * row_len
             if shifted is None or shifted.shape[-1] != width + reach:
                 # zeros outside each row's written range stay zero from block to block
-                shifted = xp.zeros((n_taps, n_o, width + reach), dtype=grid_planes.dtype)
+                shifted = xp.zeros((n_taps, n_o, width + reach), dtype=grad_out.dtype)
+            flat = xp.reshape(shifted, (n_taps * n_o, width + reach))
             for g in range(n_groups):
+                grad_rows = grad_out[b, g * n_o : (g + 1) * n_o, r0:r1, :]
                 for j in range(n_taps):
-                    # row (j, o) at column v holds the gradient at v - offsets[j]
-                    shifted[j, :, offsets[j] : offsets[j] + width] = grid_planes[b, g, :, c0:c1]
-                src = xp.swapaxes(window(b, g, l0, l1, r0, r1), 0, 1)
-                prod = xp.matmul(xp.reshape(shifted, (n_taps * n_o, width + reach)), src)
+                    o = offsets[j]
+                    grid = xp.reshape(shifted[j, :, o : o + width], (n_o, r1 - r0, row_len))
+                    grid[..., :span:step] = grad_rows
+                src = window(b, g, l0, l1, r0, r1)  # (l1 - l0, width + reach)
+                prod = xp.matmul(flat, xp.swapaxes(src, 0, 1))
                 part[:, g, :, l0:l1] += xp.reshape(prod, (n_taps, n_o, l1 - l0))
+                grad_x = xp.matmul(taps_t[g, l0:l1], flat[:, :width])  # (l1 - l0, width)
+                grad_x = xp.reshape(grad_x, (l1 - l0, r1 - r0, row_len))
+                gl[g, l0:l1, r0:r1] = grad_x[..., pad : pad + n_time]
+        finish(b, xp.reshape(gl, (n_groups * n_l, n_rows, n_time)))
         return part
 
     parts = kernel(xp, "harmonic.map_blocks")(partial, range(n_batch))

@@ -19,7 +19,7 @@ import numpy as np
 from ._backend import array_namespace, kernel
 from ._cache import on_device
 from ._errors import ParameterError
-from ._harmonic_gemm import correlate_taps, plane_windows, weight_grad
+from ._harmonic_gemm import backward_blocks, correlate_taps
 from ._harmonic_tables import TOP_EDGES, adjoint_table, tables, used_harmonics
 from ._validate import int_pair, is_int, one_of, positive_float, real_array
 
@@ -240,55 +240,33 @@ def _backward(conv, func, grad_out, x, weight, needs_bias, deterministic):
             f"{conv.out_shape}"
         )
     g = conv.groups
-    n_batch, row_len, slack = conv.n_batch, conv.row_len, conv.slack
     o_g, c_g = conv.c_out // g, conv.c_in // g
-    plane = conv.f_out * row_len
-
     grad_bias = xp.sum(grad_out, axis=(0, 2, 3)) if needs_bias else None
 
-    # grad_out spread onto the padded time grid of X' (zeros between strided frames), with
-    # `slack` zeros in front so that every plane has a window reaching `slack` back in time
-    spread = xp.zeros(slack + n_batch * conv.c_out * plane, dtype=x.dtype)
-    grid = xp.reshape(spread[slack:], (n_batch, conv.c_out, conv.f_out, row_len))
-    grid[..., : (conv.t_out - 1) * conv.s_t + 1 : conv.s_t] = grad_out
-    grid_planes = xp.reshape(spread[slack:], (n_batch, g, o_g, plane))
+    grad_x = xp.empty(x.shape, dtype=x.dtype)
 
-    # weight gradient: GEMMs of the spread gradient with shifted windows of X'
-    windows = _lowered_windows(xp, x, conv)
+    def finish(b, grad_lowered):  # the transposed lowering of one batch item
+        grad_lowered = xp.reshape(grad_lowered, (1, *grad_lowered.shape))
+        grad_x[b] = _adjoint(xp, grad_lowered, conv.kind, conv.params, bool(deterministic), g)[0]
+
     offsets = [j * conv.d_t for j in range(conv.k_t)]
-    n_l = c_g * conv.n_harmonics
-    grad_taps = weight_grad(
-        xp, windows, n_l, grid_planes, offsets, conv.f_out, row_len, conv.used_channels
+    taps = _stacked_taps(xp, weight, g)  # (K_t, G, O_g, L_g)
+    grad_taps = backward_blocks(
+        xp,
+        _lowered_windows(xp, x, conv),
+        taps,
+        grad_out,
+        offsets,
+        conv.row_len,
+        conv.p_t,
+        conv.s_t,
+        conv.used_channels,
+        finish,
     )
-    del windows
     # taps[j, g, o, k*C_g + c] -> W[g*O_g + o, c, k, j]
     grad_weight = xp.reshape(grad_taps, (conv.k_t, g, o_g, conv.n_harmonics, c_g))
     grad_weight = xp.permute_dims(grad_weight, (1, 2, 4, 3, 0))
     grad_weight = xp.reshape(grad_weight, weight.shape)
-
-    # input gradient: transposed time im2col (the forward GEMMs with flipped, transposed
-    # taps on the spread gradient), cropped to the unpadded frames, then the adjoint lowering
-    taps = xp.flip(_stacked_taps(xp, weight, g), axis=0)
-    taps = xp.ascontiguousarray(xp.swapaxes(taps, -1, -2))  # (K_t, G, L_g, O_g)
-    back_planes = plane_windows(spread, n_batch * conv.c_out, plane, slack, (n_batch, g, o_g))
-
-    def back_windows(b, group, l0, l1, r0, r1):
-        return back_planes[b, group, l0:l1, r0 * row_len : r1 * row_len + slack]
-
-    grad_lowered = xp.empty(
-        (n_batch, conv.c_in * conv.n_harmonics, conv.f_out, conv.n_time), dtype=x.dtype
-    )
-    offsets = [j * conv.d_t for j in range(conv.k_t)]
-    crop = (conv.p_t, conv.n_time, 1)
-
-    def active(r0, r1):
-        return (0, o_g), conv.used_channels(r0, r1)
-
-    correlate_taps(
-        xp, taps, back_windows, n_batch, conv.f_out, row_len, offsets, grad_lowered, crop, active
-    )
-    del spread, grid, grid_planes, back_windows
-    grad_x = _adjoint(xp, grad_lowered, conv.kind, conv.params, bool(deterministic), g)
     return grad_x, grad_weight, grad_bias
 
 

@@ -33,6 +33,7 @@ def _usable_cpus() -> int:
 _WORKERS = max(1, _usable_cpus())
 _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
+_POOL_PREFIX = "sigpu-gemm"
 
 
 def map_blocks(func, items):
@@ -46,7 +47,7 @@ def map_blocks(func, items):
         return [func(item) for item in items]
     with _pool_lock:
         if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix="sigpu-gemm")
+            _pool = ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix=_POOL_PREFIX)
     with single_threaded_blas(_NUMPY):
         return list(_pool.map(func, items))
 
@@ -256,22 +257,40 @@ def shift_add(prod, offsets, n_use: int, out, b: int, a0: int, r0: int, r1: int,
     _shift_add(prod, offsets, n_use, out, b, a0, r0, r1, row_len, start, count, step)
 
 
+def _in_block_thread() -> bool:
+    """Whether the caller runs inside :func:`map_blocks`'s pool: kernels called there run
+    serially (the pool already uses every core, and not every numba threading layer may be
+    entered from several threads at once)."""
+    return threading.current_thread().name.startswith(_POOL_PREFIX)
+
+
+@numba.njit(cache=True)
+def _gather_channel(g, indptr, src_k, src_f, weight, stack_groups, out, b, c):
+    _, n_chan, n_freq, n_time = out.shape
+    n_harm = g.shape[1] // n_chan
+    for m in range(n_freq):
+        dst = out[b, c, m]
+        for t in range(n_time):
+            dst[t] = 0
+        for e in range(indptr[m], indptr[m + 1]):
+            w = weight[e]
+            src = g[b, _channel(c, src_k[e], n_chan, n_harm, stack_groups), src_f[e]]
+            for t in range(n_time):
+                dst[t] += w * src[t]
+
+
 @numba.njit(cache=True, parallel=True)
 def _lower_adjoint_gather(g, indptr, src_k, src_f, weight, stack_groups, out):
-    n_batch, n_chan, n_freq, n_time = out.shape
-    n_harm = g.shape[1] // n_chan
-    for q in numba.prange(n_batch * n_chan):
-        b = q // n_chan
-        c = q % n_chan
-        for m in range(n_freq):
-            dst = out[b, c, m]
-            for t in range(n_time):
-                dst[t] = 0
-            for e in range(indptr[m], indptr[m + 1]):
-                w = weight[e]
-                src = g[b, _channel(c, src_k[e], n_chan, n_harm, stack_groups), src_f[e]]
-                for t in range(n_time):
-                    dst[t] += w * src[t]
+    n_chan = out.shape[1]
+    for q in numba.prange(out.shape[0] * n_chan):
+        _gather_channel(g, indptr, src_k, src_f, weight, stack_groups, out, q // n_chan, q % n_chan)
+
+
+@numba.njit(cache=True)
+def _lower_adjoint_gather_serial(g, indptr, src_k, src_f, weight, stack_groups, out):
+    n_chan = out.shape[1]
+    for q in range(out.shape[0] * n_chan):
+        _gather_channel(g, indptr, src_k, src_f, weight, stack_groups, out, q // n_chan, q % n_chan)
 
 
 def lower_adjoint(
@@ -298,7 +317,8 @@ def lower_adjoint(
     g = np.ascontiguousarray(g)
     n_batch, n_ck, _, n_time = g.shape
     out = np.empty((n_batch, n_ck // n_harmonics, n_freq, n_time), dtype=g.dtype)
-    _lower_adjoint_gather(
+    gather = _lower_adjoint_gather_serial if _in_block_thread() else _lower_adjoint_gather
+    gather(
         g,
         np.ascontiguousarray(indptr),
         np.ascontiguousarray(src_k),
@@ -310,27 +330,38 @@ def lower_adjoint(
     return out
 
 
+@numba.njit(cache=True)
+def _scatter_channel(g, lo, hi, w_lo, w_hi, stack_groups, out, b, c):
+    _, n_chan, _, n_time = out.shape
+    n_harm, n_out = lo.shape
+    out[b, c] = 0
+    for k in range(n_harm):
+        for f in range(n_out):
+            src = g[b, _channel(c, k, n_chan, n_harm, stack_groups), f]
+            a = w_lo[k, f]
+            w = w_hi[k, f]
+            if a != 0:
+                dst = out[b, c, lo[k, f]]
+                for t in range(n_time):
+                    dst[t] += a * src[t]
+            if w != 0:
+                dst = out[b, c, hi[k, f]]
+                for t in range(n_time):
+                    dst[t] += w * src[t]
+
+
 @numba.njit(cache=True, parallel=True)
 def _lower_adjoint_scatter(g, lo, hi, w_lo, w_hi, stack_groups, out):
-    n_batch, n_chan, _, n_time = out.shape
-    n_harm, n_out = lo.shape
-    for q in numba.prange(n_batch * n_chan):
-        b = q // n_chan
-        c = q % n_chan
-        out[b, c] = 0
-        for k in range(n_harm):
-            for f in range(n_out):
-                src = g[b, _channel(c, k, n_chan, n_harm, stack_groups), f]
-                a = w_lo[k, f]
-                w = w_hi[k, f]
-                if a != 0:
-                    dst = out[b, c, lo[k, f]]
-                    for t in range(n_time):
-                        dst[t] += a * src[t]
-                if w != 0:
-                    dst = out[b, c, hi[k, f]]
-                    for t in range(n_time):
-                        dst[t] += w * src[t]
+    n_chan = out.shape[1]
+    for q in numba.prange(out.shape[0] * n_chan):
+        _scatter_channel(g, lo, hi, w_lo, w_hi, stack_groups, out, q // n_chan, q % n_chan)
+
+
+@numba.njit(cache=True)
+def _lower_adjoint_scatter_serial(g, lo, hi, w_lo, w_hi, stack_groups, out):
+    n_chan = out.shape[1]
+    for q in range(out.shape[0] * n_chan):
+        _scatter_channel(g, lo, hi, w_lo, w_hi, stack_groups, out, q // n_chan, q % n_chan)
 
 
 def lower_adjoint_scatter(g, lo, hi, w_lo, w_hi, n_freq: int, stack_groups: int = 0):
@@ -355,7 +386,8 @@ def lower_adjoint_scatter(g, lo, hi, w_lo, w_hi, n_freq: int, stack_groups: int 
     n_batch, n_ck, _, n_time = g.shape
     n_harm = lo.shape[0]
     out = np.empty((n_batch, n_ck // n_harm, n_freq, n_time), dtype=g.dtype)
-    _lower_adjoint_scatter(
+    scatter = _lower_adjoint_scatter_serial if _in_block_thread() else _lower_adjoint_scatter
+    scatter(
         g,
         np.ascontiguousarray(lo),
         np.ascontiguousarray(hi),
