@@ -85,7 +85,7 @@ def correlate_taps(xp, taps, window, n_batch, n_rows, row_len, offsets, out, cro
     kernel(xp, "harmonic.map_blocks")(block, items)
 
 
-def backward_blocks(xp, window, taps, grad_out, offsets, row_len, pad, step, active, finish):
+def backward_blocks(xp, window, taps, grad_out, offsets, row_len, step, active, finish):
     """Weight gradient and lowered input gradient of :func:`correlate_taps`, block by block.
 
     With ``S[j*O + o, v] = G[b, g*O + o, r, t']`` at ``v = r*row_len + t'*step + offsets[j]``
@@ -99,28 +99,28 @@ def backward_blocks(xp, window, taps, grad_out, offsets, row_len, pad, step, act
     O, L)``, ``grad_out (N, G*O, n_rows, count)`` (output frame ``t'`` at column ``t'*step``
     of a row), ``window`` as in :func:`correlate_taps`; ``active(r0, r1) = (l0, l1)``: the
     channels that can be non-zero on rows ``r0:r1``.  ``grad_X`` of one batch item is handed
-    over as ``finish(b, gl)``, ``gl`` of shape ``(G*L, n_rows, row_len - 2*pad)`` holding
-    the unpadded frames (channels outside ``active`` are zero); ``gl`` is reused for the
+    over as ``finish(b, gl)``, ``gl`` of shape ``(G*L, n_rows, row_len)`` on the padded
+    time grid of ``X`` (channels outside ``active`` are zero); ``gl`` is reused for the
     next item of the same thread.
 
     Returns ``grad_taps``, shape ``(J, G, O, L)``, per-item partial sums added in batch order
     (independent of the threading).
     """
     n_taps, n_groups, n_o, n_l = taps.shape
-    n_batch, _, n_rows, count = grad_out.shape
-    n_time = row_len - 2 * pad  # the unpadded frames of X
+    n_batch, _, n_rows, _ = grad_out.shape
     reach = offsets[-1]
+    spread_taps = kernel(xp, "harmonic.spread_taps")
+    host_offsets = np.asarray(offsets, dtype=np.int64)
     blocks = list(row_blocks(n_rows, row_len, kernel(xp, "harmonic.GEMM_BLOCK_COLUMNS")))
     # (G, L, J*O): the transposed taps, W_g^T of the formula above
     taps_t = xp.reshape(xp.permute_dims(taps, (1, 3, 0, 2)), (n_groups, n_l, n_taps * n_o))
     taps_t = xp.ascontiguousarray(taps_t)
-    span = (count - 1) * step + 1
     local = threading.local()
 
     def partial(b):
         part = xp.zeros((n_taps, n_groups, n_o, n_l), dtype=grad_out.dtype)
         if getattr(local, "gl", None) is None:
-            local.gl = xp.empty((n_groups, n_l, n_rows, n_time), dtype=grad_out.dtype)
+            local.gl = xp.empty((n_groups, n_l, n_rows, row_len), dtype=grad_out.dtype)
         gl = local.gl
         shifted = None
         for r0, r1 in blocks:
@@ -136,18 +136,14 @@ def backward_blocks(xp, window, taps, grad_out, offsets, row_len, pad, step, act
                 shifted = xp.zeros((n_taps, n_o, width + reach), dtype=grad_out.dtype)
             flat = xp.reshape(shifted, (n_taps * n_o, width + reach))
             for g in range(n_groups):
-                grad_rows = grad_out[b, g * n_o : (g + 1) * n_o, r0:r1, :]
-                for j in range(n_taps):
-                    o = offsets[j]
-                    grid = xp.reshape(shifted[j, :, o : o + width], (n_o, r1 - r0, row_len))
-                    grid[..., :span:step] = grad_rows
+                spread_taps(grad_out, host_offsets, b, g * n_o, n_o, r0, r1, row_len, step, flat)
                 src = window(b, g, l0, l1, r0, r1)  # (l1 - l0, width + reach)
                 prod = xp.matmul(flat, xp.swapaxes(src, 0, 1))
                 part[:, g, :, l0:l1] += xp.reshape(prod, (n_taps, n_o, l1 - l0))
-                grad_x = xp.matmul(taps_t[g, l0:l1], flat[:, :width])  # (l1 - l0, width)
-                grad_x = xp.reshape(grad_x, (l1 - l0, r1 - r0, row_len))
-                gl[g, l0:l1, r0:r1] = grad_x[..., pad : pad + n_time]
-        finish(b, xp.reshape(gl, (n_groups * n_l, n_rows, n_time)))
+                # (l1 - l0, width) straight into gl: a strided 2-D view, rows r0:r1 adjacent
+                rows = xp.reshape(gl[g, l0:l1, r0:r1], (l1 - l0, width), copy=False)
+                xp.matmul(taps_t[g, l0:l1], flat[:, :width], out=rows)
+        finish(b, xp.reshape(gl, (n_groups * n_l, n_rows, row_len)))
         return part
 
     parts = kernel(xp, "harmonic.map_blocks")(partial, range(n_batch))

@@ -171,8 +171,9 @@ def _device_tables(xp, dtype, kind, params):
     )
 
 
-def _adjoint(xp, g, kind, params, deterministic, stack_groups=0):
-    """(N, C*K, F_out, T) -> (N, C, n_freq, T): the transposed lowering."""
+def _adjoint(xp, g, kind, params, deterministic, stack_groups=0, pad=0):
+    """(N, C*K, F_out, pad + T + pad) -> (N, C, n_freq, T): the transposed lowering of the
+    middle T columns."""
     n_freq, n_harmonics = params[0], params[1]
     if deterministic:
         indptr, src_k, src_f, weight = adjoint_table(kind, params)
@@ -183,9 +184,9 @@ def _adjoint(xp, g, kind, params, deterministic, stack_groups=0):
             on_device(weight, xp, g.dtype),
         )
         adjoint = kernel(xp, "harmonic.lower_adjoint")
-        return adjoint(g, *csr, n_harmonics, n_freq, stack_groups)
+        return adjoint(g, *csr, n_harmonics, n_freq, stack_groups, pad)
     scatter = kernel(xp, "harmonic.lower_adjoint_scatter")
-    return scatter(g, *_device_tables(xp, g.dtype, kind, params), n_freq, stack_groups)
+    return scatter(g, *_device_tables(xp, g.dtype, kind, params), n_freq, stack_groups, pad)
 
 
 # ----------------------------------------------------------------------------- forward/backward
@@ -244,10 +245,13 @@ def _backward(conv, func, grad_out, x, weight, needs_bias, deterministic):
     grad_bias = xp.sum(grad_out, axis=(0, 2, 3)) if needs_bias else None
 
     grad_x = xp.empty(x.shape, dtype=x.dtype)
+    deterministic = bool(deterministic)
+    grad_out = xp.ascontiguousarray(grad_out)  # read block by block by a kernel
 
     def finish(b, grad_lowered):  # the transposed lowering of one batch item
         grad_lowered = xp.reshape(grad_lowered, (1, *grad_lowered.shape))
-        grad_x[b] = _adjoint(xp, grad_lowered, conv.kind, conv.params, bool(deterministic), g)[0]
+        adjoint = _adjoint(xp, grad_lowered, conv.kind, conv.params, deterministic, g, conv.p_t)
+        grad_x[b] = adjoint[0]
 
     offsets = [j * conv.d_t for j in range(conv.k_t)]
     taps = _stacked_taps(xp, weight, g)  # (K_t, G, O_g, L_g)
@@ -258,7 +262,6 @@ def _backward(conv, func, grad_out, x, weight, needs_bias, deterministic):
         grad_out,
         offsets,
         conv.row_len,
-        conv.p_t,
         conv.s_t,
         conv.used_channels,
         finish,

@@ -78,11 +78,34 @@ def shift_add(prod, offsets, n_use: int, out, b: int, a0: int, r0: int, r1: int,
     out[b, a0 : a0 + n_use, r0:r1, :] = acc[..., start : start + (count - 1) * step + 1 : step]
 
 
+def spread_taps(grad_out, offsets, b: int, o0: int, n_o: int, r0: int, r1: int, row_len, step, out):
+    """See :func:`sigpu._kernels.harmonic_numba.spread_taps` (one strided copy per tap)."""
+    count = grad_out.shape[3]
+    width = (r1 - r0) * row_len
+    rows = grad_out[b, o0 : o0 + n_o, r0:r1, :]
+    for j, offset in enumerate(int(o) for o in offsets):
+        dst = out[j * n_o : (j + 1) * n_o, offset : offset + width]
+        dst = dst.reshape(n_o, r1 - r0, row_len)  # a view: the last axis splits evenly
+        dst[..., : (count - 1) * step + 1 : step] = rows
+
+
+def _interior(g, pad: int):
+    return cupy.ascontiguousarray(g[..., pad : g.shape[3] - pad] if pad else g)
+
+
 def lower_adjoint(
-    g, indptr, src_k, src_f, weight, n_harmonics: int, n_freq: int, stack_groups: int = 0
+    g,
+    indptr,
+    src_k,
+    src_f,
+    weight,
+    n_harmonics: int,
+    n_freq: int,
+    stack_groups: int = 0,
+    pad: int = 0,
 ):
     """See :func:`sigpu._kernels.harmonic_numba.lower_adjoint` (deterministic gather)."""
-    g = cupy.ascontiguousarray(g)
+    g = _interior(g, pad)
     n_batch, n_ck, n_out, n_time = g.shape
     n_chan = n_ck // n_harmonics
     out = cupy.empty((n_batch, n_chan, n_freq, n_time), dtype=g.dtype)
@@ -101,9 +124,9 @@ def lower_adjoint(
     return out
 
 
-def lower_adjoint_scatter(g, lo, hi, w_lo, w_hi, n_freq: int, stack_groups: int = 0):
+def lower_adjoint_scatter(g, lo, hi, w_lo, w_hi, n_freq: int, stack_groups: int = 0, pad: int = 0):
     """See :func:`sigpu._kernels.harmonic_numba.lower_adjoint_scatter` (atomics here)."""
-    g = cupy.ascontiguousarray(g)
+    g = _interior(g, pad)
     n_batch, n_ck, n_out, n_time = g.shape
     n_harm = lo.shape[0]
     n_chan = n_ck // n_harm

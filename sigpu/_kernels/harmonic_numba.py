@@ -257,6 +257,35 @@ def shift_add(prod, offsets, n_use: int, out, b: int, a0: int, r0: int, r1: int,
     _shift_add(prod, offsets, n_use, out, b, a0, r0, r1, row_len, start, count, step)
 
 
+@numba.njit(cache=True)
+def _spread_taps(grad_out, offsets, b, o0, n_o, r0, r1, row_len, step, out):
+    count = grad_out.shape[3]
+    for j in range(offsets.shape[0]):
+        for o in range(n_o):
+            dst = out[j * n_o + o]
+            for r in range(r1 - r0):
+                src = grad_out[b, o0 + o, r0 + r]
+                base = offsets[j] + r * row_len
+                if step == 1:
+                    part = dst[base : base + count]
+                    for i in range(count):
+                        part[i] = src[i]
+                else:
+                    for i in range(count):
+                        dst[base + i * step] = src[i]
+
+
+def spread_taps(grad_out, offsets, b: int, o0: int, n_o: int, r0: int, r1: int, row_len, step, out):
+    """Write the output gradient where each time tap read the input, for a tall GEMM.
+
+    ``out[j*n_o + o, offsets[j] + r*row_len + t*step] = grad_out[b, o0 + o, r0 + r, t]``
+    into ``out`` (2-D, C-contiguous, columns ``>= (r1 - r0)*row_len + offsets[-1]``); other
+    entries are left as they are (zeros that the caller keeps from block to block).
+    ``grad_out`` is C-contiguous ``(N, C, rows, count)``.
+    """
+    _spread_taps(grad_out, offsets, b, o0, n_o, r0, r1, row_len, step, out)
+
+
 def _in_block_thread() -> bool:
     """Whether the caller runs inside :func:`map_blocks`'s pool: kernels called there run
     serially (the pool already uses every core, and not every numba threading layer may be
@@ -265,7 +294,7 @@ def _in_block_thread() -> bool:
 
 
 @numba.njit(cache=True)
-def _gather_channel(g, indptr, src_k, src_f, weight, stack_groups, out, b, c):
+def _gather_channel(g, indptr, src_k, src_f, weight, stack_groups, pad, out, b, c):
     _, n_chan, n_freq, n_time = out.shape
     n_harm = g.shape[1] // n_chan
     for m in range(n_freq):
@@ -274,27 +303,38 @@ def _gather_channel(g, indptr, src_k, src_f, weight, stack_groups, out, b, c):
             dst[t] = 0
         for e in range(indptr[m], indptr[m + 1]):
             w = weight[e]
-            src = g[b, _channel(c, src_k[e], n_chan, n_harm, stack_groups), src_f[e]]
+            lowered = _channel(c, src_k[e], n_chan, n_harm, stack_groups)
+            src = g[b, lowered, src_f[e], pad : pad + n_time]
             for t in range(n_time):
                 dst[t] += w * src[t]
 
 
 @numba.njit(cache=True, parallel=True)
-def _lower_adjoint_gather(g, indptr, src_k, src_f, weight, stack_groups, out):
+def _lower_adjoint_gather(g, indptr, src_k, src_f, weight, stack_groups, pad, out):
     n_chan = out.shape[1]
     for q in numba.prange(out.shape[0] * n_chan):
-        _gather_channel(g, indptr, src_k, src_f, weight, stack_groups, out, q // n_chan, q % n_chan)
+        b, c = q // n_chan, q % n_chan
+        _gather_channel(g, indptr, src_k, src_f, weight, stack_groups, pad, out, b, c)
 
 
 @numba.njit(cache=True)
-def _lower_adjoint_gather_serial(g, indptr, src_k, src_f, weight, stack_groups, out):
+def _lower_adjoint_gather_serial(g, indptr, src_k, src_f, weight, stack_groups, pad, out):
     n_chan = out.shape[1]
     for q in range(out.shape[0] * n_chan):
-        _gather_channel(g, indptr, src_k, src_f, weight, stack_groups, out, q // n_chan, q % n_chan)
+        b, c = q // n_chan, q % n_chan
+        _gather_channel(g, indptr, src_k, src_f, weight, stack_groups, pad, out, b, c)
 
 
 def lower_adjoint(
-    g, indptr, src_k, src_f, weight, n_harmonics: int, n_freq: int, stack_groups: int = 0
+    g,
+    indptr,
+    src_k,
+    src_f,
+    weight,
+    n_harmonics: int,
+    n_freq: int,
+    stack_groups: int = 0,
+    pad: int = 0,
 ):
     """Transposed lowering in gather form (deterministic).
 
@@ -307,6 +347,8 @@ def lower_adjoint(
     n_harmonics, n_freq : int
     stack_groups : int
         Channel order of ``g``, as in :func:`lower`.
+    pad : int
+        ``g``'s last axis holds ``pad + T + pad`` columns; only the middle ``T`` are read.
 
     Returns
     -------
@@ -316,6 +358,7 @@ def lower_adjoint(
     """
     g = np.ascontiguousarray(g)
     n_batch, n_ck, _, n_time = g.shape
+    n_time -= 2 * pad
     out = np.empty((n_batch, n_ck // n_harmonics, n_freq, n_time), dtype=g.dtype)
     gather = _lower_adjoint_gather_serial if _in_block_thread() else _lower_adjoint_gather
     gather(
@@ -325,19 +368,20 @@ def lower_adjoint(
         np.ascontiguousarray(src_f),
         np.ascontiguousarray(weight, dtype=g.dtype),
         stack_groups,
+        pad,
         out,
     )
     return out
 
 
 @numba.njit(cache=True)
-def _scatter_channel(g, lo, hi, w_lo, w_hi, stack_groups, out, b, c):
+def _scatter_channel(g, lo, hi, w_lo, w_hi, stack_groups, pad, out, b, c):
     _, n_chan, _, n_time = out.shape
     n_harm, n_out = lo.shape
     out[b, c] = 0
     for k in range(n_harm):
         for f in range(n_out):
-            src = g[b, _channel(c, k, n_chan, n_harm, stack_groups), f]
+            src = g[b, _channel(c, k, n_chan, n_harm, stack_groups), f, pad : pad + n_time]
             a = w_lo[k, f]
             w = w_hi[k, f]
             if a != 0:
@@ -351,20 +395,20 @@ def _scatter_channel(g, lo, hi, w_lo, w_hi, stack_groups, out, b, c):
 
 
 @numba.njit(cache=True, parallel=True)
-def _lower_adjoint_scatter(g, lo, hi, w_lo, w_hi, stack_groups, out):
+def _lower_adjoint_scatter(g, lo, hi, w_lo, w_hi, stack_groups, pad, out):
     n_chan = out.shape[1]
     for q in numba.prange(out.shape[0] * n_chan):
-        _scatter_channel(g, lo, hi, w_lo, w_hi, stack_groups, out, q // n_chan, q % n_chan)
+        _scatter_channel(g, lo, hi, w_lo, w_hi, stack_groups, pad, out, q // n_chan, q % n_chan)
 
 
 @numba.njit(cache=True)
-def _lower_adjoint_scatter_serial(g, lo, hi, w_lo, w_hi, stack_groups, out):
+def _lower_adjoint_scatter_serial(g, lo, hi, w_lo, w_hi, stack_groups, pad, out):
     n_chan = out.shape[1]
     for q in range(out.shape[0] * n_chan):
-        _scatter_channel(g, lo, hi, w_lo, w_hi, stack_groups, out, q // n_chan, q % n_chan)
+        _scatter_channel(g, lo, hi, w_lo, w_hi, stack_groups, pad, out, q // n_chan, q % n_chan)
 
 
-def lower_adjoint_scatter(g, lo, hi, w_lo, w_hi, n_freq: int, stack_groups: int = 0):
+def lower_adjoint_scatter(g, lo, hi, w_lo, w_hi, n_freq: int, stack_groups: int = 0, pad: int = 0):
     """Transposed lowering in scatter form with the forward tables.
 
     On the CPU each thread owns one ``(batch, channel)`` pair, so the result is deterministic
@@ -377,6 +421,8 @@ def lower_adjoint_scatter(g, lo, hi, w_lo, w_hi, n_freq: int, stack_groups: int 
     n_freq : int
     stack_groups : int
         Channel order of ``g``, as in :func:`lower`.
+    pad : int
+        As for :func:`lower_adjoint`.
 
     Returns
     -------
@@ -384,6 +430,7 @@ def lower_adjoint_scatter(g, lo, hi, w_lo, w_hi, n_freq: int, stack_groups: int 
     """
     g = np.ascontiguousarray(g)
     n_batch, n_ck, _, n_time = g.shape
+    n_time -= 2 * pad
     n_harm = lo.shape[0]
     out = np.empty((n_batch, n_ck // n_harm, n_freq, n_time), dtype=g.dtype)
     scatter = _lower_adjoint_scatter_serial if _in_block_thread() else _lower_adjoint_scatter
@@ -394,6 +441,7 @@ def lower_adjoint_scatter(g, lo, hi, w_lo, w_hi, n_freq: int, stack_groups: int 
         np.ascontiguousarray(w_lo, dtype=g.dtype),
         np.ascontiguousarray(w_hi, dtype=g.dtype),
         stack_groups,
+        pad,
         out,
     )
     return out
