@@ -228,7 +228,7 @@ def _gate_scatter(
             stop = min(start + block, n)
             centre = f0[b]
             s = sig[b]
-            two_pi_s = _TWO_PI * s
+            time_scale = 1.0 / (_TWO_PI * s)
             # the column of the line's own centre; kept points move less than s/2 in
             # frequency (|mu| < 0.5), so the search below takes a step or two at most
             home = 0
@@ -257,7 +257,7 @@ def _gate_scatter(
                 inv = 1.0 / den
                 mr = (er * ar + ei * xi) * inv
                 mi = (ei * ar - er * xi) * inv
-                t_hat = (sample + 1) + mi / two_pi_s  # 1-based samples
+                t_hat = (sample + 1) + mi * time_scale  # 1-based samples
                 f_hat = centre - mr * s
                 if not (f_hat > minf and f_hat < maxf and t_hat >= 1.0 and t_hat < n_total):
                     continue
