@@ -3,7 +3,9 @@
 * ``linear_reassignment`` against the earthspecies NumPy port's algorithm
   (reproduced below from specs/reassignment.md: one line per iteration,
   ``numpy.fft`` on the (n, channels) block, ``np.add.at`` accumulation, half-to-even
-  rounding), on the same input; goal: sigpu <= 0.2x its time.
+  rounding), on the same input; goal: sigpu <= 0.2x its time.  sigpu and the
+  port run in turn (``--repeat`` rounds after a warm-up; medians), so that load
+  changes on a shared machine hit both alike.
 * ``reassigned_spectrogram`` against ``librosa.reassigned_spectrogram``.
 
 Prints a markdown table (median of ``--repeat`` runs after one warm-up run).
@@ -68,6 +70,20 @@ def median_time(fn, repeat):
     return statistics.median(times)
 
 
+def interleaved_times(runs, repeat):
+    """Median seconds of each callable, run in turn ``repeat`` times after one warm-up
+    each, so that a change of machine load hits every implementation alike."""
+    for fn in runs.values():
+        fn()
+    times = {name: [] for name in runs}
+    for _ in range(repeat):
+        for name, fn in runs.items():
+            t0 = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - t0)
+    return {name: statistics.median(ts) for name, ts in times.items()}
+
+
 def signal(n, channels, sr):
     t = np.arange(n) / sr
     rng = np.random.default_rng(0)
@@ -94,24 +110,23 @@ def main():
     rows = []
 
     pool = dict(pool_axis=0) if args.channels > 1 else {}
-    for dtype in (np.float64, np.float32):
-        xd = x.astype(dtype)
-        xin = xd if args.channels > 1 else xd[0]
-        t_sigpu = median_time(
-            lambda xin=xin: linear_reassignment(xin, **params, **pool), args.repeat
-        )
-        rows.append(("linear_reassignment", f"sigpu numpy {dtype.__name__}", t_sigpu, ""))
-    H = linear_reassignment(x if args.channels > 1 else x[0], **params, **pool)
+    xin = x if args.channels > 1 else x[0]
+    inputs = {dtype: xin.astype(dtype) for dtype in (np.float64, np.float32)}
+    runs = {
+        f"sigpu numpy {dtype.__name__}": (lambda xd=xd: linear_reassignment(xd, **params, **pool))
+        for dtype, xd in inputs.items()
+    }
     if not args.no_port:
-        t0 = time.perf_counter()
-        ref = port_linear_reassignment(x.T, **params)  # one run: it is the slow peer
-        t_port = time.perf_counter() - t0
-        ref = ref.T[::-1]
+        runs["earthspecies NumPy port (float64)"] = lambda: port_linear_reassignment(x.T, **params)
+    times = interleaved_times(runs, args.repeat)
+    t_port = times.get("earthspecies NumPy port (float64)")
+    for impl, t in times.items():
+        note = f"{t / t_port:.3f}x port" if t_port and impl.startswith("sigpu") else ""
+        rows.append(("linear_reassignment", impl, t, note))
+    if not args.no_port:
+        H = linear_reassignment(xin, **params, **pool)
+        ref = port_linear_reassignment(x.T, **params).T[::-1]
         err = np.max(np.abs(H - ref)) / ref.max()
-        rows.append(("linear_reassignment", "earthspecies NumPy port (float64)", t_port, ""))
-        for i, r in enumerate(rows):
-            if r[1].startswith("sigpu"):
-                rows[i] = (r[0], r[1], r[2], f"{r[2] / t_port:.3f}x port")
         rows.append(("", "max abs diff / max (sigpu f64 vs port)", float("nan"), f"{err:.1e}"))
 
     try:
