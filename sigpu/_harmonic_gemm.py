@@ -28,16 +28,20 @@ def row_blocks(n_rows: int, row_len: int, target_columns: int):
         yield r0, min(r0 + rows, n_rows)
 
 
-def correlate_taps(xp, taps, window, n_batch, n_rows, row_len, offsets, out, crop, active):
+def correlate_taps(
+    xp, taps, window, n_batch, n_rows, row_len, offsets, out, crop, active, bias=None
+):
     """``out[b, g*A + a, r, i] = sum_j (taps[j, g] @ X[b, g, :, r*row_len + u_i +
-    offsets[j]])[a]`` with ``u_i = start + i*step``, ``crop = (start, count, step)``.
+    offsets[j]])[a] (+ bias[g*A + a])`` with ``u_i = start + i*step``, ``crop = (start, count,
+    step)``.
 
     Shapes: ``taps (J, G, A, L)``, ``out (N, G*A, n_rows, count)``.  ``X`` is read through
     ``window(b, g, l0, l1, r0, r1)``, which returns channels ``l0:l1`` of ``X[b, g]`` on
     rows ``r0:r1`` plus ``offsets[-1]`` columns past them, shape
     ``(l1 - l0, (r1 - r0)*row_len + offsets[-1])`` (a view, or a block computed on demand).
     ``active(r0, r1) = ((l0, l1), (a0, a1))``: on rows ``r0:r1`` only channels ``l0:l1`` can
-    be non-zero and only outputs ``a0:a1`` are needed; the other outputs are written as zeros.
+    be non-zero and only outputs ``a0:a1`` are needed; the other outputs are written as zeros
+    (or the bias).
 
     Per block, one GEMM multiplies all taps at once, ``(J*A, L) @ (L, width + slack)`` (a
     tall product: BLAS runs far closer to peak than with ``J`` GEMMs of only ``A`` rows, and
@@ -60,6 +64,10 @@ def correlate_taps(xp, taps, window, n_batch, n_rows, row_len, offsets, out, cro
             local.prod = xp.empty((n_rows_out, n_cols), dtype=out.dtype)
         return local.prod
 
+    def fill(b, c0, c1, r0, r1):  # outputs no tap reaches on these rows
+        if c1 > c0:
+            out[b, c0:c1, r0:r1, :] = 0 if bias is None else bias[c0:c1, None, None]
+
     def block(item):
         b, r0, r1 = item
         width = (r1 - r0) * row_len
@@ -76,9 +84,10 @@ def correlate_taps(xp, taps, window, n_batch, n_rows, row_len, offsets, out, cro
                     rows = xp.ascontiguousarray(rows)
                 rows = xp.reshape(rows, (n_taps * n_use, l1 - l0))
                 xp.matmul(rows, window(b, g, l0, l1, r0, r1), out=prod)
-                shift_add(prod, offsets, n_use, out, b, base + a0, r0, r1, row_len, crop)
-            out[b, base : base + a0, r0:r1, :] = 0
-            out[b, base + a1 : base + n_a, r0:r1, :] = 0
+                a_out = base + a0
+                shift_add(prod, offsets, n_use, out, b, a_out, r0, r1, row_len, crop, bias)
+            fill(b, base, base + a0, r0, r1)
+            fill(b, base + a1, base + n_a, r0, r1)
 
     blocks = row_blocks(n_rows, row_len, target)
     items = [(b, r0, r1) for r0, r1 in blocks for b in range(n_batch)]

@@ -222,11 +222,8 @@ def _forward(conv, x, weight, bias):
     def active(r0, r1):
         return conv.used_channels(r0, r1), (0, o_g)
 
-    correlate_taps(
-        xp, taps, windows, conv.n_batch, conv.f_out, conv.row_len, offsets, y, crop, active
-    )
-    if bias is not None:
-        y += bias[None, :, None, None]
+    n_batch, row_len = conv.n_batch, conv.row_len
+    correlate_taps(xp, taps, windows, n_batch, conv.f_out, row_len, offsets, y, crop, active, bias)
     return y
 
 

@@ -66,7 +66,9 @@ def lowered_blocks(x, lo, hi, w_lo, w_hi, pad: int, slack: int, groups: int):
     return window
 
 
-def shift_add(prod, offsets, n_use: int, out, b: int, a0: int, r0: int, r1: int, row_len, crop):
+def shift_add(
+    prod, offsets, n_use: int, out, b: int, a0: int, r0: int, r1: int, row_len, crop, bias=None
+):
     """See :func:`sigpu._kernels.harmonic_numba.shift_add` (elementwise CuPy adds)."""
     start, count, step = crop
     width = (r1 - r0) * row_len
@@ -74,6 +76,8 @@ def shift_add(prod, offsets, n_use: int, out, b: int, a0: int, r0: int, r1: int,
     acc = prod[:n_use, offsets[0] : offsets[0] + width].copy()
     for j in range(1, len(offsets)):
         acc += prod[j * n_use : (j + 1) * n_use, offsets[j] : offsets[j] + width]
+    if bias is not None:
+        acc += bias[a0 : a0 + n_use, None]
     acc = acc.reshape(n_use, r1 - r0, row_len)
     out[b, a0 : a0 + n_use, r0:r1, :] = acc[..., start : start + (count - 1) * step + 1 : step]
 

@@ -217,7 +217,7 @@ def lowered_blocks(x, lo, hi, w_lo, w_hi, pad: int, slack: int, groups: int):
 
 
 @numba.njit(cache=True)
-def _shift_add(prod, offsets, n_use, out, b, a0, r0, r1, row_len, start, count, step):
+def _shift_add(prod, offsets, n_use, out, b, a0, r0, r1, row_len, start, count, step, bias):
     # explicit loops over contiguous slice views (index from 0): vectorised by LLVM, 3x
     # faster than slice assignment or offset indexing
     span = (count - 1) * step + 1
@@ -244,17 +244,25 @@ def _shift_add(prod, offsets, n_use, out, b, a0, r0, r1, row_len, start, count, 
                     else:
                         for i in range(count):
                             dst[i] += strided[i]
+            if bias.shape[0]:  # added last, while the row is still in L1
+                shift = bias[a0 + a]
+                for i in range(count):
+                    dst[i] += shift
 
 
-def shift_add(prod, offsets, n_use: int, out, b: int, a0: int, r0: int, r1: int, row_len, crop):
+def shift_add(
+    prod, offsets, n_use: int, out, b: int, a0: int, r0: int, r1: int, row_len, crop, bias=None
+):
     """Sum the tap row groups of a tall GEMM product with their shifts, cropped, into ``out``.
 
     ``out[b, a0 + a, r0 + r, i] = sum_j prod[j*n_use + a, r*row_len + start + i*step +
-    offsets[j]]`` (taps summed in order ``j = 0, 1, ...``), ``crop = (start, count, step)``.
-    One pass over ``out`` (C-contiguous, 4-D); ``prod`` is C-contiguous 2-D.
+    offsets[j]] (+ bias[a0 + a])`` (taps summed in order ``j = 0, 1, ...``, then the bias),
+    ``crop = (start, count, step)``.  One pass over ``out`` (C-contiguous, 4-D); ``prod`` is
+    C-contiguous 2-D; ``bias`` is ``None`` or 1-D of ``out``'s dtype.
     """
     start, count, step = crop
-    _shift_add(prod, offsets, n_use, out, b, a0, r0, r1, row_len, start, count, step)
+    bias = np.zeros(0, dtype=out.dtype) if bias is None else bias
+    _shift_add(prod, offsets, n_use, out, b, a0, r0, r1, row_len, start, count, step, bias)
 
 
 @numba.njit(cache=True)
