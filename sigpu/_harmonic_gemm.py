@@ -1,15 +1,19 @@
 """The time convolution of harmonic_conv2d as GEMMs on shifted windows of the lowered tensor.
 
-The lowered tensor ``X'`` is stored as one flat buffer of planes ``(n, l)`` of
-``n_rows * row_len`` values (output rows ``f'`` times the zero-padded time row).  Time tap ``j``
-of every output position ``u`` of a plane reads ``X'[n, l, u + j*d]``, so tap ``j`` is a GEMM on
-a window of the planes shifted by ``j*d``: no im2col matrix is built.  Windows of the last
-columns of a plane run into the next plane (or a zero tail); those columns are the cropped
-output positions past ``T'``, so nothing read there is ever kept.
+A plane ``(n, l)`` of the lowered tensor ``X'`` holds ``n_rows * row_len`` values (output rows
+``f'`` times the zero-padded time row).  Time tap ``j`` of every output position ``u`` reads
+``X'[n, l, u + j*d]``, so tap ``j`` is a GEMM on a window of the plane shifted by ``j*d``: no
+im2col matrix is built.  Windows of the last columns of a block run ``offsets[-1]`` columns
+past it; those columns only feed cropped output positions past ``T'``, so nothing read there
+is ever kept.
 
 Work is cut into blocks of output rows of one batch item; each block only multiplies the
-lowered channels that can be non-zero on its rows (``active``), and blocks run through
-``kernel(xp, "harmonic.map_blocks")`` (a thread pool on the CPU, in order on the GPU).
+lowered channels that can be non-zero on its rows (``active``).  ``X'`` is read through
+``window(b, g, l0, l1, r0, r1)`` from ``kernel(xp, "harmonic.lowered_blocks")``: on the CPU
+the block is lowered right before its GEMM, into a buffer that stays in cache, so the
+``K_f``-times larger ``X'`` never exists in memory; on the GPU it is a view of ``X'`` built
+once.  Blocks run through ``kernel(xp, "harmonic.map_blocks")`` (a thread pool on the CPU, in
+order on the GPU).
 """
 
 from __future__ import annotations

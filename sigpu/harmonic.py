@@ -7,9 +7,11 @@ Lowering (Takeuchi et al., Interspeech 2020) makes it fast: interpolate every
 input's channels, then run an ordinary ``1 x K_t`` convolution over time on it.
 
 Here the lowering and its transpose are kernels (numba / CUDA, :mod:`sigpu._kernels.harmonic_*`)
-driven by integer-exact tables (:mod:`sigpu._harmonic_tables`), and the time convolution is a
-sum of ``K_t`` GEMMs (``xp.matmul``, cuBLAS on CuPy) on shifted windows of ``X'``, computed
-block by block so that the ``K_f*K_t``-times larger im2col matrix is never built.
+driven by integer-exact tables (:mod:`sigpu._harmonic_tables`), and the time convolution is
+one tall GEMM per block of output rows (``xp.matmul``, cuBLAS on CuPy) over all ``K_t`` taps
+of a shifted window of ``X'`` (:mod:`sigpu._harmonic_gemm`), so the ``K_f*K_t``-times larger
+im2col matrix is never built.  On the CPU even ``X'`` is never built: each block of it is
+lowered into a cache-sized buffer right before its GEMM reads it.
 """
 
 from __future__ import annotations
@@ -416,10 +418,11 @@ def harmonic_conv2d(
     -----
     Backends: NumPy (numba lowering + BLAS) and CuPy (CUDA lowering + cuBLAS).  References:
     Zhang et al., "Deep Audio Priors Emerge from Harmonic Convolutional Networks", ICLR 2020;
-    Takeuchi et al., Harmonic Lowering, Interspeech 2020.  The lowered tensor ``X'`` (``K_f``
-    times the input) is built once; the time convolution runs as ``K_t`` GEMMs on shifted
-    windows of ``X'``, a few thousand columns at a time on the CPU, so peak memory is about
-    ``X'`` plus the output.
+    Takeuchi et al., Harmonic Lowering, Interspeech 2020.  The time convolution runs as one
+    GEMM over all ``K_t`` taps per block of output rows on a window of the lowered tensor
+    ``X'`` (``K_f`` times the input).  On the CPU each block of ``X'`` (a few thousand
+    columns) is lowered right before its GEMM, so peak memory is about the output; on the GPU
+    ``X'`` is built once, adding its size.
 
     Examples
     --------
@@ -483,10 +486,11 @@ def harmonic_conv2d_backward(
 
     Notes
     -----
-    Backends: NumPy and CuPy.  Weight and bias gradients are GEMMs/reductions against the
-    lowered input; the input gradient is ``W^T @ grad_out`` folded back over time taps (the
-    transposed time im2col, again as shifted GEMMs) followed by the transposed lowering
-    (:func:`harmonic_lower_adjoint`).  Exact, unlike the Harmonic Lowering repository's input
+    Backends: NumPy and CuPy.  Per block of output rows, ``grad_out`` is placed once per
+    time tap where that tap read the input; one GEMM of this against the lowered input gives
+    the weight gradient, one with the transposed weights the gradient of ``X'`` (the
+    transposed time im2col), which the transposed lowering (:func:`harmonic_lower_adjoint`)
+    folds back per batch item.  Exact, unlike the Harmonic Lowering repository's input
     gradient, which resamples instead of transposing.
 
     Examples

@@ -571,3 +571,34 @@ def test_linear_in_x_and_w_and_bias_per_channel(xp, rng):
     )
     with_bias = to_np(harmonic_conv2d(xd, wd, bd, **kw))
     np.testing.assert_allclose(with_bias - y, np.broadcast_to(b[None, :, None, None], y.shape))
+
+
+@pytest.mark.parametrize("index", [2, 5, 9])
+def test_cpu_block_threads_give_the_serial_result(rng, monkeypatch, index):
+    # the CPU runs GEMM blocks (forward) and batch items (backward) on a thread pool, each
+    # thread lowering into its own buffer: bit for bit the result of one thread
+    from sigpu._kernels import harmonic_numba
+
+    cfg = dict(CONFIGS[index], n_batch=5, n_freq=12)
+    _, (x, w, b) = _make(np, rng, cfg, np.float32)
+    gy = rng.standard_normal(harmonic_conv2d(x, w, **_kw(cfg)).shape).astype(np.float32)
+    monkeypatch.setattr(harmonic_numba, "GEMM_BLOCK_COLUMNS", 1)
+    results = []
+    for workers in (1, 2):
+        monkeypatch.setattr(harmonic_numba, "_WORKERS", workers)
+        y = harmonic_conv2d(x, w, b, **_kw(cfg))
+        results.append((y, *harmonic_conv2d_backward(gy, x, w, **_kw(cfg))))
+    for serial, threaded in zip(*results, strict=True):
+        np.testing.assert_array_equal(threaded, serial)
+
+
+@pytest.mark.parametrize("deterministic", [True, False])
+def test_adjoint_kernels_read_the_interior_of_padded_rows(xp, rng, deterministic):
+    # the backward hands the transposed lowering time rows with `pad` columns each side
+    from sigpu.harmonic import _adjoint
+
+    g = xp.asarray(rng.standard_normal((2, 6, 9, 7 + 2 * 3)))
+    params = (9, 3, 2, "inclusive", 1)
+    padded = _adjoint(xp, g, "linear", params, deterministic, 1, 3)
+    plain = _adjoint(xp, xp.ascontiguousarray(g[..., 3:-3]), "linear", params, deterministic, 1)
+    np.testing.assert_array_equal(to_np(padded), to_np(plain))
