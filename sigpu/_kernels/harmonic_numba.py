@@ -268,12 +268,12 @@ def shift_add(
 @numba.njit(cache=True)
 def _spread_taps(grad_out, offsets, b, o0, n_o, r0, r1, row_len, step, out):
     count = grad_out.shape[3]
-    for j in range(offsets.shape[0]):
-        for o in range(n_o):
-            dst = out[j * n_o + o]
-            for r in range(r1 - r0):
-                src = grad_out[b, o0 + o, r0 + r]
+    for o in range(n_o):
+        for r in range(r1 - r0):
+            src = grad_out[b, o0 + o, r0 + r]  # read once, written once per tap
+            for j in range(offsets.shape[0]):
                 base = offsets[j] + r * row_len
+                dst = out[j * n_o + o]
                 if step == 1:
                     part = dst[base : base + count]
                     for i in range(count):
