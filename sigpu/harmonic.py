@@ -141,6 +141,7 @@ class _Conv:
         # what the tables are keyed by: (F, K_f, anchor, top_edge or bins/octave, s_f)
         self.kind = kind
         self.params = (self.n_freq, self.n_harmonics, self.anchor, axis_param, self.s_f)
+        self._used = None
 
     def used_channels(self, r0: int, r1: int):
         """Range ``(l0, l1)`` of harmonic-major lowered channels of one group (``k*C_g + c``)
@@ -151,7 +152,9 @@ class _Conv:
         block skip a contiguous run of zero channels: about half the work for ``anchor=1``,
         ``K_f=5``.
         """
-        k_lo, k_hi = used_harmonics(self.kind, self.params)
+        if self._used is None:  # looked up once per call, not once per block
+            self._used = used_harmonics(self.kind, self.params)
+        k_lo, k_hi = self._used
         lo, hi = int(k_lo[r0:r1].min()), int(k_hi[r0:r1].max())
         c_g = self.c_in // self.groups
         return lo * c_g, hi * c_g
