@@ -15,10 +15,34 @@ from ._backend import array_namespace, namespace_for
 from ._cache import host_table, on_device
 from ._errors import ParameterError
 
+# Generalised cosine windows by every name scipy.signal.get_window knows them by, and
+# their coefficients a_k of sum_k a_k cos(k x), x from -pi to pi.
+_COSINE_WINDOWS = {
+    **dict.fromkeys(("hann", "han"), (0.5, 0.5)),
+    **dict.fromkeys(("hamming", "hamm", "ham"), (0.54, 1.0 - 0.54)),  # as scipy forms it
+    **dict.fromkeys(("blackman", "black", "blk"), (0.42, 0.50, 0.08)),
+    **dict.fromkeys(("boxcar", "box", "ones", "rect", "rectangular"), (1.0,)),
+}
+
+
+def _cosine_window(coefficients, win_length: int) -> np.ndarray:
+    """Periodic generalised cosine window, in the same operations as scipy.signal's
+    ``general_cosine(win_length, a, sym=False)``, so the values are the same bits."""
+    if win_length == 1:
+        return np.ones(1)
+    x = np.linspace(-np.pi, np.pi, win_length + 1)
+    w = np.zeros(win_length + 1)
+    for k, a in enumerate(coefficients):
+        w += a * np.cos(k * x)
+    return w[:-1]
+
 
 @host_table
 def periodic_window(spec, win_length: int) -> np.ndarray:
-    import scipy.signal  # heavy (~0.5 s); only needed when a window is first built
+    if isinstance(spec, str) and spec in _COSINE_WINDOWS and win_length >= 1:
+        # the common windows without importing scipy.signal, which takes about a second
+        return _cosine_window(_COSINE_WINDOWS[spec], win_length)
+    import scipy.signal
 
     try:
         return np.asarray(scipy.signal.get_window(spec, win_length, fftbins=True), np.float64)

@@ -19,13 +19,43 @@ def test_parameter_error_is_value_error():
 
 
 def test_import_sigpu_is_light():
-    # numba and cupy load on first kernel use; scipy.signal (~0.5 s) on first table build.
+    # numba and cupy load on first kernel use; scipy.signal (~1 s) on the first window that
+    # is not a plain cosine window (hann, hamming, blackman, boxcar are built natively).
     code = (
         "import sys, sigpu; "
         "bad = [m for m in ('numba', 'cupy', 'scipy.signal') if m in sys.modules]; "
         "assert not bad, bad"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_default_window_stft_does_not_import_scipy_signal():
+    # the common cosine windows are built natively: no ~1 s scipy.signal import on the
+    # first STFT with window="hann"
+    code = (
+        "import sys, numpy as np, sigpu; "
+        "sigpu.stft(np.zeros(4096, np.float32), n_fft=512); "
+        "sigpu.stft(np.zeros(4096), n_fft=256, window='hamming'); "
+        "assert 'scipy.signal' not in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["hann", "han", "hamming", "hamm", "ham", "blackman", "black", "blk", "boxcar", "box",
+     "ones", "rect", "rectangular"],
+)  # fmt: skip
+def test_native_windows_equal_scipy(name):
+    import scipy.signal
+
+    from sigpu._window import periodic_window
+
+    for n in [*range(1, 70), 255, 256, 400, 511, 1024, 2048, 4095]:
+        ref = scipy.signal.get_window(name, n, fftbins=True)
+        # the same operations as scipy's general_cosine: equal to the last bit today; the
+        # 1e-16 slack keeps a harmless change of scipy's arithmetic from failing CI
+        np.testing.assert_allclose(periodic_window(name, n), ref, rtol=0, atol=1e-16)
 
 
 def test_array_namespace_rejects_lists_and_mixes(xp):
