@@ -39,7 +39,8 @@ _POOL_PREFIX = "sigpu-gemm"
 def map_blocks(func, items):
     """``[func(item) for item in items]``, in item order; on the CPU spread over a thread pool.
 
-    ``func`` must only write to disjoint outputs (NumPy's matmul releases the GIL).
+    ``func`` must only write to disjoint outputs.  NumPy's matmul releases the GIL, and so
+    do the block kernels called there (``nogil=True``), so the threads run in parallel.
     """
     global _pool
     items = list(items)
@@ -139,7 +140,7 @@ def lower(x, lo, hi, w_lo, w_hi, pad: int, tail: int, stack_groups: int = 0):
     return out
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _lower_block(x, lo, hi, w_lo, w_hi, pad, c_g, b, g, l0, l1, r0, r1, out):
     # loops run over slice views from index 0: LLVM vectorises them (with offsets in the
     # index it did not, 2.5x slower)
@@ -216,7 +217,7 @@ def lowered_blocks(x, lo, hi, w_lo, w_hi, pad: int, slack: int, groups: int):
     return _BlockLowering(x, lo, hi, w_lo, w_hi, pad, slack, groups)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _shift_add(prod, offsets, n_use, out, b, a0, r0, r1, row_len, start, count, step, bias):
     # explicit loops over contiguous slice views (index from 0): vectorised by LLVM, 3x
     # faster than slice assignment or offset indexing
@@ -265,7 +266,7 @@ def shift_add(
     _shift_add(prod, offsets, n_use, out, b, a0, r0, r1, row_len, start, count, step, bias)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _spread_taps(grad_out, offsets, b, o0, n_o, r0, r1, row_len, step, out):
     count = grad_out.shape[3]
     for o in range(n_o):
@@ -301,7 +302,7 @@ def _in_block_thread() -> bool:
     return threading.current_thread().name.startswith(_POOL_PREFIX)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _gather_channel(g, indptr, src_k, src_f, weight, stack_groups, pad, out, b, c):
     _, n_chan, n_freq, n_time = out.shape
     n_harm = g.shape[1] // n_chan
@@ -325,7 +326,7 @@ def _lower_adjoint_gather(g, indptr, src_k, src_f, weight, stack_groups, pad, ou
         _gather_channel(g, indptr, src_k, src_f, weight, stack_groups, pad, out, b, c)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _lower_adjoint_gather_serial(g, indptr, src_k, src_f, weight, stack_groups, pad, out):
     n_chan = out.shape[1]
     for q in range(out.shape[0] * n_chan):
@@ -382,7 +383,7 @@ def lower_adjoint(
     return out
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _scatter_channel(g, lo, hi, w_lo, w_hi, stack_groups, pad, out, b, c):
     _, n_chan, _, n_time = out.shape
     n_harm, n_out = lo.shape
@@ -409,7 +410,7 @@ def _lower_adjoint_scatter(g, lo, hi, w_lo, w_hi, stack_groups, pad, out):
         _scatter_channel(g, lo, hi, w_lo, w_hi, stack_groups, pad, out, q // n_chan, q % n_chan)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _lower_adjoint_scatter_serial(g, lo, hi, w_lo, w_hi, stack_groups, pad, out):
     n_chan = out.shape[1]
     for q in range(out.shape[0] * n_chan):
