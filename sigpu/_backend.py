@@ -149,16 +149,23 @@ def frames(x, frame_length: int, hop_length: int):
     return as_strided(x, shape=shape, strides=strides)
 
 
+def usable_cpus() -> int:
+    """CPUs this process may run on (its affinity mask, e.g. under ``taskset`` or a batch
+    job), not the machine's: more threads than that only contend and evict each other's
+    cache."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not on Linux
+        return os.cpu_count() or 1
+
+
 def _cpu_fft():
     # scipy.fft with a worker pool: NumPy's own FFT is single-threaded.
     import functools
 
     import scipy.fft
 
-    # The cores this process may run on (a batch job or taskset may allow fewer
-    # than the machine has): more FFT threads than that only contend.
-    workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    workers = max(1, workers or 1)
+    workers = usable_cpus()
     names = ("fft", "ifft", "rfft", "irfft", "dct", "idct")
     return types.SimpleNamespace(
         **{n: functools.partial(getattr(scipy.fft, n), workers=workers) for n in names},

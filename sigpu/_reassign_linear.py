@@ -109,7 +109,9 @@ def histograms(x2d, xp, *, q, tdeci, over, noct, minf, maxf, deterministic=False
 
     ``x2d`` is (n_chan, n) float32/float64; minf/maxf are in cycles/sample.  The
     backend's ``reassign.batch_plan`` cuts channels and lines into batches that fit
-    its memory (free GPU memory, or a cache-sized CPU budget).
+    its memory (free GPU memory, or a cache-sized CPU budget), and
+    ``reassign.map_partitions`` runs them: in order on the GPU, on a fixed split over
+    the CPU's threads, each with its own histograms summed in a fixed order.
     """
     n_chan, n = x2d.shape
     n_freq = n_freq_bins(noct, minf, maxf)
@@ -121,36 +123,46 @@ def histograms(x2d, xp, *, q, tdeci, over, noct, minf, maxf, deterministic=False
     f0_host, sig_host = filter_lines(q, over, noct, minf, n_freq)
     f0_all = xp.asarray(f0_host)
     sig_all = xp.asarray(sig_host)
-    fft = fft_module(xp)
     modulate = kernel(xp, "reassign.modulate")
+    inverse_fft = kernel(xp, "reassign.inverse_fft")
     gate_scatter = kernel(xp, "reassign.gate_scatter")
     complex_dtype = xp.complex64 if x2d.dtype == xp.float32 else xp.complex128
     itemsize = 8 if complex_dtype == xp.complex64 else 16
     chans, batches = kernel(xp, "reassign.batch_plan")(n, n_chan, f0_host, sig_host, itemsize)
-    # one work buffer for every batch: modulate writes into it, the inverse FFT runs in place
-    most_lines = max(j1 - j0 for j0, j1 in batches)
-    work = xp.empty(2 * most_lines * chans * n, dtype=complex_dtype)
+    work_size = 2 * max(j1 - j0 for j0, j1 in batches) * chans * n
     for c0 in range(0, n_chan, chans):
         # one forward FFT per channel, full complex (no rfft: lines past
         # Nyquist are truncated Gaussians, not mirrored), no padding
-        spectrum = fft.fft(x2d[c0 : c0 + chans], axis=-1)
-        for j0, j1 in batches:
-            f0 = f0_all[j0:j1]
-            sig = sig_all[j0:j1]
-            filtered = fft.ifft(modulate(spectrum, f0, sig, out=work), axis=-1, overwrite_x=True)
-            gate_scatter(
-                filtered,
-                f0,
-                sig,
-                tdeci,
-                noct,
-                minf,
-                maxf,
-                energy[c0 : c0 + chans],
-                counts[c0 : c0 + chans],
-                deterministic=deterministic,
-            )
-            del filtered
+        spectrum = fft_module(xp).fft(x2d[c0 : c0 + chans], axis=-1)
+        energy_c, counts_c = energy[c0 : c0 + chans], counts[c0 : c0 + chans]
+
+        def run(part, spectrum=spectrum, energy_c=energy_c, counts_c=counts_c):
+            # a partition of the batches: one work buffer that modulate writes and the
+            # inverse FFT overwrites; the first partition adds into the result itself
+            work = xp.empty(work_size, dtype=complex_dtype)
+            if part.start != 0:
+                energy_c, counts_c = xp.zeros_like(energy_c), xp.zeros_like(counts_c)
+            for j0, j1 in (batches[i] for i in part):
+                f0, sig = f0_all[j0:j1], sig_all[j0:j1]
+                filtered = inverse_fft(modulate(spectrum, f0, sig, out=work))
+                gate_scatter(
+                    filtered,
+                    f0,
+                    sig,
+                    tdeci,
+                    noct,
+                    minf,
+                    maxf,
+                    energy_c,
+                    counts_c,
+                    deterministic=deterministic,
+                )
+            return energy_c, counts_c
+
+        parts = kernel(xp, "reassign.map_partitions")(run, len(batches))
+        for part_energy, part_counts in parts[1:]:  # in partition order: deterministic sums
+            energy_c += part_energy
+            counts_c += part_counts
     return energy, counts
 
 

@@ -577,7 +577,7 @@ def test_linear_in_x_and_w_and_bias_per_channel(xp, rng):
 def test_cpu_block_threads_give_the_serial_result(rng, monkeypatch, index):
     # the CPU runs GEMM blocks (forward) and batch items (backward) on a thread pool, each
     # thread lowering into its own buffer: bit for bit the result of one thread
-    from sigpu._kernels import harmonic_numba
+    from sigpu._kernels import cpu_threads, harmonic_numba
 
     cfg = dict(CONFIGS[index], n_batch=5, n_freq=12)
     _, (x, w, b) = _make(np, rng, cfg, np.float32)
@@ -585,7 +585,7 @@ def test_cpu_block_threads_give_the_serial_result(rng, monkeypatch, index):
     monkeypatch.setattr(harmonic_numba, "GEMM_BLOCK_COLUMNS", 1)
     results = []
     for workers in (1, 2):
-        monkeypatch.setattr(harmonic_numba, "_WORKERS", workers)
+        monkeypatch.setattr(cpu_threads, "WORKERS", workers)
         y = harmonic_conv2d(x, w, b, **_kw(cfg))
         results.append((y, *harmonic_conv2d_backward(gy, x, w, **_kw(cfg))))
     for serial, threaded in zip(*results, strict=True):

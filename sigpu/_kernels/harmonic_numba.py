@@ -5,52 +5,16 @@ Tables come from :mod:`sigpu._harmonic_tables` (int32 indices, weights in the da
 
 from __future__ import annotations
 
-import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import numba
 import numpy as np
 
-from .._backend import namespace_for, single_threaded_blas
-
-_NUMPY = namespace_for(None)
+from .cpu_threads import in_pool_thread, map_blocks  # noqa: F401 (map_blocks: contract)
 
 #: Output columns per GEMM block of ``harmonic_conv2d``: small enough that the block of the
 #: lowered tensor and the tall GEMM's product stay in the core's L2 cache.
 GEMM_BLOCK_COLUMNS = 2048
-
-
-def _usable_cpus() -> int:
-    """CPUs this process may run on (its affinity mask, e.g. under ``taskset``), not the
-    machine's: two block threads time-sharing one pinned core only evict each other's cache."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):  # not on Linux
-        return os.cpu_count() or 1
-
-
-_WORKERS = max(1, _usable_cpus())
-_pool: ThreadPoolExecutor | None = None
-_pool_lock = threading.Lock()
-_POOL_PREFIX = "sigpu-gemm"
-
-
-def map_blocks(func, items):
-    """``[func(item) for item in items]``, in item order; on the CPU spread over a thread pool.
-
-    ``func`` must only write to disjoint outputs.  NumPy's matmul releases the GIL, and so
-    do the block kernels called there (``nogil=True``), so the threads run in parallel.
-    """
-    global _pool
-    items = list(items)
-    if _WORKERS == 1 or len(items) < 2 * _WORKERS:
-        return [func(item) for item in items]
-    with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix=_POOL_PREFIX)
-    with single_threaded_blas(_NUMPY):
-        return list(_pool.map(func, items))
 
 
 @numba.njit(cache=True, inline="always")
@@ -295,13 +259,6 @@ def spread_taps(grad_out, offsets, b: int, o0: int, n_o: int, r0: int, r1: int, 
     _spread_taps(grad_out, offsets, b, o0, n_o, r0, r1, row_len, step, out)
 
 
-def _in_block_thread() -> bool:
-    """Whether the caller runs inside :func:`map_blocks`'s pool: kernels called there run
-    serially (the pool already uses every core, and not every numba threading layer may be
-    entered from several threads at once)."""
-    return threading.current_thread().name.startswith(_POOL_PREFIX)
-
-
 @numba.njit(cache=True, nogil=True)
 def _gather_channel(g, indptr, src_k, src_f, weight, stack_groups, pad, out, b, c):
     _, n_chan, n_freq, n_time = out.shape
@@ -369,7 +326,7 @@ def lower_adjoint(
     n_batch, n_ck, _, n_time = g.shape
     n_time -= 2 * pad
     out = np.empty((n_batch, n_ck // n_harmonics, n_freq, n_time), dtype=g.dtype)
-    gather = _lower_adjoint_gather_serial if _in_block_thread() else _lower_adjoint_gather
+    gather = _lower_adjoint_gather_serial if in_pool_thread() else _lower_adjoint_gather
     gather(
         g,
         np.ascontiguousarray(indptr),
@@ -442,7 +399,7 @@ def lower_adjoint_scatter(g, lo, hi, w_lo, w_hi, n_freq: int, stack_groups: int 
     n_time -= 2 * pad
     n_harm = lo.shape[0]
     out = np.empty((n_batch, n_ck // n_harm, n_freq, n_time), dtype=g.dtype)
-    scatter = _lower_adjoint_scatter_serial if _in_block_thread() else _lower_adjoint_scatter
+    scatter = _lower_adjoint_scatter_serial if in_pool_thread() else _lower_adjoint_scatter
     scatter(
         g,
         np.ascontiguousarray(lo),

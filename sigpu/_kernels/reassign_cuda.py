@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import cupy
+import cupyx.scipy.fft
 import numpy as np
 
 from ._cuda_common import THREADS, blocks_for, get_function
@@ -40,6 +41,17 @@ def batch_plan(n: int, n_chan: int, f0, sig, complex_itemsize: int):
     chans = int(max(1, min(n_chan, budget // per_line_chan)))
     lines = int(max(1, min(len(f0), budget // (per_line_chan * chans))))
     return chans, [(j0, min(j0 + lines, len(f0))) for j0 in range(0, len(f0), lines)]
+
+
+def map_partitions(func, n_items: int):
+    """``[func(range(n_items))]``: one stream takes every batch in order (the GPU
+    parallelises inside each)."""
+    return [func(range(n_items))]
+
+
+def inverse_fft(folded):
+    """In-place inverse FFT along the last axis (cuFFT; the plan is cached by CuPy)."""
+    return cupyx.scipy.fft.ifft(folded, axis=-1, overwrite_x=True)
 
 
 def _grid(n: int) -> tuple[int]:

@@ -9,8 +9,14 @@ Two steps per batch of filter lines (spec reassignment.md sections 2.2-2.6):
 * :func:`gate_scatter` reads the inverse FFTs (xi, eta), forms the
   reassignment operator mu = eta / (xi + eps), applies the gates and adds the
   kept points' energy and counts into the histogram, fused, with no
-  temporaries.  Each thread owns a private histogram (no atomics, no
-  ``np.add.at``); they are summed at the end.
+  temporaries.
+
+Both are serial and release the GIL: the pipeline runs whole batches (modulate,
+a one-thread :func:`inverse_fft`, scatter) on :func:`map_partitions`' threads,
+each thread with its own work buffer and histogram (no atomics, no
+``np.add.at``), summed at the end in thread order.  A batch stays in that
+core's cache from the first step to the last, and the cores never wait for
+each other between steps.
 
 Folding.  A line's filtered spectrum is non-zero on at most ``M`` consecutive
 DFT bins (the Gaussian is cut at ``CUTOFF_SIGMAS``).  For any divisor ``Q >= M``
@@ -36,16 +42,16 @@ import math
 
 import numba
 import numpy as np
+import scipy.fft
+
+from .cpu_threads import map_partitions  # noqa: F401 (contract)
 
 # |f - f0| beyond CUTOFF_SIGMAS standard deviations: exp(-72) ~ 5e-32 of the
 # peak, far below float64 round-off, so the filter is written as exact zero.
 CUTOFF_SIGMAS = 12.0
-# Samples per work item of the scatter: small enough to balance threads, large
-# enough to amortise the per-item setup.
-_SCATTER_BLOCK = 8192
 # One batch of folded spectra (xi and eta of every line and channel) stays about
 # this size, so that modulate, the inverse FFT and the scatter work in cache.
-_BATCH_BYTES = 16 * 1024 * 1024
+_BATCH_BYTES = 2 * 1024 * 1024
 _EPS = 1e-20
 _TWO_PI = 2.0 * math.pi
 
@@ -93,11 +99,11 @@ def batch_plan(n: int, n_chan: int, f0, sig, complex_itemsize: int):
     return n_chan, batches
 
 
-@numba.njit(cache=True, parallel=True, fastmath=False)
+@numba.njit(cache=True, nogil=True)
 def _modulate(spectrum, f0, sig, cutoff, roots, out):
     n_chan, n = spectrum.shape
     _, n_lines, _, n_fold, q_len = out.shape
-    for item in numba.prange(n_lines * n_chan):
+    for item in range(n_lines * n_chan):
         b = item // n_chan
         c = item - b * n_chan
         centre = f0[b]
@@ -109,9 +115,10 @@ def _modulate(spectrum, f0, sig, cutoff, roots, out):
         m_lo = max(int(math.ceil((centre - reach) * n)), -((n - 1) // 2))
         m_hi = min(int(math.floor((centre + reach) * n)), n // 2)
         width = max(m_hi - m_lo + 1, 0)
-        # G X / P and D X / P in complex128 (one rounding to the output dtype, at the end)
+        # G X / P in complex128 (one rounding to the output dtype, at the end), and the
+        # real factor D / G = -(f - f0) / sig that turns it into D X / P
         filt = np.empty(width, dtype=np.complex128)
-        deriv = np.empty(width, dtype=np.complex128)
+        slope = np.empty(width, dtype=np.float64)
         scale = 1.0 / n_fold
         for i in range(width):
             k = m_lo + i if m_lo + i >= 0 else m_lo + i + n
@@ -120,16 +127,14 @@ def _modulate(spectrum, f0, sig, cutoff, roots, out):
                 f -= 1.0
             d = f - centre
             g = 0.0
-            dg = 0.0
             if abs(d) <= reach:
                 g = math.exp(-(d * d) / two_var)
-                dg = -(d / s) * g
-            v = spectrum[c, k]
-            filt[i] = (g * scale) * v
-            deriv[i] = (dg * scale) * v
+            filt[i] = (g * scale) * spectrum[c, k]
+            slope[i] = -(d / s)
         # the band's residues mod Q are r_lo, r_lo + 1, ... (cyclic); zero the others
         r_lo = m_lo % q_len
         r_end = r_lo + width  # past the band's last residue, before wrapping
+        head = min(r_end, q_len) - r_lo  # bins before the residues wrap to 0
         for p in range(n_fold):
             xi_row = out[0, b, c, p]
             eta_row = out[1, b, c, p]
@@ -143,17 +148,23 @@ def _modulate(spectrum, f0, sig, cutoff, roots, out):
                 eta_row[r_end - q_len : r_lo] = 0.0
             # twiddle exp(2 pi i k p/n): its index k*p mod n advances by p per bin
             t = ((m_lo % n) * p) % n
-            r = r_lo
-            for i in range(width):
-                w = roots[t]
-                xi_row[r] = filt[i] * w
-                eta_row[r] = deriv[i] * w
-                t += p
-                if t >= n:
-                    t -= n
-                r += 1
-                if r == q_len:
-                    r = 0
+            t = _twiddle_run(filt, slope, roots, 0, head, t, p, xi_row, eta_row, r_lo)
+            _twiddle_run(filt, slope, roots, head, width, t, p, xi_row, eta_row, r_lo - q_len)
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _twiddle_run(filt, slope, roots, i0, i1, t, p, xi_row, eta_row, shift):
+    """Bins i0..i1-1 of a band times their twiddles, into residues i + shift; returns the
+    next twiddle index."""
+    n = roots.shape[0]
+    for i in range(i0, i1):
+        z = filt[i] * roots[t]
+        xi_row[i + shift] = z
+        eta_row[i + shift] = slope[i] * z
+        t += p
+        if t >= n:
+            t -= n
+    return t
 
 
 def modulate(spectrum, f0, sig, out=None):
@@ -191,41 +202,13 @@ def modulate(spectrum, f0, sig, out=None):
     return out
 
 
-@numba.njit(cache=True, parallel=True, fastmath=False)
-def _gate_scatter(
-    filtered,
-    f0,
-    sig,
-    tdeci,
-    minf,
-    maxf,
-    edges,
-    n_frames,
-    block,
-    energy,
-    counts,
-    extra_energy,
-    extra_counts,
-):
-    # thread 0 adds into the caller's histograms, thread t > 0 into extra_*[t - 1]
+@numba.njit(cache=True, nogil=True)
+def _gate_scatter(filtered, f0, sig, tdeci, minf, maxf, edges, n_frames, energy, counts):
     _, n_lines, n_chan, n_fold, q_len = filtered.shape
     n_freq = edges.shape[0]
-    n = n_fold * q_len
-    n_threads = extra_energy.shape[0] + 1
-    n_blocks = (n + block - 1) // block
-    n_items = n_lines * n_chan * n_blocks
-    n_total = float(n)
-    for thread in numba.prange(n_threads):
-        if thread == 0:
-            my_energy, my_counts = energy, counts
-        else:
-            my_energy, my_counts = extra_energy[thread - 1], extra_counts[thread - 1]
-        for item in range(thread, n_items, n_threads):
-            b = item // (n_chan * n_blocks)
-            rest = item - b * (n_chan * n_blocks)
-            c = rest // n_blocks
-            start = (rest - c * n_blocks) * block
-            stop = min(start + block, n)
+    n_total = float(n_fold * q_len)
+    for b in range(n_lines):
+        for c in range(n_chan):
             centre = f0[b]
             s = sig[b]
             time_scale = 1.0 / (_TWO_PI * s)
@@ -236,44 +219,38 @@ def _gate_scatter(
                 home += 1
             xi_plane = filtered[0, b, c]
             eta_plane = filtered[1, b, c]
-            p = start // q_len  # sample p + P*a sits at [p, a]; walk a, then p
-            a = start - p * q_len
-            for _ in range(start, stop):
-                sample = p + n_fold * a
-                xr = np.float64(xi_plane[p, a].real)
-                xi = np.float64(xi_plane[p, a].imag)
-                er = np.float64(eta_plane[p, a].real)
-                ei = np.float64(eta_plane[p, a].imag)
-                a += 1
-                if a == q_len:
-                    a = 0
-                    p += 1
-                ar = xr + _EPS  # eps on the real part only (spec 2.3)
-                den = ar * ar + xi * xi
-                # |mu| < 0.5 as |eta|^2 < |xi + eps|^2 / 4: no division for the ~70 % of
-                # points it drops, and NaN fails it
-                if not (er * er + ei * ei < 0.25 * den):
-                    continue
-                inv = 1.0 / den
-                mr = (er * ar + ei * xi) * inv
-                mi = (ei * ar - er * xi) * inv
-                t_hat = (sample + 1) + mi * time_scale  # 1-based samples
-                f_hat = centre - mr * s
-                if not (f_hat > minf and f_hat < maxf and t_hat >= 1.0 and t_hat < n_total):
-                    continue
-                row = int(math.floor(t_hat / tdeci))
-                # col = floor(noct log2(maxf / f_hat) + 1/2), i.e. the column c with
-                # edges[c] < f_hat <= edges[c - 1], found from the line's home column
-                col = home
-                while col > 0 and f_hat > edges[col - 1]:
-                    col -= 1
-                while col < n_freq and f_hat <= edges[col]:
-                    col += 1
-                if row < 0 or row >= n_frames or col >= n_freq:
-                    continue  # round-off across an edge: drop, never clamp
-                k = (n_freq - 1 - col) * n_frames + row  # frequency ascending
-                my_energy[c, k] += xr * xr + xi * xi
-                my_counts[c, k] += 1
+            for p in range(n_fold):  # sample p + P*a sits at [p, a]
+                for a in range(q_len):
+                    xr = np.float64(xi_plane[p, a].real)
+                    xi = np.float64(xi_plane[p, a].imag)
+                    er = np.float64(eta_plane[p, a].real)
+                    ei = np.float64(eta_plane[p, a].imag)
+                    ar = xr + _EPS  # eps on the real part only (spec 2.3)
+                    den = ar * ar + xi * xi
+                    # |mu| < 0.5 as |eta|^2 < |xi + eps|^2 / 4: no division for the ~70 %
+                    # of points it drops, and NaN fails it
+                    if not (er * er + ei * ei < 0.25 * den):
+                        continue
+                    inv = 1.0 / den
+                    mr = (er * ar + ei * xi) * inv
+                    mi = (ei * ar - er * xi) * inv
+                    t_hat = (p + n_fold * a + 1) + mi * time_scale  # 1-based samples
+                    f_hat = centre - mr * s
+                    if not (f_hat > minf and f_hat < maxf and t_hat >= 1.0 and t_hat < n_total):
+                        continue
+                    row = int(math.floor(t_hat / tdeci))
+                    # col = floor(noct log2(maxf / f_hat) + 1/2), i.e. the column c with
+                    # edges[c] < f_hat <= edges[c - 1], found from the line's home column
+                    col = home
+                    while col > 0 and f_hat > edges[col - 1]:
+                        col -= 1
+                    while col < n_freq and f_hat <= edges[col]:
+                        col += 1
+                    if row < 0 or row >= n_frames or col >= n_freq:
+                        continue  # round-off across an edge: drop, never clamp
+                    k = (n_freq - 1 - col) * n_frames + row  # frequency ascending
+                    energy[c, k] += xr * xr + xi * xi
+                    counts[c, k] += 1
 
 
 def column_edges(noct: int, maxf: float, n_freq: int) -> np.ndarray:
@@ -302,20 +279,14 @@ def gate_scatter(
         Frequency ascending: histogram column ``col`` (0 = maxf) is row
         ``n_freq - 1 - col`` here.
     deterministic : bool
-        Accepted for the common contract; the CPU result is always
-        deterministic (per-thread histograms over a fixed split of the work,
-        summed in thread order).
+        Accepted for the common contract; the CPU result is always deterministic (one
+        thread adds the points in a fixed order; see :func:`map_partitions` for threads).
     """
-    filtered = np.ascontiguousarray(filtered)
     n_chan, n_freq, n_frames = energy.shape
     if not (energy.flags.c_contiguous and counts.flags.c_contiguous):
         raise ValueError("gate_scatter: energy and counts must be C-contiguous")
-    n_items = filtered.shape[1] * n_chan * -(-filtered[0, 0, 0].size // _SCATTER_BLOCK)
-    n_extra = min(numba.get_num_threads(), n_items) - 1
-    extra_e = np.zeros((n_extra, n_chan, n_freq * n_frames), np.float64)
-    extra_c = np.zeros((n_extra, n_chan, n_freq * n_frames), np.int64)
     _gate_scatter(
-        filtered,
+        np.ascontiguousarray(filtered),
         np.ascontiguousarray(f0, dtype=np.float64),
         np.ascontiguousarray(sig, dtype=np.float64),
         float(tdeci),
@@ -323,12 +294,11 @@ def gate_scatter(
         float(maxf),
         column_edges(noct, maxf, n_freq),
         n_frames,
-        _SCATTER_BLOCK,
         energy.reshape(n_chan, -1),
         counts.reshape(n_chan, -1),
-        extra_e,
-        extra_c,
     )
-    if n_extra:
-        energy += extra_e.sum(axis=0).reshape(energy.shape)
-        counts += extra_c.sum(axis=0).reshape(counts.shape)
+
+
+def inverse_fft(folded):
+    """In-place inverse FFT along the last axis, one thread (the caller's partition)."""
+    return scipy.fft.ifft(folded, axis=-1, overwrite_x=True, workers=1)

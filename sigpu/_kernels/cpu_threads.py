@@ -1,0 +1,66 @@
+"""The CPU thread pool the numba kernels share to run independent blocks of work.
+
+numba kernels compiled with ``nogil=True`` and NumPy's matmul release the GIL, so plain
+Python threads run them in parallel, each on its own cache-sized block: one parallel region
+per call instead of a fork/join inside every kernel (measured on the reassignment: scipy's
+FFT threads and numba's OpenMP threads handing the cores back and forth every batch made two
+cores no faster than one).
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+from .._backend import namespace_for, single_threaded_blas, usable_cpus
+
+_NUMPY = namespace_for(None)
+POOL_PREFIX = "sigpu-block"
+
+
+#: Threads of the pool (tests change it to compare one thread with several).
+WORKERS = usable_cpus()
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _run(func, items):
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix=POOL_PREFIX)
+    with single_threaded_blas(_NUMPY):
+        return list(_pool.map(func, items))
+
+
+def map_blocks(func, items):
+    """``[func(item) for item in items]``, in item order, spread over the pool.
+
+    ``func`` must only write to disjoint outputs.  Fewer than two items per thread run in
+    the calling thread (dynamic scheduling only pays with some items to balance).
+    """
+    items = list(items)
+    if WORKERS == 1 or len(items) < 2 * WORKERS:
+        return [func(item) for item in items]
+    return _run(func, items)
+
+
+def map_partitions(func, n_items: int):
+    """``[func(range(w, n_items, W)) for w in range(W)]``: a fixed split of ``n_items``.
+
+    Each call gets every ``W``-th item, so which items a partial result holds, and hence
+    the order of any floating-point sums over them, does not depend on timing.  ``W`` is
+    ``min(WORKERS, n_items)`` (at least 1).
+    """
+    n_parts = max(1, min(WORKERS, n_items))
+    parts = [range(w, n_items, n_parts) for w in range(n_parts)]
+    if n_parts == 1:
+        return [func(parts[0])]
+    return _run(func, parts)
+
+
+def in_pool_thread() -> bool:
+    """Whether the caller runs on the pool: kernels called there run serially (the pool
+    already uses every core, and not every numba threading layer may be entered from
+    several threads at once)."""
+    return threading.current_thread().name.startswith(POOL_PREFIX)
