@@ -19,6 +19,7 @@ import contextlib
 import importlib
 import os
 import sys
+import threading
 import types
 
 import array_api_compat
@@ -159,16 +160,35 @@ def usable_cpus() -> int:
         return os.cpu_count() or 1
 
 
+#: Name prefix of the threads of sigpu's CPU block pool (``_kernels/cpu_threads.py``).
+BLOCK_THREAD_PREFIX = "sigpu-block"
+
+
+def on_block_thread() -> bool:
+    """Whether the caller runs on sigpu's CPU block pool: code called there runs serially
+    (the pool already uses every core, and not every numba threading layer may be entered
+    from several threads at once)."""
+    return threading.current_thread().name.startswith(BLOCK_THREAD_PREFIX)
+
+
 def _cpu_fft():
     # scipy.fft with a worker pool: NumPy's own FFT is single-threaded.
-    import functools
-
     import scipy.fft
 
     workers = usable_cpus()
+
+    def threaded(func):
+        def call(*args, **kwargs):
+            # one FFT thread each on the block pool's threads
+            return func(*args, workers=1 if on_block_thread() else workers, **kwargs)
+
+        call.__name__ = call.__qualname__ = func.__name__
+        call.__doc__ = func.__doc__
+        return call
+
     names = ("fft", "ifft", "rfft", "irfft", "dct", "idct")
     return types.SimpleNamespace(
-        **{n: functools.partial(getattr(scipy.fft, n), workers=workers) for n in names},
+        **{n: threaded(getattr(scipy.fft, n)) for n in names},
         next_fast_len=scipy.fft.next_fast_len,
     )
 

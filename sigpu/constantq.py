@@ -195,36 +195,44 @@ class VQT:
         n_frames = self.n_frames(n)
         device = getattr(y, "device", None)
         dev_id = None if isinstance(y, np.ndarray) else device.id
+        out = xp.empty((batch, self.n_bins, n_frames), dtype=out_dtype)
+        # Many small GEMMs: OpenBLAS's own threads cost more than they give here; on
+        # the CPU, blocks of rows run the whole octave loop on sigpu's threads instead.
+        with single_threaded_blas(xp):
+            kernel(xp, "cqt.map_rows")(
+                lambda rows: self._octaves(xp, x[rows], out[rows], n_frames, dev_id), batch
+            )
+        return xp.reshape(out, lead + (self.n_bins, n_frames))
+
+    def _octaves(self, xp, x, out, n_frames: int, dev_id):
+        """Fill ``out`` (rows, n_bins, n_frames) with the transform of ``x`` (rows, n)."""
+        s = self.schedule
+        rows = x.shape[0]
+        work = x.dtype
         decimate = kernel(xp, "cqt.decimate2")
         taps = on_device(s.odd_taps, xp, work, dev_id)
         rfft = fft_module(xp).rfft
-        out = xp.empty((batch, self.n_bins, n_frames), dtype=out_dtype)
-        # Many small GEMMs: OpenBLAS's own threads cost more than they give here.
-        with single_threaded_blas(xp):
-            for _ in range(s.n_early):
+        for _ in range(s.n_early):
+            x = decimate(x, taps, s.centre)
+        for octave, host_kernel in zip(s.octaves, s.kernels, strict=True):
+            if octave.decimate_before:
                 x = decimate(x, taps, s.centre)
-            for octave, host_kernel in zip(s.octaves, s.kernels, strict=True):
-                if octave.decimate_before:
-                    x = decimate(x, taps, s.centre)
-                half = octave.n_fft // 2
-                padded = xp.pad(x, ((0, 0), (half, half)), mode=self.pad_mode)
-                framed = frames(padded, octave.n_fft, octave.hop)[:, :n_frames, :]
-                n_f = octave.bin_stop - octave.bin_start
-                if octave.mode == "direct":
-                    w = on_device(host_kernel, xp, work, dev_id)
-                    flat = xp.reshape(
-                        xp.ascontiguousarray(framed), (batch * n_frames, octave.n_fft)
-                    )
-                    resp = xp.matmul(flat, w)  # (B*T, 2 n_f) interleaved re/im
-                    resp = resp.view(out_dtype)
-                else:
-                    k = on_device(host_kernel, xp, out_dtype, dev_id)
-                    spec = rfft(framed, axis=-1)[:, :, octave.lo : octave.hi]
-                    band = xp.reshape(spec, (batch * n_frames, octave.hi - octave.lo))
-                    resp = xp.matmul(band.astype(out_dtype, copy=False), k)
-                resp = xp.reshape(resp, (batch, n_frames, n_f))
-                out[:, octave.bin_start : octave.bin_stop, :] = xp.permute_dims(resp, (0, 2, 1))
-        return xp.reshape(out, lead + (self.n_bins, n_frames))
+            half = octave.n_fft // 2
+            padded = xp.pad(x, ((0, 0), (half, half)), mode=self.pad_mode)
+            framed = frames(padded, octave.n_fft, octave.hop)[:, :n_frames, :]
+            n_f = octave.bin_stop - octave.bin_start
+            if octave.mode == "direct":
+                w = on_device(host_kernel, xp, work, dev_id)
+                flat = xp.reshape(xp.ascontiguousarray(framed), (rows * n_frames, octave.n_fft))
+                resp = xp.matmul(flat, w)  # (B*T, 2 n_f) interleaved re/im
+                resp = resp.view(out.dtype)
+            else:
+                k = on_device(host_kernel, xp, out.dtype, dev_id)
+                spec = rfft(framed, axis=-1)[:, :, octave.lo : octave.hi]
+                band = xp.reshape(spec, (rows * n_frames, octave.hi - octave.lo))
+                resp = xp.matmul(band.astype(out.dtype, copy=False), k)
+            resp = xp.reshape(resp, (rows, n_frames, n_f))
+            out[:, octave.bin_start : octave.bin_stop, :] = xp.permute_dims(resp, (0, 2, 1))
 
     def __repr__(self):
         return (

@@ -320,3 +320,25 @@ def test_vqt_and_chroma_bad_input():
         chroma_cqt(sr=SR)
     with pytest.raises(ParameterError, match="cqt_mode"):
         chroma_cqt(y, sr=SR, tuning=0.0, cqt_mode="hybrid")
+
+
+@pytest.mark.parametrize("n", [1, 2, 13, 2 * 2048 + 7, 3 * 2048 * 2])  # crosses kernel blocks
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_decimate2_matches_full_convolution(xp, rng, n, dtype):
+    """The half-band decimator equals the full symmetric FIR (np.convolve, float64) with
+    zeros outside the signal, every other sample kept."""
+    from sigpu._backend import kernel
+    from sigpu._cqt_plan import halfband_taps
+
+    odd_taps, centre = halfband_taps(0.25)
+    h = np.zeros(4 * len(odd_taps) - 1)
+    mid = len(h) // 2
+    h[mid] = centre
+    h[mid + 1 :: 2] = odd_taps
+    h[mid - 1 :: -2] = odd_taps
+    x = rng.standard_normal((3, n))
+    ref = np.stack([np.convolve(row, h)[mid : mid + n : 2] for row in x])
+    got = to_np(kernel(xp, "cqt.decimate2")(xp.asarray(x.astype(dtype)), odd_taps, centre))
+    assert got.dtype == dtype and got.shape == ref.shape
+    tol = 1e-6 if dtype == np.float32 else 1e-14
+    assert np.max(np.abs(got - ref)) <= tol * np.abs(x).max() * np.abs(h).sum()

@@ -12,10 +12,9 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from .._backend import namespace_for, single_threaded_blas, usable_cpus
+from .._backend import BLOCK_THREAD_PREFIX, namespace_for, single_threaded_blas, usable_cpus
 
 _NUMPY = namespace_for(None)
-POOL_PREFIX = "sigpu-block"
 
 
 #: Threads of the pool (tests change it to compare one thread with several).
@@ -28,7 +27,7 @@ def _run(func, items):
     global _pool
     with _pool_lock:
         if _pool is None:
-            _pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix=POOL_PREFIX)
+            _pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix=BLOCK_THREAD_PREFIX)
     with single_threaded_blas(_NUMPY):
         return list(_pool.map(func, items))
 
@@ -57,10 +56,3 @@ def map_partitions(func, n_items: int):
     if n_parts == 1:
         return [func(parts[0])]
     return _run(func, parts)
-
-
-def in_pool_thread() -> bool:
-    """Whether the caller runs on the pool: kernels called there run serially (the pool
-    already uses every core, and not every numba threading layer may be entered from
-    several threads at once)."""
-    return threading.current_thread().name.startswith(POOL_PREFIX)

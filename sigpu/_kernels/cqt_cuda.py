@@ -23,3 +23,8 @@ def decimate2(x, odd_taps, centre: float):
         (x, odd_taps, x.dtype.type(centre), out, *args),
     )
     return out
+
+
+def map_rows(func, n_rows: int):
+    """``func(slice(0, n_rows))``: one stream takes every row (the GPU parallelises inside)."""
+    func(slice(0, n_rows))

@@ -1,33 +1,48 @@
-"""Half-band decimation by two on the CPU (numba); same contract as ``cqt_cuda``."""
+"""CQT/VQT on the CPU (numba): half-band decimation by two, and the row blocks the octave
+loop runs on; same contract as ``cqt_cuda``."""
 
 from __future__ import annotations
 
 import numba
 import numpy as np
 
+from . import cpu_threads
 
-@numba.njit(cache=True, parallel=True, fastmath=False)
-def _decimate2(x, odd_taps, centre, out):
+# Outputs per block: the block's odd samples (a contiguous copy, zero past the
+# edges) stay in L1, and the tap loops run over contiguous memory, so they vectorise.
+_BLOCK = 2048
+
+
+@numba.njit(cache=True, nogil=True)
+def _decimate2_rows(x, odd_taps, centre, out):
     batch, n = x.shape
     n_out = out.shape[1]
     n_taps = odd_taps.shape[0]
-    reach = 2 * n_taps - 1
-    for b in numba.prange(batch):
-        for m in range(n_out):
-            i = 2 * m
-            acc = centre * x[b, i]
-            if i - reach >= 0 and i + reach < n:
-                # interior: no bounds checks
-                for k in range(n_taps):
-                    d = 2 * k + 1
-                    acc += odd_taps[k] * (x[b, i - d] + x[b, i + d])
-            else:
-                for k in range(n_taps):
-                    d = 2 * k + 1
-                    left = x[b, i - d] if i - d >= 0 else 0.0
-                    right = x[b, i + d] if i + d < n else 0.0
-                    acc += odd_taps[k] * (left + right)
-            out[b, m] = acc
+    # odd[j] = x[2 (m0 - n_taps + j) + 1]: output m = m0 + j reads odd[j + n_taps - k - 1]
+    # (left, x[2m - 2k - 1]) and odd[j + n_taps + k] (right, x[2m + 2k + 1]) for tap k
+    odd = np.empty(_BLOCK + 2 * n_taps, dtype=x.dtype)
+    zero = odd_taps.dtype.type(0)  # not 0.0: that would make the edge sums float64
+    for b in range(batch):
+        row = x[b]
+        dst = out[b]
+        for m0 in range(0, n_out, _BLOCK):
+            size = min(_BLOCK, n_out - m0)
+            for j in range(size + 2 * n_taps - 1):
+                i = 2 * (m0 - n_taps + j) + 1
+                odd[j] = row[i] if 0 <= i < n else zero
+            block = dst[m0 : m0 + size]
+            even = row[2 * m0 : 2 * (m0 + size) : 2]
+            for j in range(size):
+                block[j] = centre * even[j]
+            # per output the same operations in the same order as the formula below; the
+            # slices make every index a loop counter >= 0, so numba drops its negative-index
+            # wraparound and the loops vectorise
+            for k in range(n_taps):
+                tap = odd_taps[k]
+                left = odd[n_taps - k - 1 : n_taps - k - 1 + size]
+                right = odd[n_taps + k : n_taps + k + size]
+                for j in range(size):
+                    block[j] += tap * (left[j] + right[j])
 
 
 def decimate2(x, odd_taps, centre: float):
@@ -50,5 +65,16 @@ def decimate2(x, odd_taps, centre: float):
     x = np.ascontiguousarray(x)
     odd_taps = np.ascontiguousarray(odd_taps, dtype=x.dtype)
     out = np.empty((x.shape[0], (x.shape[1] + 1) // 2), dtype=x.dtype)
-    _decimate2(x, odd_taps, x.dtype.type(centre), out)
+    _decimate2_rows(x, odd_taps, x.dtype.type(centre), out)
     return out
+
+
+def map_rows(func, n_rows: int):
+    """``func(rows)`` for contiguous row slices covering ``range(n_rows)``, on the pool.
+
+    Two blocks per thread (when there are that many rows), so a slow core can be
+    balanced; each block's GEMMs stay large (rows x frames).
+    """
+    n_blocks = max(1, min(n_rows, 2 * cpu_threads.WORKERS))
+    edges = [n_rows * i // n_blocks for i in range(n_blocks + 1)]
+    cpu_threads.map_blocks(func, [slice(a, b) for a, b in zip(edges[:-1], edges[1:], strict=True)])

@@ -10,7 +10,8 @@ import threading
 import numba
 import numpy as np
 
-from .cpu_threads import in_pool_thread, map_blocks  # noqa: F401 (map_blocks: contract)
+from .._backend import on_block_thread
+from .cpu_threads import map_blocks  # noqa: F401 (contract)
 
 #: Output columns per GEMM block of ``harmonic_conv2d``: small enough that the block of the
 #: lowered tensor and the tall GEMM's product stay in the core's L2 cache.
@@ -326,7 +327,7 @@ def lower_adjoint(
     n_batch, n_ck, _, n_time = g.shape
     n_time -= 2 * pad
     out = np.empty((n_batch, n_ck // n_harmonics, n_freq, n_time), dtype=g.dtype)
-    gather = _lower_adjoint_gather_serial if in_pool_thread() else _lower_adjoint_gather
+    gather = _lower_adjoint_gather_serial if on_block_thread() else _lower_adjoint_gather
     gather(
         g,
         np.ascontiguousarray(indptr),
@@ -399,7 +400,7 @@ def lower_adjoint_scatter(g, lo, hi, w_lo, w_hi, n_freq: int, stack_groups: int 
     n_time -= 2 * pad
     n_harm = lo.shape[0]
     out = np.empty((n_batch, n_ck // n_harm, n_freq, n_time), dtype=g.dtype)
-    scatter = _lower_adjoint_scatter_serial if in_pool_thread() else _lower_adjoint_scatter
+    scatter = _lower_adjoint_scatter_serial if on_block_thread() else _lower_adjoint_scatter
     scatter(
         g,
         np.ascontiguousarray(lo),

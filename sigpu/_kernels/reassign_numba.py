@@ -42,8 +42,8 @@ import math
 
 import numba
 import numpy as np
-import scipy.fft
 
+from .._backend import fft_module
 from .cpu_threads import map_partitions  # noqa: F401 (contract)
 
 # |f - f0| beyond CUTOFF_SIGMAS standard deviations: exp(-72) ~ 5e-32 of the
@@ -300,5 +300,5 @@ def gate_scatter(
 
 
 def inverse_fft(folded):
-    """In-place inverse FFT along the last axis, one thread (the caller's partition)."""
-    return scipy.fft.ifft(folded, axis=-1, overwrite_x=True, workers=1)
+    """In-place inverse FFT along the last axis (one FFT thread on the block pool)."""
+    return fft_module(np).ifft(folded, axis=-1, overwrite_x=True)
