@@ -148,19 +148,23 @@ def _modulate(spectrum, f0, sig, cutoff, roots, out):
                 eta_row[r_end - q_len : r_lo] = 0.0
             # twiddle exp(2 pi i k p/n): its index k*p mod n advances by p per bin
             t = ((m_lo % n) * p) % n
-            t = _twiddle_run(filt, slope, roots, 0, head, t, p, xi_row, eta_row, r_lo)
-            _twiddle_run(filt, slope, roots, head, width, t, p, xi_row, eta_row, r_lo - q_len)
+            r_hi = r_lo + head
+            tail = width - head
+            t = _twiddle_run(
+                filt[:head], slope[:head], roots, t, p, xi_row[r_lo:r_hi], eta_row[r_lo:r_hi]
+            )
+            _twiddle_run(filt[head:], slope[head:], roots, t, p, xi_row[:tail], eta_row[:tail])
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _twiddle_run(filt, slope, roots, i0, i1, t, p, xi_row, eta_row, shift):
-    """Bins i0..i1-1 of a band times their twiddles, into residues i + shift; returns the
-    next twiddle index."""
+def _twiddle_run(filt, slope, roots, t, p, xi_out, eta_out):
+    """Bins of a band times their twiddles (index t, t + p, ... mod n); returns the next
+    twiddle index.  Equal-length slices: indices are loop counters (no wraparound)."""
     n = roots.shape[0]
-    for i in range(i0, i1):
+    for i in range(filt.shape[0]):
         z = filt[i] * roots[t]
-        xi_row[i + shift] = z
-        eta_row[i + shift] = slope[i] * z
+        xi_out[i] = z
+        eta_out[i] = slope[i] * z
         t += p
         if t >= n:
             t -= n
