@@ -1,5 +1,6 @@
-"""Same-run CPU comparison: sigpu.harmonic_conv2d vs torch on the Harmonic Lowering paper's
-settings (batch 16, C_in 16, C_out 32, 256x256, K 3/5/7, anchors 1 and K).
+"""Same-run comparison: sigpu.harmonic_conv2d vs torch on the Harmonic Lowering paper's
+settings (batch 16, C_in 16, C_out 32, 256x256, K 3/5/7, anchors 1 and K), on the CPU or
+(``--backend cupy``) on the GPU against torch's CUDA conv2d (cuDNN).
 
 Peers, all timed on the same input in the same process (median of ``--repeat`` runs after a
 warm-up, methods interleaved so that load changes hit them alike):
@@ -9,14 +10,20 @@ warm-up, methods interleaved so that load changes hit them alike):
 * ``torch HL``: the reference repository's approach written in torch: lowering by two
   gathers + ``F.conv2d`` with a 1 x K_t kernel on the lowered tensor (autograd backward).
 
-Peak memory is the growth of the resident set (VmHWM after a reset) of a forked child that
-runs the operation once.  Accuracy: sigpu float32 vs the torch HL float64 output (an
+Throughput: conv2d-equivalent GFLOP/s, ``2 N C_out C_in K_f K_t F T`` per forward (three
+times that for forward + backward) divided by the time: what the harmonic GEMMs achieve
+when every harmonic is active (anchor = K), an upper bound for anchor 1, whose skipped
+harmonics are not done.
+
+Peak memory (CPU only) is the growth of the resident set (VmHWM after a reset) of a forked
+child that runs the operation once.  Accuracy: sigpu float32 vs the torch HL float64 output (an
 independent implementation on torch's conv2d), max|diff| / max|ref|.
 
 Usage::
 
     python benchmarks/compare_harmonic.py                 # paper settings, batch 16
     python benchmarks/compare_harmonic.py --batch 4 --kernels 3 7 --repeat 3
+    python benchmarks/compare_harmonic.py --backend cupy   # GPU: sigpu on CuPy vs cuDNN
 """
 
 from __future__ import annotations
@@ -79,10 +86,12 @@ def _torch_hl(torch, n_freq, k_f, anchor, padding):
 
     def run(x, weight, bias):
         n, c, f, t = x.shape
-        wl = torch.from_numpy(w_lo.copy()).to(x.dtype)[None, None, :, :, None]
-        wh = torch.from_numpy(w_hi.copy()).to(x.dtype)[None, None, :, :, None]
-        lowered = x.index_select(2, lo_t).reshape(n, c, k_f, f, t) * wl
-        lowered = lowered + x.index_select(2, hi_t).reshape(n, c, k_f, f, t) * wh
+        dev = x.device
+        wl = torch.from_numpy(w_lo.copy()).to(dev, x.dtype)[None, None, :, :, None]
+        wh = torch.from_numpy(w_hi.copy()).to(dev, x.dtype)[None, None, :, :, None]
+        lo_d, hi_d = lo_t.to(dev), hi_t.to(dev)
+        lowered = x.index_select(2, lo_d).reshape(n, c, k_f, f, t) * wl
+        lowered = lowered + x.index_select(2, hi_d).reshape(n, c, k_f, f, t) * wh
         lowered = lowered.reshape(n, c * k_f, f, t)
         w_low = weight.reshape(weight.shape[0], c * k_f, 1, weight.shape[3])
         return torch.nn.functional.conv2d(lowered, w_low, bias, padding=(0, padding))
@@ -90,24 +99,29 @@ def _torch_hl(torch, n_freq, k_f, anchor, padding):
     return run
 
 
-def _methods(torch, args, x, k, anchor):
-    """Callables per pass and method for one (K, anchor) setting, plus sigpu's error."""
+def _methods(torch, args, xp, x, k, anchor):
+    """Callables per pass and method for one (K, anchor) setting, plus sigpu's error.
+
+    ``x`` is a host array; sigpu gets it as an ``xp`` array, torch on the matching device.
+    """
     rng = np.random.default_rng(k * 100 + anchor)
     pad = k // 2
     w = rng.standard_normal((args.c_out, args.c_in, k, k)) / np.sqrt(args.c_in * k * k)
     w = w.astype(np.float32)
     b = rng.standard_normal(args.c_out).astype(np.float32)
     hl = _torch_hl(torch, args.size, k, anchor, pad)
-    xt, wt, bt = (torch.from_numpy(a) for a in (x, w, b))
-    ops = {}
-    if not args.memory_child:
-        y_ref = hl(xt.double(), wt.double(), bt.double()).numpy()
-        y = harmonic_conv2d(x, w, b, anchor=anchor, padding=pad)
-        ops["error"] = float(np.abs(y - y_ref).max() / np.abs(y_ref).max())
-        del y, y_ref
+    device = "cuda" if args.backend == "cupy" else "cpu"
+    xt, wt, bt = (torch.from_numpy(a).to(device) for a in (x, w, b))
     out_shape = (x.shape[0], args.c_out, x.shape[2], x.shape[3])
     gy = rng.standard_normal(out_shape).astype(np.float32)
-    gyt = torch.from_numpy(gy)
+    gyt = torch.from_numpy(gy).to(device)
+    x, w, b, gy = (xp.asarray(a) for a in (x, w, b, gy))
+    ops = {}
+    if not args.memory_child:
+        y_ref = hl(xt.double(), wt.double(), bt.double()).cpu().numpy()
+        y = _host(harmonic_conv2d(x, w, b, anchor=anchor, padding=pad))
+        ops["error"] = float(np.abs(y - y_ref).max() / np.abs(y_ref).max())
+        del y, y_ref
 
     def sig_fwd():
         return harmonic_conv2d(x, w, b, anchor=anchor, padding=pad)
@@ -139,20 +153,41 @@ def _methods(torch, args, x, k, anchor):
     return ops
 
 
-def _median_times(methods, repeat):
+def _host(a):
+    return a.get() if hasattr(a, "get") else np.asarray(a)
+
+
+def _median_times(methods, repeat, sync):
     for fn in methods.values():
         fn()  # warm-up (numba compile, torch kernel selection, tables)
+        sync()
     times = {name: [] for name in methods}
     for _ in range(repeat):
         for name, fn in methods.items():
             t0 = time.perf_counter()
             fn()
+            sync()  # GPU: the work, not the launch
             times[name].append(time.perf_counter() - t0)
     return {name: statistics.median(v) for name, v in times.items()}
 
 
+def _backend(name, torch):
+    """``(xp, sync)``: the array module sigpu gets and a function that waits for both
+    libraries' queued GPU work (a no-op on the CPU)."""
+    if name == "numpy":
+        return np, lambda: None
+    import cupy
+
+    def sync():
+        cupy.cuda.get_current_stream().synchronize()
+        torch.cuda.synchronize()
+
+    return cupy, sync
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backend", choices=("numpy", "cupy"), default="numpy")
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--c-in", type=int, default=16)
     parser.add_argument("--c-out", type=int, default=32)
@@ -170,34 +205,43 @@ def main(argv=None):
         print("torch is not installed: nothing to compare against (pip install torch)")
         return 0
 
+    xp, sync = _backend(args.backend, torch)
+    if args.backend == "cupy":
+        args.no_memory = True  # the resident-set probe sees host memory only
     rng = np.random.default_rng(0)
     shape = (args.batch, args.c_in, args.size, args.size)
     x = rng.standard_normal(shape).astype(np.float32)
     if args.memory_child:
         method, pass_name, k, anchor = args.memory_child
-        ops = _methods(torch, args, x, int(k), int(anchor))
+        ops = _methods(torch, args, xp, x, int(k), int(anchor))
         print(_measure_in_child(ops[pass_name][method]))
         return 0
     print(
         f"machine: {platform.machine()} {os.cpu_count()} CPUs, {platform.platform()}; "
         f"torch {torch.__version__} ({torch.get_num_threads()} threads); numpy {np.__version__}"
     )
+    if args.backend == "cupy":
+        print(f"GPU: {torch.cuda.get_device_name()}; sigpu on CuPy, torch on CUDA (cuDNN)")
     print(f"input (N, C_in, F, T) = {shape}, C_out = {args.c_out}, float32, stride 1\n")
     header = (
         "| K | anchor | pass | sigpu (s) | torch conv2d (s) | torch HL (s) | sigpu / conv2d "
-        "| sigpu / HL | peak MiB sigpu / conv2d / HL | rel. err. vs torch HL (f64) |"
+        "| sigpu / HL | GFLOP/s sigpu / conv2d | peak MiB sigpu / conv2d / HL "
+        "| rel. err. vs torch HL (f64) |"
     )
     print(header)
-    print("|---" * 10 + "|")
+    print("|---" * 11 + "|")
     argv = [a for a in (argv if argv is not None else sys.argv[1:])]
     for k in args.kernels:
         for anchor in sorted({1, k}):
-            ops = _methods(torch, args, x, k, anchor)
+            ops = _methods(torch, args, xp, x, k, anchor)
             err = ops["error"]
+            fwd_flop = 2.0 * args.batch * args.c_out * args.c_in * k * k * args.size**2
             for pass_name in ("fwd", "fwd+bwd"):
                 if pass_name not in ops:
                     continue
-                t = _median_times(ops[pass_name], args.repeat)
+                t = _median_times(ops[pass_name], args.repeat, sync)
+                flop = fwd_flop * (1 if pass_name == "fwd" else 3)
+                rates = f"{flop / t['sigpu'] / 1e9:.0f} / {flop / t['conv'] / 1e9:.0f}"
                 mem = "-"
                 if not args.no_memory:
                     mem = " / ".join(
@@ -207,7 +251,7 @@ def main(argv=None):
                 print(
                     f"| {k}x{k} | {anchor} | {pass_name} | {t['sigpu']:.3f} | {t['conv']:.3f} | "
                     f"{t['hl']:.3f} | {t['sigpu'] / t['conv']:.2f} | {t['sigpu'] / t['hl']:.2f} "
-                    f"| {mem} | {err:.1e} |",
+                    f"| {rates} | {mem} | {err:.1e} |",
                     flush=True,
                 )
     return 0

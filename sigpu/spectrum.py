@@ -435,11 +435,8 @@ def spectrogram(
 def magnitude_power(D, power, xp):
     """``|D| ** power`` of a complex STFT; shared with the feature module."""
     if power == 2.0:
-        # One temporary and an in-place add: ~1.6x faster on the CPU than
-        # re**2 + im**2 (same values, bit for bit), and no square root.
-        S = xp.real(D) ** 2
-        S += xp.imag(D) ** 2
-        return S
+        # one fused pass (re*re + im*im, no square root), in D's layout
+        return kernel(xp, "spectrum.power2")(D)
     mag = xp.abs(D)
     return mag if power == 1.0 else mag**power
 

@@ -145,3 +145,38 @@ def test_every_xp_name_exists_in_the_cupy_namespace():
     assert len(names) > 20
     assert sorted(n for n in names if not hasattr(cupy_ns, n)) == []
     assert sorted(n for n in names if not hasattr(numpy_ns, n)) == []
+
+
+def test_every_kernel_the_library_calls_exists_on_both_backends():
+    """Each ``kernel(xp, "topic.func")`` in the package names a function (or an imported
+    name) of both ``topic_numba.py`` and ``topic_cuda.py``: read from the sources, so the
+    CUDA side is checked without CuPy."""
+    import ast
+    import re
+    from pathlib import Path
+
+    package = Path(sigpu.__file__).parent
+    calls = set()
+    for path in package.rglob("*.py"):
+        calls |= set(re.findall(r'kernel\(\s*xp\s*,\s*"(\w+)\.(\w+)"\s*\)', path.read_text()))
+    calls.discard(("topic", "func"))  # the contract's own docstrings
+    assert len(calls) >= 15
+
+    def top_level_names(path):
+        names = set()
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, ast.FunctionDef):
+                names.add(node.name)
+            elif isinstance(node, ast.ImportFrom):
+                names |= {alias.asname or alias.name for alias in node.names}
+            elif isinstance(node, (ast.Assign, ast.AnnAssign)):  # constants, e.g. block sizes
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                names |= {t.id for t in targets if isinstance(t, ast.Name)}
+        return names
+
+    missing = []
+    for topic, func in sorted(calls):
+        for suffix in ("numba", "cuda"):
+            if func not in top_level_names(package / "_kernels" / f"{topic}_{suffix}.py"):
+                missing.append(f"{topic}_{suffix}.{func}")
+    assert not missing, missing

@@ -356,3 +356,24 @@ def test_db_and_griffinlim_bad_values(xp):
         spectrum.griffinlim(S, momentum=1.5, n_iter=1, init=None)
     with pytest.raises(ParameterError, match="power"):
         spectrum.spectrogram(xp.zeros(4096), power=0)
+
+
+@pytest.mark.parametrize("dtype", [np.complex64, np.complex128])
+@pytest.mark.parametrize("layout", ["stft", "C", "strided"])
+def test_power2_kernel_equals_re2_plus_im2(xp, rng, dtype, layout):
+    """The fused |D|**2 kernel: re*re + im*im bit for bit, in the input's layout, for the
+    STFT's time-major view, a C-ordered array and a strided slice (more rows than a block)."""
+    from sigpu._backend import kernel
+
+    shape = (2, 700, 33)  # (batch, T, F): 1400 rows, several kernel blocks
+    host = (rng.standard_normal(shape) + 1j * rng.standard_normal(shape)).astype(dtype)
+    D = xp.asarray(host)
+    if layout == "stft":
+        D = xp.swapaxes(D, -1, -2)
+    elif layout == "strided":
+        D = D[:, ::2, 1:]
+    S = kernel(xp, "spectrum.power2")(D)
+    ref = to_np(D)
+    ref = ref.real * ref.real + ref.imag * ref.imag
+    assert S.shape == ref.shape and S.dtype == ref.dtype
+    np.testing.assert_array_equal(to_np(S), ref)

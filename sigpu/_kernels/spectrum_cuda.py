@@ -1,0 +1,13 @@
+"""Power spectrum on the GPU (CuPy elementwise); same contract as ``spectrum_numba``."""
+
+from __future__ import annotations
+
+import cupy
+
+_power2 = cupy.ElementwiseKernel("T d", "R s", "s = d.real() * d.real() + d.imag() * d.imag()")
+
+
+def power2(D):
+    """See :func:`sigpu._kernels.spectrum_numba.power2`."""
+    real = cupy.float32 if D.dtype == cupy.complex64 else cupy.float64
+    return _power2(D, cupy.empty(D.shape, dtype=real))
