@@ -16,7 +16,7 @@ import warnings
 import numpy as np
 
 from . import filters
-from ._backend import array_namespace, device_of, fft_module
+from ._backend import array_namespace, device_of, fft_module, kernel
 from ._cache import host_table, on_device
 from ._errors import ParameterError
 from ._validate import nonnegative_float, one_of, positive_float, positive_int, real_array
@@ -42,9 +42,10 @@ __all__ = [
 def apply_bank(bank, S, xp):
     """``bank (M, F)`` applied along axis -2 of ``S (..., F, T)`` -> ``(..., M, T)``.
 
-    One 2-D GEMM whatever the batch shape.  A time-major ``S`` (what
+    One 2-D product whatever the batch shape.  A time-major ``S`` (what
     :func:`sigpu.stft` produces: the frames' rFFTs are rows) is used in place as
-    ``(B*T, F) @ (F, M)``; a frequency-major batch is gathered once into
+    ``(B*T, F) @ (F, M)`` (``spectrum.apply_bank``: on the CPU a band-limited bank
+    such as mel is applied band by band); a frequency-major batch is gathered once into
     ``(F, B*T)``.  The result may be a transposed view (time-major); callers
     needing C order copy it.
     """
@@ -52,7 +53,8 @@ def apply_bank(bank, S, xp):
     n_items = math.prod(lead)
     time_major = xp.swapaxes(S, -1, -2)
     if time_major.flags.c_contiguous:
-        out = xp.matmul(xp.reshape(time_major, (n_items * n_frames, n_freq)), bank.T)
+        rows = xp.reshape(time_major, (n_items * n_frames, n_freq))
+        out = kernel(xp, "spectrum.apply_bank")(rows, bank)  # band-wise on the CPU
         return xp.swapaxes(xp.reshape(out, (*lead, n_frames, bank.shape[0])), -1, -2)
     if n_items == 1:
         out = xp.matmul(bank, xp.reshape(S, (n_freq, n_frames)))

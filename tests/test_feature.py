@@ -340,3 +340,35 @@ def test_gammatonegram_bad_values(kw):
         gammatonegram(np.zeros(4096, np.float32), **kw)
     with pytest.raises(ParameterError):
         Gammatonegram(**kw)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("bank_kind", ["mel", "mel_htk_narrow", "chroma", "sparse_random"])
+def test_apply_bank_kernel_equals_dense_product(xp, rng, dtype, bank_kind):
+    """``spectrum.apply_bank`` (band by band on the CPU for band-limited banks, a GEMM for
+    dense ones) equals the float64 dense product; filters that are all zero give zeros."""
+    import sigpu.filters as F
+    from sigpu._backend import kernel
+
+    if bank_kind == "mel":
+        bank = F.mel(sr=22050, n_fft=2048)
+    elif bank_kind == "mel_htk_narrow":
+        bank = F.mel(sr=8000, n_fft=512, n_mels=40, fmin=300.0, fmax=3400.0, htk=True)
+    elif bank_kind == "chroma":
+        bank = F.chroma(sr=22050, n_fft=2048)
+    else:
+        bank = np.zeros((30, 257))
+        for m in range(0, 30, 3):  # every third filter left all zero
+            lo = int(rng.integers(0, 250))
+            bank[m, lo : lo + int(rng.integers(1, 8))] = rng.standard_normal()
+    rows = rng.random((1100, bank.shape[1]))  # more rows than one kernel block
+    got = to_np(
+        kernel(xp, "spectrum.apply_bank")(
+            xp.asarray(rows.astype(dtype)), xp.asarray(bank.astype(dtype))
+        )
+    )
+    ref = rows @ bank.T
+    assert got.shape == ref.shape and got.dtype == dtype
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    assert np.max(np.abs(got - ref)) <= tol * np.abs(ref).max()
+    np.testing.assert_array_equal(got[:, ~bank.any(axis=1)], 0)

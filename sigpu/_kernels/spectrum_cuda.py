@@ -11,3 +11,8 @@ def power2(D):
     """See :func:`sigpu._kernels.spectrum_numba.power2`."""
     real = cupy.float32 if D.dtype == cupy.complex64 else cupy.float64
     return _power2(D, cupy.empty(D.shape, dtype=real))
+
+
+def apply_bank(rows, bank):
+    """See :func:`sigpu._kernels.spectrum_numba.apply_bank`; one cuBLAS GEMM."""
+    return rows @ bank.T
