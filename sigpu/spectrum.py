@@ -213,7 +213,9 @@ class STFT:
         window, key = self._window_array(xp, work_dtype)
 
         batch_shape = stft_matrix.shape[:-2]
-        spec = xp.reshape(xp.swapaxes(stft_matrix, -1, -2), (-1, n_frames, self.n_freq))
+        # time-major rows for the inverse FFT (a view for sigpu.stft's own output)
+        spec = kernel(xp, "spectrum.time_major")(stft_matrix)
+        spec = xp.reshape(spec, (-1, n_frames, self.n_freq))
         frames_ = fft_module(xp).irfft(spec, n=self.n_fft, axis=-1)
         y = kernel(xp, "ola.overlap_add")(frames_, window, self.hop_length, start, length)
         normalizer = _istft_normalizer(

@@ -377,3 +377,28 @@ def test_power2_kernel_equals_re2_plus_im2(xp, rng, dtype, layout):
     ref = ref.real * ref.real + ref.imag * ref.imag
     assert S.shape == ref.shape and S.dtype == ref.dtype
     np.testing.assert_array_equal(to_np(S), ref)
+
+
+@pytest.mark.parametrize("layout", ["stft_view", "C", "F", "2d_F", "4d", "sliced"])
+def test_time_major_kernel_any_layout(xp, rng, layout):
+    """``spectrum.time_major`` equals ``ascontiguousarray(swapaxes(D, -1, -2))`` for every
+    layout istft may get (librosa's STFT is Fortran-ordered), and is C-contiguous."""
+    from sigpu._backend import kernel
+
+    host = (rng.standard_normal((3, 20, 7)) + 1j * rng.standard_normal((3, 20, 7))).astype(
+        np.complex64
+    )
+    D = xp.asarray(host)
+    if layout == "stft_view":
+        D = xp.swapaxes(xp.asarray(np.ascontiguousarray(np.swapaxes(host, -1, -2))), -1, -2)
+    elif layout == "F":
+        D = xp.asarray(np.asfortranarray(host))
+    elif layout == "2d_F":
+        D = xp.asarray(np.asfortranarray(host[1]))
+    elif layout == "4d":
+        D = xp.asarray(np.stack([host, 2 * host]))
+    elif layout == "sliced":
+        D = D[:, 1::2, :5]
+    got = kernel(xp, "spectrum.time_major")(D)
+    assert got.flags.c_contiguous
+    np.testing.assert_array_equal(to_np(got), np.ascontiguousarray(np.swapaxes(to_np(D), -1, -2)))

@@ -16,3 +16,8 @@ def power2(D):
 def apply_bank(rows, bank):
     """See :func:`sigpu._kernels.spectrum_numba.apply_bank`; one cuBLAS GEMM."""
     return rows @ bank.T
+
+
+def time_major(D):
+    """See :func:`sigpu._kernels.spectrum_numba.time_major`."""
+    return cupy.ascontiguousarray(cupy.swapaxes(D, -1, -2))
