@@ -434,11 +434,22 @@ def spectrogram(
     return magnitude_power(D, power, real_array(y, "y"))
 
 
+#: Elements from which a spectrogram step runs as a fused kernel (numba on the CPU): below
+#: it, array expressions.  numba's start-up (import and first call, about 1 s once per
+#: process) outweighs what the kernel saves on an input smaller than about 20 s of audio.
+FUSED_KERNEL_MIN_SIZE = 1 << 20
+
+
 def magnitude_power(D, power, xp):
     """``|D| ** power`` of a complex STFT; shared with the feature module."""
     if power == 2.0:
-        # one fused pass (re*re + im*im, no square root), in D's layout
-        return kernel(xp, "spectrum.power2")(D)
+        if D.size >= FUSED_KERNEL_MIN_SIZE:
+            # one fused pass (re*re + im*im, no square root), in D's layout
+            return kernel(xp, "spectrum.power2")(D)
+        # same values; no numba start-up (~1 s once per process) for a small input
+        S = xp.real(D) ** 2
+        S += xp.imag(D) ** 2
+        return S
     mag = xp.abs(D)
     return mag if power == 1.0 else mag**power
 

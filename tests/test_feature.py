@@ -372,3 +372,19 @@ def test_apply_bank_kernel_equals_dense_product(xp, rng, dtype, bank_kind):
     tol = 1e-5 if dtype == np.float32 else 1e-12
     assert np.max(np.abs(got - ref)) <= tol * np.abs(ref).max()
     np.testing.assert_array_equal(got[:, ~bank.any(axis=1)], 0)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_melspectrogram_fused_path_equals_array_path(xp, rng, monkeypatch, dtype):
+    """Large inputs take the fused kernels (power, band-wise bank), small ones array
+    expressions and a GEMM: the same mel spectrogram either way."""
+    import sigpu.feature
+    import sigpu.spectrum
+
+    y = xp.asarray(rng.standard_normal((2, 22050)).astype(dtype))
+    small = to_np(melspectrogram(y=y, sr=22050))
+    for module in (sigpu.feature, sigpu.spectrum):
+        monkeypatch.setattr(module, "FUSED_KERNEL_MIN_SIZE", 0)
+    fused = to_np(melspectrogram(y=y, sr=22050))
+    assert fused.dtype == small.dtype
+    assert np.max(np.abs(fused - small)) <= tol(dtype, 1e-6, 1e-13) * np.abs(small).max()

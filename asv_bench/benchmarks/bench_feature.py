@@ -10,7 +10,7 @@ from __future__ import annotations
 import sigpu.feature as F
 import sigpu.filters as filters
 
-from .common import BACKENDS, DTYPES, namespace, signal, sync
+from .common import BACKENDS, DTYPES, namespace, signal, sync, warm_up
 
 SR = 22050
 SIZES = ["1x10", "16x10"]
@@ -30,10 +30,14 @@ class Features:
         self.y = signal(self.xp, _shape(size), dtype)
         self.mel_plan = F.MelSpectrogram(sr=SR)
         self.mfcc_plan = F.MFCC(sr=SR)
-        for fn in (self.mel_plan, self.mfcc_plan):
-            fn(self.y[..., :4096])
-        F.chroma_stft(self.y[..., :4096], sr=SR, tuning=0.0)
-        F.gammatonegram(self.y[..., :4096], sr=SR)
+        short = self.y[..., :4096]
+        warm_up(
+            lambda: self.mel_plan(short),
+            lambda: self.mfcc_plan(short),
+            lambda: F.melspectrogram(short, sr=SR),
+            lambda: F.chroma_stft(short, sr=SR, tuning=0.0),
+            lambda: F.gammatonegram(short, sr=SR),
+        )
         sync(self.xp)
 
     def time_melspectrogram(self, backend, dtype, size):

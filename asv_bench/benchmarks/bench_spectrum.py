@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sigpu
 
-from .common import BACKENDS, DTYPES, namespace, signal, sync
+from .common import BACKENDS, DTYPES, namespace, signal, sync, warm_up
 
 SR = 22050
 # (batch, seconds): one clip, and the spec's 16 x 10 s workload
@@ -25,6 +25,11 @@ class STFT:
         self.y = signal(self.xp, _shape(size), dtype)
         self.plan = sigpu.STFT(n_fft=2048, hop_length=512)
         self.D = self.plan(self.y)
+        short = self.y[..., : 4 * 2048]
+        warm_up(
+            lambda: self.plan.inverse(self.plan(short)),
+            lambda: sigpu.spectrogram(short, n_fft=2048, hop_length=512),
+        )
         sync(self.xp)
 
     def time_stft(self, backend, dtype, size):
@@ -73,6 +78,7 @@ class GriffinLim:
         self.xp = namespace(backend)
         y = signal(self.xp, (4, 2 * SR), dtype)
         self.S = abs(sigpu.stft(y, n_fft=1024))
+        warm_up(lambda: sigpu.griffinlim(self.S[..., :8], n_iter=1, random_state=0))
         sync(self.xp)
 
     def time_griffinlim_16_iter(self, backend, dtype):
