@@ -200,7 +200,7 @@ class VQT:
         # the CPU, blocks of rows run the whole octave loop on sigpu's threads instead.
         with single_threaded_blas(xp):
             kernel(xp, "cqt.map_rows")(
-                lambda rows: self._octaves(xp, x[rows], out[rows], n_frames, dev_id), batch
+                lambda rows: self._octaves(xp, x[rows], out[rows], n_frames, dev_id), batch, n
             )
         return xp.reshape(out, lead + (self.n_bins, n_frames))
 

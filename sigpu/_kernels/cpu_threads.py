@@ -23,6 +23,11 @@ _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
 
 
+def run_blocks(func, items):
+    """``[func(item) for item in items]`` on the pool, in item order, however few items."""
+    return _run(func, list(items))
+
+
 def _run(func, items):
     global _pool
     with _pool_lock:

@@ -25,6 +25,6 @@ def decimate2(x, odd_taps, centre: float):
     return out
 
 
-def map_rows(func, n_rows: int):
+def map_rows(func, n_rows: int, row_len: int):
     """``func(slice(0, n_rows))``: one stream takes every row (the GPU parallelises inside)."""
     func(slice(0, n_rows))
