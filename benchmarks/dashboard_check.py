@@ -220,7 +220,10 @@ def main(argv=None) -> int:
     if not args.cdn:
         missing = fetch_assets(args.assets)
         if missing:
-            print(f"no offline copy of {missing}: those load from their CDN")
+            print(
+                f"no offline copy of {missing}: those load from their CDN (Debian: "
+                "apt-get install libjs-jquery libjs-jquery-stupidtable libjs-blueimp-md5)"
+            )
         assets = args.assets
     server, base = serve(args.html, assets)
     failures = []
