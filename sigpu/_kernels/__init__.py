@@ -1,10 +1,13 @@
-"""Kernels: the work ``xp`` cannot express well, written twice with one contract.
+"""Kernels: the work ``xp`` cannot express well (or, on the CPU, not fast enough: the
+``spectrum`` topic fuses passes that NumPy makes separately), written twice with one contract.
 
 Layout, one *topic* per operator family::
 
     <topic>_numba.py   CPU kernels (numba ``@njit(cache=True)``), imported on first use
     <topic>_cuda.py    CuPy launchers for ``<topic>.cu``, imported on first use
     <topic>.cu         CUDA C++ source, kernels templated over ``float``/``double``
+    cpu_threads.py     the CPU thread pool the numba kernels share (blocks of work run
+                       there as whole units; kernels called on it run serially)
 
 The contract, shared by both files of a topic:
 
