@@ -186,9 +186,9 @@ def linear_reassignment(
 
     Notes
     -----
-    Backends: NumPy (scipy.fft with a thread pool, each line's band-limited
-    inverse FFT folded into shorter ones, numba gate-and-scatter with
-    per-thread histograms) and CuPy (cuFFT, CUDA kernels with
+    Backends: NumPy (batches of lines spread over a thread pool, each with
+    its own histograms; each line's band-limited inverse FFT folded into
+    shorter ones; numba gate-and-scatter) and CuPy (cuFFT, CUDA kernels with
     shared-memory histograms).  Reference: T. J. Gardner and M. O. Magnasco,
     "Sparse time-frequency representations", PNAS 103:6094 (2006); the
     numbers match Magnasco's ``reassignmentgw.m``.  Values are not normalised
