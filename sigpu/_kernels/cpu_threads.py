@@ -25,10 +25,6 @@ _pool_lock = threading.Lock()
 
 def run_blocks(func, items):
     """``[func(item) for item in items]`` on the pool, in item order, however few items."""
-    return _run(func, list(items))
-
-
-def _run(func, items):
     global _pool
     with _pool_lock:
         if _pool is None:
@@ -46,7 +42,7 @@ def map_blocks(func, items):
     items = list(items)
     if WORKERS == 1 or len(items) < 2 * WORKERS:
         return [func(item) for item in items]
-    return _run(func, items)
+    return run_blocks(func, items)
 
 
 def map_partitions(func, n_items: int):
@@ -60,4 +56,4 @@ def map_partitions(func, n_items: int):
     parts = [range(w, n_items, n_parts) for w in range(n_parts)]
     if n_parts == 1:
         return [func(parts[0])]
-    return _run(func, parts)
+    return run_blocks(func, parts)

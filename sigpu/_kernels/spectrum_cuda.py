@@ -1,4 +1,5 @@
-"""Power spectrum on the GPU (CuPy elementwise); same contract as ``spectrum_numba``."""
+"""Spectrogram steps on the GPU (a CuPy elementwise kernel, cuBLAS, a copy); same contract
+as ``spectrum_numba``."""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""Power spectrum on the CPU (numba); same contract as ``spectrum_cuda``."""
+"""Spectrogram steps NumPy does in several passes, fused on the CPU (numba): the power
+spectrum, band-wise filter banks, the time-major copy the inverse STFT reads; same contract
+as ``spectrum_cuda``."""
 
 from __future__ import annotations
 
@@ -36,23 +38,22 @@ def power2(D):
     S : ndarray, shape (..., F, T), float32 or float64
     """
     time_major = np.swapaxes(D, -1, -2)
-    if not time_major.flags.c_contiguous:  # C-ordered D, or any other layout
+    if time_major.flags.c_contiguous:  # rows are frames; the result is swapped back
+        rows = time_major.reshape(-1, time_major.shape[-1])
+    else:  # C-ordered D, or any other layout: rows of the C-ordered copy
         D = np.ascontiguousarray(D)
         rows = D.reshape(-1, D.shape[-1])
-        out = np.empty(rows.shape, dtype=rows.real.dtype)
-        _run(rows, out)
-        return out.reshape(D.shape)
-    rows = time_major.reshape(-1, time_major.shape[-1])
     out = np.empty(rows.shape, dtype=rows.real.dtype)
-    _run(rows, out)
-    return np.swapaxes(out.reshape(time_major.shape), -1, -2)
+    _each_row_block(lambda r0, r1: _power2_rows(rows, out, r0, r1), rows.shape[0])
+    if time_major.flags.c_contiguous:
+        return np.swapaxes(out.reshape(time_major.shape), -1, -2)
+    return out.reshape(D.shape)
 
 
-def _run(rows, out):
-    n_rows = rows.shape[0]
-    starts = range(0, n_rows, _BLOCK_ROWS)
+def _each_row_block(func, n_rows):
+    """``func(r0, r1)`` for blocks of ``_BLOCK_ROWS`` rows, on the pool."""
     cpu_threads.map_blocks(
-        lambda r0: _power2_rows(rows, out, r0, min(r0 + _BLOCK_ROWS, n_rows)), starts
+        lambda r0: func(r0, min(r0 + _BLOCK_ROWS, n_rows)), range(0, n_rows, _BLOCK_ROWS)
     )
 
 
@@ -110,10 +111,8 @@ def apply_bank(rows, bank):
     bank = np.ascontiguousarray(bank, dtype=rows.dtype)
     out = np.empty((rows.shape[0], bank.shape[0]), dtype=rows.dtype)
     zero = rows.dtype.type(0)
-    n_rows = rows.shape[0]
-    cpu_threads.map_blocks(
-        lambda r0: _banded_rows(rows, bank, lo, hi, zero, out, r0, min(r0 + _BLOCK_ROWS, n_rows)),
-        range(0, n_rows, _BLOCK_ROWS),
+    _each_row_block(
+        lambda r0, r1: _banded_rows(rows, bank, lo, hi, zero, out, r0, r1), rows.shape[0]
     )
     return out
 
