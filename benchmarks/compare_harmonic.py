@@ -39,6 +39,7 @@ import time
 
 import numpy as np
 
+from sigpu._backend import synchronize, to_host
 from sigpu._harmonic_tables import lowering_table
 from sigpu.harmonic import harmonic_conv2d, harmonic_conv2d_backward
 
@@ -119,7 +120,7 @@ def _methods(torch, args, xp, x, k, anchor):
     ops = {}
     if not args.memory_child:
         y_ref = hl(xt.double(), wt.double(), bt.double()).cpu().numpy()
-        y = _host(harmonic_conv2d(x, w, b, anchor=anchor, padding=pad))
+        y = to_host(harmonic_conv2d(x, w, b, anchor=anchor, padding=pad))
         ops["error"] = float(np.abs(y - y_ref).max() / np.abs(y_ref).max())
         del y, y_ref
 
@@ -153,10 +154,6 @@ def _methods(torch, args, xp, x, k, anchor):
     return ops
 
 
-def _host(a):
-    return a.get() if hasattr(a, "get") else np.asarray(a)
-
-
 def _median_times(methods, repeat, sync):
     for fn in methods.values():
         fn()  # warm-up (numba compile, torch kernel selection, tables)
@@ -179,7 +176,7 @@ def _backend(name, torch):
     import cupy
 
     def sync():
-        cupy.cuda.get_current_stream().synchronize()
+        synchronize(cupy)
         torch.cuda.synchronize()
 
     return cupy, sync

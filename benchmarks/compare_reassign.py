@@ -27,6 +27,7 @@ import time
 
 import numpy as np
 
+from sigpu._backend import synchronize
 from sigpu.reassign import linear_reassignment, reassigned_spectrogram
 
 
@@ -81,7 +82,7 @@ def backend(name):
         return np, lambda: None
     import cupy
 
-    return cupy, lambda: cupy.cuda.get_current_stream().synchronize()
+    return cupy, lambda: synchronize(cupy)
 
 
 def interleaved_times(runs, repeat, sync=lambda: None):
