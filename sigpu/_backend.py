@@ -35,6 +35,9 @@ __all__ = [
     "device_key",
     "asarray_on",
     "frames",
+    "frame_pieces",
+    "write_frames",
+    "centered_frames",
     "fft_module",
     "kernel",
     "single_threaded_blas",
@@ -148,6 +151,77 @@ def frames(x, frame_length: int, hop_length: int):
     else:
         from numpy.lib.stride_tricks import as_strided
     return as_strided(x, shape=shape, strides=strides)
+
+
+def frame_pieces(x, frame_length: int, hop_length: int, n_frames: int, pad_mode=None):
+    """Strided views covering frames ``[0, n_frames)``: a list of ``(first, views)``,
+    ``views`` of shape ``(..., k, frame_length)`` holding frames ``first .. first + k - 1``.
+
+    ``pad_mode=None``: the frames of ``x`` itself (one piece, no copy).  Otherwise the
+    frames of ``x`` padded by ``frame_length // 2`` on both sides with ``xp.pad(...,
+    mode=pad_mode)``, without padding the whole signal: only the first and last few
+    frames reach into the padding, so only a short piece at each end is padded (a
+    small copy) and the frames in between are views of ``x``.  ``pad_mode`` is one of
+    numpy's local modes ("constant", "edge", "linear_ramp", "reflect", "symmetric"):
+    the padding at an end depends on the samples near that end only.  The caller
+    checks that the (padded) signal holds ``n_frames`` frames.
+    """
+    if pad_mode is None:
+        return [(0, frames(x, frame_length, hop_length)[..., :n_frames, :])]
+    xp = array_namespace(x)
+    n = x.shape[-1]
+    pad = frame_length // 2
+    lead = ((0, 0),) * (x.ndim - 1)
+    # frame t reads x[t*hop - pad : t*hop - pad + frame_length]: inside x for t in [lo, hi)
+    lo = -(-pad // hop_length)
+    hi = min(n_frames, (n + pad - frame_length) // hop_length + 1)
+    # an end piece holds at least pad + 1 samples, so that "reflect" pads it as it would
+    # the whole signal
+    if lo >= hi or n <= 2 * (pad + 1):
+        padded = xp.pad(x, lead + ((pad, pad),), mode=pad_mode)
+        return [(0, frames(padded, frame_length, hop_length)[..., :n_frames, :])]
+    head_len = max((lo - 1) * hop_length + frame_length - pad, pad + 1)
+    head = xp.pad(x[..., :head_len], lead + ((pad, 0),), mode=pad_mode)
+    inner = x[..., lo * hop_length - pad :]
+    pieces = [
+        (0, frames(head, frame_length, hop_length)[..., :lo, :]),
+        (lo, frames(inner, frame_length, hop_length)[..., : hi - lo, :]),
+    ]
+    if hi < n_frames:
+        start = min(hi * hop_length - pad, n - (pad + 1))  # in x
+        tail = xp.pad(x[..., start:], lead + ((0, pad),), mode=pad_mode)
+        # frame hi starts at padded index hi*hop, i.e. at tail index hi*hop - pad - start
+        tail = tail[..., hi * hop_length - pad - start :]
+        pieces.append((hi, frames(tail, frame_length, hop_length)[..., : n_frames - hi, :]))
+    return pieces
+
+
+def write_frames(out, pieces, first: int = 0, window=None):
+    """Copy frames ``[first, first + out.shape[-2])`` of :func:`frame_pieces`' ``pieces``
+    into ``out (..., k, frame_length)``, times ``window`` when given."""
+    xp = array_namespace(out)
+    stop = first + out.shape[-2]
+    for start, views in pieces:
+        a, b = max(start, first), min(start + views.shape[-2], stop)
+        if a >= b:
+            continue
+        src = views[..., a - start : b - start, :]
+        dst = out[..., a - first : b - first, :]
+        if window is None:
+            dst[...] = src
+        else:
+            xp.multiply(src, window, out=dst)
+    return out
+
+
+def centered_frames(x, frame_length: int, hop_length: int, n_frames: int, pad_mode: str):
+    """Contiguous ``(..., n_frames, frame_length)`` frames of ``x`` padded by
+    ``frame_length // 2`` on both sides (``xp.pad(..., mode=pad_mode)``): the same
+    numbers as ``frames(xp.pad(x, ...))[..., :n_frames, :]`` without the padded copy
+    of the whole signal (see :func:`frame_pieces`)."""
+    xp = array_namespace(x)
+    out = xp.empty(x.shape[:-1] + (n_frames, frame_length), dtype=x.dtype)
+    return write_frames(out, frame_pieces(x, frame_length, hop_length, n_frames, pad_mode))
 
 
 def usable_cpus() -> int:

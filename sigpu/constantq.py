@@ -13,7 +13,13 @@ import numbers
 
 import numpy as np
 
-from ._backend import array_namespace, fft_module, frames, kernel, single_threaded_blas
+from ._backend import (
+    array_namespace,
+    centered_frames,
+    fft_module,
+    kernel,
+    single_threaded_blas,
+)
 from ._cache import host_table, on_device
 from ._constant_q_filters import C1_HZ, _check_gamma, _check_norm, _window_key, cq_to_chroma
 from ._cqt_plan import build_inverse_schedule, build_schedule
@@ -217,13 +223,11 @@ class VQT:
         for octave, host_kernel in zip(s.octaves, s.kernels, strict=True):
             if octave.decimate_before:
                 x = decimate(x, taps, s.centre)
-            half = octave.n_fft // 2
-            padded = xp.pad(x, ((0, 0), (half, half)), mode=self.pad_mode)
-            framed = frames(padded, octave.n_fft, octave.hop)[:, :n_frames, :]
+            framed = centered_frames(x, octave.n_fft, octave.hop, n_frames, self.pad_mode)
             n_f = octave.bin_stop - octave.bin_start
             if octave.mode == "direct":
                 w = on_device(host_kernel, xp, work, dev_id)
-                flat = xp.reshape(xp.ascontiguousarray(framed), (rows * n_frames, octave.n_fft))
+                flat = xp.reshape(framed, (rows * n_frames, octave.n_fft))
                 resp = xp.matmul(flat, w)  # (B*T, 2 n_f) interleaved re/im
                 resp = resp.view(out.dtype)
             else:

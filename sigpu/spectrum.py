@@ -15,7 +15,7 @@ import warnings
 import numpy as np
 
 from . import _window
-from ._backend import asarray_on, fft_module, frames, kernel
+from ._backend import asarray_on, fft_module, kernel
 from ._cache import host_table, on_device
 from ._errors import ParameterError
 from ._validate import (
@@ -170,16 +170,22 @@ class STFT:
                     f"n_fft={self.n_fft} is too large for input signal of length={n}",
                     stacklevel=3,
                 )
-            pad = [(0, 0)] * (y.ndim - 1) + [(self.n_fft // 2, self.n_fft // 2)]
-            y = xp.pad(y, pad, mode=self.pad_mode)
         elif self.n_fft > n:
             raise ParameterError(
                 f"n_fft={self.n_fft} is too large for uncentered analysis of input signal "
                 f"of length={n}"
             )
         window, _ = self._window_array(xp, y.dtype)
-        framed = frames(y, self.n_fft, self.hop_length) * window  # (..., T, n_fft), one copy
-        spec = fft_module(xp).rfft(framed, axis=-1, overwrite_x=True)  # (..., T, F)
+        rows = xp.reshape(y, (-1, n))
+        spec = kernel(xp, "frames.rfft_frames")(
+            rows,
+            self.n_fft,
+            self.hop_length,
+            self.n_frames(n),
+            self.pad_mode if self.center else None,
+            window,
+        )  # (B, T, F)
+        spec = xp.reshape(spec, y.shape[:-1] + spec.shape[-2:])
         spec = xp.swapaxes(spec, -1, -2)
         if out_dtype is not None and spec.dtype != out_dtype:
             spec = xp.astype(spec, out_dtype)

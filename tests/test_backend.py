@@ -12,6 +12,8 @@ import sigpu
 from sigpu import _backend, _cache, _validate
 from sigpu._errors import ParameterError
 
+from .helpers import to_np
+
 
 def test_parameter_error_is_value_error():
     assert issubclass(sigpu.ParameterError, ValueError)
@@ -79,6 +81,36 @@ def test_frames_is_a_strided_view(xp):
         np.asarray(f.get() if xp is not np else f)[0],
         [[0, 1, 2, 3], [3, 4, 5, 6], [6, 7, 8, 9]],
     )
+
+
+@pytest.mark.parametrize("pad_mode", ["constant", "edge", "linear_ramp", "reflect", "symmetric"])
+def test_centered_frames_equal_frames_of_the_padded_signal(xp, rng, pad_mode):
+    """Padding only the ends gives the frames of the fully padded signal, bit for bit:
+    frame lengths with hops shorter and longer than a frame, signals from shorter than a
+    frame (the whole-pad fallback) to many frames, fewer frames than fit, a window."""
+    cases = 0
+    for length in (1, 2, 3, 8, 31, 256):
+        for hop in (1, 3, 8, 100, 600):
+            for n in (2, 5, 17, 257, 1500):
+                pad = length // 2
+                x_host = rng.standard_normal((2, n))
+                padded = np.pad(x_host, ((0, 0), (pad, pad)), mode=pad_mode)
+                if padded.shape[-1] < length:
+                    continue
+                fit = 1 + (padded.shape[-1] - length) // hop
+                for n_frames in sorted({fit, max(1, fit - 2)}):
+                    ref = _backend.frames(padded, length, hop)[..., :n_frames, :]
+                    x = xp.asarray(x_host)
+                    got = _backend.centered_frames(x, length, hop, n_frames, pad_mode)
+                    assert got.flags.c_contiguous
+                    np.testing.assert_array_equal(to_np(got), ref)
+                    window = rng.standard_normal(length)
+                    pieces = _backend.frame_pieces(x, length, hop, n_frames, pad_mode)
+                    part = xp.empty((2, n_frames - n_frames // 3, length))
+                    _backend.write_frames(part, pieces, n_frames // 3, xp.asarray(window))
+                    np.testing.assert_array_equal(to_np(part), ref[:, n_frames // 3 :] * window)
+                    cases += 1
+    assert cases > 100
 
 
 def test_host_table_is_cached_and_read_only():

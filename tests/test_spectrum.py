@@ -402,3 +402,41 @@ def test_time_major_kernel_any_layout(xp, rng, layout):
     got = kernel(xp, "spectrum.time_major")(D)
     assert got.flags.c_contiguous
     np.testing.assert_array_equal(to_np(got), np.ascontiguousarray(np.swapaxes(to_np(D), -1, -2)))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("threads", [1, 3])
+@pytest.mark.parametrize("block_bytes", [None, 5000])
+def test_rfft_frames_kernel_equals_whole_array_rfft(xp, rng, dtype, threads, block_bytes,
+                                                    monkeypatch):  # fmt: skip
+    """``frames.rfft_frames`` (blocks of frames on the CPU pool) equals the rFFT of the
+    windowed frames of the padded signal: centred in two pad modes and uncentred, blocks
+    inside one row's frames and blocks of whole rows, one thread and three."""
+    from sigpu._backend import fft_module, frames, kernel
+    from sigpu._kernels import cpu_threads, frames_numba
+
+    monkeypatch.setattr(cpu_threads, "WORKERS", threads)
+    if block_bytes is not None:  # a few frames per block: many blocks within each row
+        monkeypatch.setattr(frames_numba, "_BLOCK_BYTES", block_bytes)
+    rfft = fft_module(np).rfft
+    for n_fft, hop, n, pad_mode in [
+        (64, 16, 1000, "constant"),
+        (64, 16, 1000, "reflect"),
+        (100, 30, 777, None),
+        (32, 100, 50, "edge"),  # fewer frames than a block: blocks of whole rows
+    ]:
+        x_host = rng.standard_normal((5, n)).astype(dtype)
+        window = np.hanning(n_fft).astype(dtype)
+        padded = x_host
+        if pad_mode is not None:
+            padded = np.pad(x_host, ((0, 0), (n_fft // 2, n_fft // 2)), mode=pad_mode)
+        framed = frames(padded, n_fft, hop)
+        ref = rfft(framed * window, axis=-1)
+        got = kernel(xp, "frames.rfft_frames")(
+            xp.asarray(x_host), n_fft, hop, framed.shape[-2], pad_mode, xp.asarray(window)
+        )
+        assert got.shape == ref.shape and got.dtype == ref.dtype
+        if xp is np:
+            np.testing.assert_array_equal(got, ref)
+        else:  # cuFFT: round-off of the transform
+            np.testing.assert_allclose(to_np(got), ref, rtol=0, atol=1e-4 * np.abs(ref).max())
