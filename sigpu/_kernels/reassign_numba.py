@@ -29,7 +29,7 @@ exactly (the bins of the band have distinct residues mod Q).  ``P`` transforms
 of length ``Q`` cost ``n log Q`` instead of ``n log n``, and no sample is
 skipped or interpolated: it is the same DFT, regrouped (the spec forbids
 padding ``n``, which would change the result; this does not).  Low lines fold
-most (``M`` is about ``1.9 f0 n``).
+most (``M`` is about ``1.4 f0 n`` for q = 2).
 
 Coordinates, bin indices and the accumulation are float64 whatever the FFT
 precision (spec trap d).
