@@ -3,7 +3,8 @@ settings (batch 16, C_in 16, C_out 32, 256x256, K 3/5/7, anchors 1 and K), on th
 (``--backend cupy``) on the GPU against torch's CUDA conv2d (cuDNN).
 
 Peers, all timed on the same input in the same process (median of ``--repeat`` runs after a
-warm-up, methods interleaved so that load changes hit them alike):
+warm-up, methods interleaved so that load changes hit them alike, each timed call after an
+untimed call of the same method):
 
 * ``torch conv2d``: ``torch.nn.functional.conv2d`` with the same K x K kernel (the goal:
   sigpu <= 1.5x its time; the HL paper's "plain conv" bar).
@@ -161,6 +162,10 @@ def _median_times(methods, repeat, sync):
     times = {name: [] for name in methods}
     for _ in range(repeat):
         for name, fn in methods.items():
+            # an untimed call first: right after a torch call its OpenMP threads still
+            # spin, and the next library's time would include that
+            fn()
+            sync()
             t0 = time.perf_counter()
             fn()
             sync()  # GPU: the work, not the launch

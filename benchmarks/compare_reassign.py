@@ -87,13 +87,16 @@ def backend(name):
 
 def interleaved_times(runs, repeat, sync=lambda: None):
     """Median seconds of each callable, run in turn ``repeat`` times after one warm-up
-    each, so that a change of machine load hits every implementation alike."""
+    each, so that a change of machine load hits every implementation alike; each timed
+    call follows an untimed call of the same callable."""
     for fn in runs.values():
         fn()
         sync()
     times = {name: [] for name in runs}
     for _ in range(repeat):
         for name, fn in runs.items():
+            fn()  # untimed, as in compare.py's goal checks: each timed call follows its own
+            sync()
             t0 = time.perf_counter()
             fn()
             sync()
