@@ -212,3 +212,26 @@ def test_every_kernel_the_library_calls_exists_on_both_backends():
             if func not in top_level_names(package / "_kernels" / f"{topic}_{suffix}.py"):
                 missing.append(f"{topic}_{suffix}.{func}")
     assert not missing, missing
+
+
+def test_cpu_pool_nested_use_runs_in_the_calling_block():
+    """A block that uses the pool again runs those items in its own thread, in order:
+    waiting for the pool from inside it could deadlock once every pool thread holds an
+    outer block."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sigpu._kernels import cpu_threads
+
+    def outer(i):
+        inner = cpu_threads.run_blocks(lambda j: (j, threading.get_ident()), range(3))
+        return threading.get_ident(), _backend.on_block_thread(), inner
+
+    watchdog = ThreadPoolExecutor(1)  # a deadlock fails the test instead of hanging it
+    try:
+        results = watchdog.submit(cpu_threads.run_blocks, outer, range(1)).result(timeout=60)
+    finally:
+        watchdog.shutdown(wait=False)
+    for ident, on_pool, inner in results:
+        assert on_pool
+        assert inner == [(j, ident) for j in range(3)]

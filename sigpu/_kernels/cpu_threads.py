@@ -12,7 +12,13 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from .._backend import BLOCK_THREAD_PREFIX, namespace_for, single_threaded_blas, usable_cpus
+from .._backend import (
+    BLOCK_THREAD_PREFIX,
+    namespace_for,
+    on_block_thread,
+    single_threaded_blas,
+    usable_cpus,
+)
 
 _NUMPY = namespace_for(None)
 
@@ -24,8 +30,15 @@ _pool_lock = threading.Lock()
 
 
 def run_blocks(func, items):
-    """``[func(item) for item in items]`` on the pool, in item order, however few items."""
+    """``[func(item) for item in items]`` on the pool, in item order, however few items.
+
+    Called from one of the pool's own threads (a block whose work uses the pool again), it
+    runs the items in that thread: waiting there for the pool could deadlock, since the
+    pool's threads may all be busy with the outer blocks.
+    """
     global _pool
+    if on_block_thread():
+        return [func(item) for item in items]
     with _pool_lock:
         if _pool is None:
             _pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix=BLOCK_THREAD_PREFIX)
