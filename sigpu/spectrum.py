@@ -15,7 +15,7 @@ import warnings
 import numpy as np
 
 from . import _window
-from ._backend import asarray_on, fft_module, kernel
+from ._backend import asarray_on, kernel
 from ._cache import host_table, on_device
 from ._errors import ParameterError
 from ._validate import (
@@ -222,8 +222,9 @@ class STFT:
         # time-major rows for the inverse FFT (a view for sigpu.stft's own output)
         spec = kernel(xp, "spectrum.time_major")(stft_matrix)
         spec = xp.reshape(spec, (-1, n_frames, self.n_freq))
-        frames_ = fft_module(xp).irfft(spec, n=self.n_fft, axis=-1)
-        y = kernel(xp, "ola.overlap_add")(frames_, window, self.hop_length, start, length)
+        y = kernel(xp, "ola.irfft_overlap_add")(
+            spec, self.n_fft, window, self.hop_length, start, length
+        )
         normalizer = _istft_normalizer(
             key,
             self.win_length,

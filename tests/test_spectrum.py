@@ -440,3 +440,38 @@ def test_rfft_frames_kernel_equals_whole_array_rfft(xp, rng, dtype, threads, blo
             np.testing.assert_array_equal(got, ref)
         else:  # cuFFT: round-off of the transform
             np.testing.assert_allclose(to_np(got), ref, rtol=0, atol=1e-4 * np.abs(ref).max())
+
+
+@pytest.mark.parametrize("dtype", [np.complex64, np.complex128])
+@pytest.mark.parametrize("threads", [1, 3])
+@pytest.mark.parametrize("block_bytes", [None, 3000])
+def test_irfft_overlap_add_kernel_equals_whole_array_path(xp, rng, dtype, threads, block_bytes,
+                                                         monkeypatch):  # fmt: skip
+    """``ola.irfft_overlap_add`` (rows transformed and added block by block on the CPU pool,
+    or the whole batch at once for few rows) equals the inverse rFFT of every frame followed
+    by ``ola.overlap_add``, bit for bit on the CPU: blocks smaller than a frame's reach into
+    the next block, 1 and 7 rows, a crop that starts inside the first frame."""
+    from sigpu._backend import fft_module, kernel
+    from sigpu._kernels import cpu_threads, ola_numba
+
+    monkeypatch.setattr(cpu_threads, "WORKERS", threads)
+    if block_bytes is not None:  # a few frames per block
+        monkeypatch.setattr(ola_numba, "_BLOCK_BYTES", block_bytes)
+    irfft = fft_module(np).irfft
+    n_fft, hop = 64, 16
+    real = np.float32 if dtype == np.complex64 else np.float64
+    for batch, n_frames, start, length in [(7, 40, 32, 600), (1, 25, 0, 400), (7, 3, 5, 50)]:
+        shape = (batch, n_frames, n_fft // 2 + 1)
+        spec = (rng.standard_normal(shape) + 1j * rng.standard_normal(shape)).astype(dtype)
+        window = np.hanning(n_fft).astype(real)
+        ref = kernel(np, "ola.overlap_add")(
+            irfft(spec, n=n_fft, axis=-1), window, hop, start, length
+        )
+        got = kernel(xp, "ola.irfft_overlap_add")(
+            xp.asarray(spec), n_fft, xp.asarray(window), hop, start, length
+        )
+        assert got.shape == ref.shape and got.dtype == ref.dtype
+        if xp is np:
+            np.testing.assert_array_equal(got, ref)
+        else:  # cuFFT: round-off of the transform
+            np.testing.assert_allclose(to_np(got), ref, rtol=0, atol=1e-4 * np.abs(ref).max())

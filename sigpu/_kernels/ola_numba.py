@@ -5,17 +5,22 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from .._backend import fft_module
 from . import cpu_threads
+
+# Frames per inverse-FFT block of :func:`irfft_overlap_add`, in bytes: the block's frames are
+# added into the signal while still in cache (as the STFT's blocks, see frames_numba).
+_BLOCK_BYTES = 1 << 20
 
 
 @numba.njit(cache=True, nogil=True)
-def _overlap_add_row(frames, window, hop, start, out, b):
-    n_frames, n_fft = frames.shape[1:]
-    length = out.shape[1]
-    row = out[b]
-    for t in range(n_frames):
-        base = t * hop - start
-        # only the part of frame t that lands inside [0, length)
+def _overlap_add_frames(frames, t0, window, hop, start, row):
+    """Add ``window * frames[i]`` (frame ``t0 + i`` of the signal) into ``row``."""
+    n_fft = frames.shape[1]
+    length = row.shape[0]
+    for i in range(frames.shape[0]):
+        base = (t0 + i) * hop - start
+        # only the part of the frame that lands inside [0, length)
         lo = max(0, -base)
         hi = min(n_fft, length - base)
         if hi <= lo:
@@ -23,7 +28,7 @@ def _overlap_add_row(frames, window, hop, start, out, b):
         # equal-length slices: the loop indexes by its counter, so numba drops the
         # negative-index wraparound and vectorises
         dst = row[base + lo : base + hi]
-        src = frames[b, t, lo:hi]
+        src = frames[i, lo:hi]
         win = window[lo:hi]
         for n in range(hi - lo):
             dst[n] += win[n] * src[n]
@@ -49,7 +54,46 @@ def overlap_add(frames, window, hop_length: int, start: int, length: int):
     window = np.ascontiguousarray(window, dtype=frames.dtype)
     out = np.zeros((frames.shape[0], length), dtype=frames.dtype)
     cpu_threads.map_blocks(
-        lambda b: _overlap_add_row(frames, window, hop_length, start, out, b),
+        lambda b: _overlap_add_frames(frames[b], 0, window, hop_length, start, out[b]),
         range(frames.shape[0]),
     )
+    return out
+
+
+def irfft_overlap_add(spec, n_fft: int, window, hop_length: int, start: int, length: int):
+    """``overlap_add(irfft(spec, n=n_fft), window, ...)``: the inverse STFT's synthesis.
+
+    With at least two rows per thread (or one thread), each row is transformed and added
+    block by block, ~1 MB of frames at a time, so the frames are added while still in cache
+    and no frame array of the whole batch is made; the additions happen in the same order
+    as in :func:`overlap_add`, so the result is the same.  Otherwise (few rows, several
+    threads) the whole batch is transformed at once with scipy's worker threads.
+
+    Parameters
+    ----------
+    spec : ndarray, shape (batch, n_frames, n_fft // 2 + 1), complex64 or complex128
+        Time-major spectra.
+    n_fft : int
+    window : ndarray, shape (n_fft,), the real dtype of ``spec``
+    hop_length, start, length : int
+        As :func:`overlap_add`.
+
+    Returns
+    -------
+    out : ndarray, shape (batch, length)
+    """
+    irfft = fft_module(np).irfft
+    batch, n_frames, _ = spec.shape
+    if cpu_threads.WORKERS > 1 and batch < 2 * cpu_threads.WORKERS:
+        return overlap_add(irfft(spec, n=n_fft, axis=-1), window, hop_length, start, length)
+    window = np.ascontiguousarray(window)
+    out = np.zeros((batch, length), dtype=window.dtype)
+    per_block = max(1, _BLOCK_BYTES // (n_fft * window.itemsize))
+
+    def row(b):
+        for t0 in range(0, n_frames, per_block):
+            frames = irfft(spec[b, t0 : t0 + per_block], n=n_fft, axis=-1)
+            _overlap_add_frames(frames, t0, window, hop_length, start, out[b])
+
+    cpu_threads.map_blocks(row, range(batch))
     return out
