@@ -33,12 +33,11 @@ import argparse
 import gc
 import os
 import platform
-import statistics
 import subprocess
 import sys
-import time
 
 import numpy as np
+from timing import interleaved_times
 
 from sigpu._backend import synchronize, to_host
 from sigpu._harmonic_tables import lowering_table
@@ -155,24 +154,6 @@ def _methods(torch, args, xp, x, k, anchor):
     return ops
 
 
-def _median_times(methods, repeat, sync):
-    for fn in methods.values():
-        fn()  # warm-up (numba compile, torch kernel selection, tables)
-        sync()
-    times = {name: [] for name in methods}
-    for _ in range(repeat):
-        for name, fn in methods.items():
-            # an untimed call first: right after a torch call its OpenMP threads still
-            # spin, and the next library's time would include that
-            fn()
-            sync()
-            t0 = time.perf_counter()
-            fn()
-            sync()  # GPU: the work, not the launch
-            times[name].append(time.perf_counter() - t0)
-    return {name: statistics.median(v) for name, v in times.items()}
-
-
 def _backend(name, torch):
     """``(xp, sync)``: the array module sigpu gets and a function that waits for both
     libraries' queued GPU work (a no-op on the CPU)."""
@@ -241,7 +222,7 @@ def main(argv=None):
             for pass_name in ("fwd", "fwd+bwd"):
                 if pass_name not in ops:
                     continue
-                t = _median_times(ops[pass_name], args.repeat, sync)
+                t = interleaved_times(ops[pass_name], args.repeat, sync)
                 flop = fwd_flop * (1 if pass_name == "fwd" else 3)
                 rates = f"{flop / t['sigpu'] / 1e9:.0f} / {flop / t['conv'] / 1e9:.0f}"
                 mem = "-"

@@ -26,6 +26,7 @@ import statistics
 import time
 
 import numpy as np
+from timing import interleaved_times
 
 from sigpu._backend import synchronize
 from sigpu.reassign import linear_reassignment, reassigned_spectrogram
@@ -83,25 +84,6 @@ def backend(name):
     import cupy
 
     return cupy, lambda: synchronize(cupy)
-
-
-def interleaved_times(runs, repeat, sync=lambda: None):
-    """Median seconds of each callable, run in turn ``repeat`` times after one warm-up
-    each, so that a change of machine load hits every implementation alike; each timed
-    call follows an untimed call of the same callable."""
-    for fn in runs.values():
-        fn()
-        sync()
-    times = {name: [] for name in runs}
-    for _ in range(repeat):
-        for name, fn in runs.items():
-            fn()  # untimed, as in compare.py's goal checks: each timed call follows its own
-            sync()
-            t0 = time.perf_counter()
-            fn()
-            sync()
-            times[name].append(time.perf_counter() - t0)
-    return {name: statistics.median(ts) for name, ts in times.items()}
 
 
 def signal(n, channels, sr):
