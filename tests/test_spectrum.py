@@ -452,11 +452,11 @@ def test_irfft_overlap_add_kernel_equals_whole_array_path(xp, rng, dtype, thread
     by ``ola.overlap_add``, bit for bit on the CPU: blocks smaller than a frame's reach into
     the next block, 1 and 7 rows, a crop that starts inside the first frame."""
     from sigpu._backend import fft_module, kernel
-    from sigpu._kernels import cpu_threads, ola_numba
+    from sigpu._kernels import cpu_threads, frames_numba
 
     monkeypatch.setattr(cpu_threads, "WORKERS", threads)
     if block_bytes is not None:  # a few frames per block
-        monkeypatch.setattr(ola_numba, "_BLOCK_BYTES", block_bytes)
+        monkeypatch.setattr(frames_numba, "_BLOCK_BYTES", block_bytes)
     irfft = fft_module(np).irfft
     n_fft, hop = 64, 16
     real = np.float32 if dtype == np.complex64 else np.float64

@@ -21,6 +21,12 @@ from . import cpu_threads
 _BLOCK_BYTES = 1 << 20
 
 
+def frames_per_block(n_fft: int, itemsize: int) -> int:
+    """Frames of ``n_fft`` real samples in one ``_BLOCK_BYTES`` block (at least one); the
+    inverse STFT's blocks (``ola_numba.irfft_overlap_add``) use the same size."""
+    return max(1, _BLOCK_BYTES // (n_fft * itemsize))
+
+
 def rfft_frames(x, n_fft: int, hop_length: int, n_frames: int, pad_mode, window):
     """rFFT of the windowed frames of each row of ``x``.
 
@@ -43,7 +49,7 @@ def rfft_frames(x, n_fft: int, hop_length: int, n_frames: int, pad_mode, window)
     pieces = frame_pieces(x, n_fft, hop_length, n_frames, pad_mode)
     rfft = fft_module(np).rfft
     out = np.empty((batch, n_frames, n_fft // 2 + 1), dtype=np.result_type(x, np.complex64))
-    per_block = max(1, _BLOCK_BYTES // (n_fft * x.itemsize))
+    per_block = frames_per_block(n_fft, x.itemsize)
     if n_frames >= per_block:  # blocks of one row's frames
         blocks = [
             (b, b + 1, t0, min(t0 + per_block, n_frames))

@@ -7,10 +7,7 @@ import numpy as np
 
 from .._backend import fft_module
 from . import cpu_threads
-
-# Frames per inverse-FFT block of :func:`irfft_overlap_add`, in bytes: the block's frames are
-# added into the signal while still in cache (as the STFT's blocks, see frames_numba).
-_BLOCK_BYTES = 1 << 20
+from .frames_numba import frames_per_block
 
 
 @numba.njit(cache=True, nogil=True)
@@ -88,7 +85,7 @@ def irfft_overlap_add(spec, n_fft: int, window, hop_length: int, start: int, len
         return overlap_add(irfft(spec, n=n_fft, axis=-1), window, hop_length, start, length)
     window = np.ascontiguousarray(window)
     out = np.zeros((batch, length), dtype=window.dtype)
-    per_block = max(1, _BLOCK_BYTES // (n_fft * window.itemsize))
+    per_block = frames_per_block(n_fft, window.itemsize)  # the STFT's block size
 
     def row(b):
         for t0 in range(0, n_frames, per_block):
