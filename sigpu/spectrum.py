@@ -700,13 +700,26 @@ def fast_griffinlim(magnitude, angles, *, analyse, synthesise, n_iter, momentum,
     ``synthesise`` maps coefficients to a signal and ``analyse`` back. Returns
     the final coefficients, ``magnitude`` times the estimated phases.
     """
-    eps = np.finfo(magnitude.dtype).tiny
+    weight = momentum / (1 + momentum)
     previous = None
-    for _ in range(n_iter):
+    for i in range(n_iter):
         rebuilt = analyse(synthesise(angles))
-        angles = rebuilt
-        if previous is not None:
-            angles = angles - (momentum / (1 + momentum)) * previous
-        angles = magnitude * (angles / (xp.abs(angles) + eps))
+        if i == 0 and rebuilt.size >= FUSED_KERNEL_MIN_SIZE:
+            # the fused step reads the magnitudes fastest in the spectra's memory layout
+            matched = xp.empty_like(rebuilt, dtype=magnitude.dtype)
+            matched[...] = magnitude
+            magnitude = matched
+        angles = project_phases(rebuilt, previous, magnitude, weight, xp)
         previous = rebuilt
     return angles
+
+
+def project_phases(rebuilt, previous, magnitude, weight, xp):
+    """Griffin-Lim's update: ``magnitude * (A / (abs(A) + tiny))``, ``A = rebuilt - weight *
+    previous`` (librosa's formula; ``A = rebuilt`` without ``previous``)."""
+    if rebuilt.size >= FUSED_KERNEL_MIN_SIZE:
+        # one pass instead of five (NumPy: ~35 ms a step for 4 x 10 s, the rest ~25 ms)
+        return kernel(xp, "spectrum.project_phases")(rebuilt, previous, magnitude, weight)
+    # small input: no numba start-up (~1 s once per process)
+    angles = rebuilt if previous is None else rebuilt - weight * previous
+    return magnitude * (angles / (xp.abs(angles) + np.finfo(magnitude.dtype).tiny))

@@ -254,6 +254,69 @@ def test_griffinlim_seeded_random_matches_librosa(xp, rng):
     assert rel_to_peak(out, ref) <= 1e-10
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("init", [None, "seeded"])
+def test_griffinlim_fused_step_matches_librosa(xp, rng, monkeypatch, dtype, init):
+    """Large inputs take the fused phase projection (``spectrum.project_phases``): a batch
+    of two, against librosa's iteration, both initialisations."""
+    monkeypatch.setattr(spectrum, "FUSED_KERNEL_MIN_SIZE", 0)
+    y = np.stack([_signal(rng, 4000, dtype), _signal(rng, 4000, dtype)])
+    S = np.abs(librosa.stft(y, n_fft=512, hop_length=128))
+    kw = dict(n_iter=8, hop_length=128, length=4000)
+    kw.update(init=None) if init is None else kw.update(random_state=3)
+    ref = librosa.griffinlim(S, **kw)
+    out = spectrum.griffinlim(xp.asarray(S), **kw)
+    assert out.dtype == dtype and out.shape == ref.shape
+    assert rel_to_peak(out, ref) <= tol(dtype, 1e-3, 1e-10)
+
+
+@pytest.mark.parametrize("dtype", [np.complex64, np.complex128])
+@pytest.mark.parametrize("layout", ["stft", "C", "magnitude_F"])
+@pytest.mark.parametrize("threads", [1, 3])
+def test_project_phases_kernel_matches_array_expression(xp, rng, monkeypatch, dtype, layout,
+                                                        threads):  # fmt: skip
+    """The fused Griffin-Lim update equals librosa's formula ``S * (A / (|A| + tiny))``,
+    ``A = rebuilt - w * previous``, as NumPy evaluates it, to a few units in the last place
+    of ``S``: with and without ``previous``, zeros and parts far below 1 (whose squares
+    underflow), the STFT's time-major view, C order and a magnitude in another layout, on
+    blocks smaller than the array."""
+    from sigpu._backend import kernel
+    from sigpu._kernels import cpu_threads, spectrum_numba
+
+    monkeypatch.setattr(cpu_threads, "WORKERS", threads)
+    monkeypatch.setattr(spectrum_numba, "_BLOCK_ELEMENTS", 1000)
+    real = np.float32 if dtype == np.complex64 else np.float64
+    shape = (2, 90, 65)  # (batch, T, F): 11 700 elements, 12 blocks
+
+    def spectra():
+        return (rng.standard_normal(shape) + 1j * rng.standard_normal(shape)).astype(dtype)
+
+    rebuilt, previous = spectra(), spectra()
+    rebuilt.reshape(-1)[::11] = 0
+    rebuilt.reshape(-1)[5::13] *= 1e-40 if real == np.float32 else 1e-170
+    magnitude = np.abs(rng.standard_normal(shape)).astype(real)
+    if layout == "stft":  # time-major memory seen as (batch, F, T), as sigpu.stft returns
+        rebuilt, previous, magnitude = (np.swapaxes(a, -1, -2) for a in (rebuilt, previous,
+                                                                          magnitude))  # fmt: skip
+    elif layout == "magnitude_F":
+        magnitude = np.asfortranarray(magnitude)
+    weight = 0.99 / 1.99
+    tiny = np.finfo(real).tiny
+    project = kernel(xp, "spectrum.project_phases")
+    for prev in (previous, None):
+        A = rebuilt if prev is None else rebuilt - weight * prev
+        ref = magnitude * (A / (np.abs(A) + tiny))
+        got = project(
+            xp.asarray(rebuilt),
+            None if prev is None else xp.asarray(prev),
+            xp.asarray(magnitude),
+            weight,
+        )
+        assert got.shape == ref.shape and got.dtype == ref.dtype
+        err = np.abs(to_np(got) - ref) / np.maximum(magnitude, tiny)
+        assert np.max(err) <= 4 * np.finfo(real).eps
+
+
 def test_griffinlim_error_decreases_with_iterations(xp, rng):
     t = np.arange(8000) / 8000
     y = (np.sin(2 * np.pi * 440 * t) + 0.5 * np.sin(2 * np.pi * 1250 * t * (1 + t))).astype(

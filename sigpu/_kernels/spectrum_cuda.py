@@ -1,5 +1,5 @@
-"""Spectrogram steps on the GPU (a CuPy elementwise kernel, cuBLAS, a copy); same contract
-as ``spectrum_numba``."""
+"""Spectrogram steps on the GPU (a CuPy elementwise kernel, cuBLAS, a copy, CuPy array
+expressions); same contract as ``spectrum_numba``."""
 
 from __future__ import annotations
 
@@ -22,3 +22,11 @@ def apply_bank(rows, bank):
 def time_major(D):
     """See :func:`sigpu._kernels.spectrum_numba.time_major`."""
     return cupy.ascontiguousarray(cupy.swapaxes(D, -1, -2))
+
+
+def project_phases(rebuilt, previous, magnitude, weight):
+    """See :func:`sigpu._kernels.spectrum_numba.project_phases`; CuPy's elementwise
+    operations (a fused kernel is for when it can be measured and tested on a GPU)."""
+    angles = rebuilt if previous is None else rebuilt - weight * previous
+    tiny = cupy.finfo(magnitude.dtype).tiny
+    return magnitude * (angles / (cupy.abs(angles) + tiny))
