@@ -360,6 +360,18 @@ class Bench:
                 out=lambda r: r.cpu().numpy(),
                 sync=self.peers.torch_sync,
             )
+        if self.peers.torchaudio is not None:
+            layer = self.peers.torchaudio.transforms.Spectrogram(
+                n_fft=N_FFT, hop_length=HOP, power=None, pad_mode="constant"
+            ).to(self.peers.torch_device)
+            self.add(
+                "STFT",
+                f"torchaudio Spectrogram, complex ({self.peers.torch_device})",
+                self._nn_call(layer),
+                ref,
+                out=lambda r: r.cpu().numpy(),
+                sync=self.peers.torch_sync,
+            )
         if self.peers.nnaudio is not None:
             layer = self._nn_layer(
                 "STFT",
@@ -460,6 +472,19 @@ class Bench:
                 "iSTFT",
                 f"torch.istft ({self.peers.torch_device})",
                 lambda: torch.istft(Dt, N_FFT, HOP, window=window, center=True, length=n),
+                ref,
+                out=lambda r: r.cpu().numpy(),
+                sync=self.peers.torch_sync,
+            )
+        if self.peers.torchaudio is not None:
+            inverse = self.peers.torchaudio.transforms.InverseSpectrogram(
+                n_fft=N_FFT, hop_length=HOP
+            ).to(self.peers.torch_device)
+            Dt = torch.from_numpy(D_host).to(self.peers.torch_device)
+            self.add(
+                "iSTFT",
+                f"torchaudio InverseSpectrogram ({self.peers.torch_device})",
+                self._nn_call(inverse, arg=Dt, length=n),
                 ref,
                 out=lambda r: r.cpu().numpy(),
                 sync=self.peers.torch_sync,
@@ -655,6 +680,23 @@ class Bench:
             sigpu_impl=True,
             metric=metric,
         )
+        if self.peers.torchaudio is not None:
+            # librosa's settings: zero-phase start (rand_init=False), momentum 0.99, the
+            # magnitude (power=1); torchaudio pads by reflection, librosa with zeros
+            layer = self.peers.torchaudio.transforms.GriffinLim(
+                n_fft=N_FFT, n_iter=n_iter, hop_length=HOP, power=1.0, momentum=0.99,
+                length=n, rand_init=False,
+            ).to(self.peers.torch_device)  # fmt: skip
+            St = torch.from_numpy(S_host).to(self.peers.torch_device)
+            self.add(
+                "GL",
+                f"torchaudio GriffinLim (init=None, {n_iter} it, {self.peers.torch_device})",
+                self._nn_call(layer, arg=St),
+                ref,
+                out=lambda r: r.cpu().numpy(),
+                sync=self.peers.torch_sync,
+                metric=metric,
+            )
         if self.peers.nnaudio is not None:
             layer = self._nn_layer(
                 "Griffin_Lim", n_fft=N_FFT, n_iter=n_iter, hop_length=HOP, pad_mode="constant",
