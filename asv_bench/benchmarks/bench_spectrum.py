@@ -71,16 +71,19 @@ class PlanBuild:
 
 
 class GriffinLim:
-    params = (BACKENDS, DTYPES)
-    param_names = ["backend", "dtype"]
+    """4 clips of 2 s (array expressions) and of 10 s (above FUSED_KERNEL_MIN_SIZE: the
+    fused phase projection on the CPU)."""
 
-    def setup(self, backend, dtype):
+    params = (BACKENDS, DTYPES, [2, 10])
+    param_names = ["backend", "dtype", "seconds"]
+
+    def setup(self, backend, dtype, seconds):
         self.xp = namespace(backend)
-        y = signal(self.xp, (4, 2 * SR), dtype)
+        y = signal(self.xp, (4, seconds * SR), dtype)
         self.S = abs(sigpu.stft(y, n_fft=1024))
-        warm_up(lambda: sigpu.griffinlim(self.S[..., :8], n_iter=1, random_state=0))
+        warm_up(lambda: sigpu.griffinlim(self.S, n_iter=1, random_state=0))
         sync(self.xp)
 
-    def time_griffinlim_16_iter(self, backend, dtype):
+    def time_griffinlim_16_iter(self, backend, dtype, seconds):
         sigpu.griffinlim(self.S, n_iter=16, random_state=0)
         sync(self.xp)
