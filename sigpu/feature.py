@@ -345,17 +345,6 @@ _MEL_KWARGS = {
 # ---------------------------------------------------------------------------
 
 
-def _parabolic_shift(S, xp):
-    """librosa's piecewise parabolic peak offset along axis -2 (0 at the edges)."""
-    left, mid, right = S[..., :-2, :], S[..., 1:-1, :], S[..., 2:, :]
-    a = right + left - 2 * mid
-    b = (right - left) / 2
-    usable = xp.abs(b) < xp.abs(a)
-    inner = xp.where(usable, -b / xp.where(usable, a, xp.ones_like(a)), xp.zeros_like(a))
-    edge = xp.zeros_like(S[..., :1, :])
-    return xp.concat([edge, inner, edge], axis=-2)
-
-
 def _local_max(S, xp):
     """librosa.util.localmax along axis -2: x[i] > x[i-1] and x[i] >= x[i+1]."""
     inner = (S[..., 1:-1, :] > S[..., :-2, :]) & (S[..., 1:-1, :] >= S[..., 2:, :])
@@ -364,12 +353,44 @@ def _local_max(S, xp):
     return xp.concat([first, inner, last], axis=-2)
 
 
-def _gradient(S, xp):
-    """numpy.gradient along axis -2 (unit spacing, one-sided at the edges)."""
-    inner = (S[..., 2:, :] - S[..., :-2, :]) / 2
-    first = S[..., 1:2, :] - S[..., :1, :]
-    last = S[..., -1:, :] - S[..., -2:-1, :]
-    return xp.concat([first, inner, last], axis=-2)
+def _peak_pitches(S, sr, n_fft, fmin, fmax, threshold, xp):
+    """librosa's ``piptrack`` at its peaks only: ``(pitch, mag)`` of each spectral peak, in
+    the order of ``nonzero`` (librosa's full pitch and magnitude arrays hold these values
+    there and zeros elsewhere).
+
+    A peak is a local maximum along frequency of ``S * (S > threshold * max)`` in
+    ``[fmin, fmax)``; its parabolic offset ``-b/a`` (``a = right + left - 2 mid``,
+    ``b = (right - left)/2``, 0 where ``|b| >= |a|`` or at the edges) moves its frequency,
+    and ``0.5 * gradient * offset`` its magnitude.  Only the peaks (a few per cent of the
+    bins) get these, in librosa's arithmetic (bit for bit).
+    """
+    n_freq = S.shape[-2]
+    bin_freqs = xp.arange(n_freq, dtype=xp.float64) * (sr / n_fft)
+    in_range = ((bin_freqs >= fmin) & (bin_freqs < fmax))[:, None]
+    ref = threshold * xp.max(S, axis=-2, keepdims=True)
+    peaks = in_range & _local_max(S * (S > ref), xp)
+    # nonzero's indices, in its order; 5x faster than nonzero on a 3-D NumPy array
+    where = xp.unravel_index(xp.flatnonzero(peaks), peaks.shape)
+    rows = where[-2]
+
+    def at_rows(r):
+        return S[(*where[:-2], r, where[-1])]
+
+    mid = at_rows(rows)
+    left = at_rows(xp.clip(rows - 1, 0, n_freq - 1))
+    right = at_rows(xp.clip(rows + 1, 0, n_freq - 1))
+    # librosa's numba stencil sums and differences in S's dtype and goes on in float64
+    # (2 * x and x / 2 with integer constants promote there); one rounding at the end
+    a = xp.astype(right + left, xp.float64) - 2 * xp.astype(mid, xp.float64)
+    b = xp.astype(right - left, xp.float64) / 2
+    usable = (xp.abs(b) < xp.abs(a)) & (rows > 0) & (rows < n_freq - 1)
+    shift = xp.where(usable, -b / xp.where(usable, a, 1.0), 0.0)
+    shift = xp.astype(shift, S.dtype)
+    # numpy.gradient along frequency (its one-sided edge values meet a zero shift)
+    gradient = (right - left) / 2
+    pitch = xp.astype((xp.astype(rows, xp.float64) + shift) * sr / n_fft, S.dtype)
+    mag = mid + 0.5 * gradient * shift
+    return pitch, mag
 
 
 def estimate_tuning(
@@ -465,18 +486,7 @@ def _tuning_from_magnitude(S, sr, n_fft, fmin, fmax, threshold, resolution, bpo,
     n_freq = S.shape[-2]
     if n_freq < 3:
         raise ParameterError(f"estimate_tuning needs at least 3 frequency rows, got {n_freq}")
-    shift = _parabolic_shift(S, xp)
-    skew = 0.5 * _gradient(S, xp) * shift
-    bin_freqs = xp.arange(n_freq, dtype=xp.float64) * (sr / n_fft)
-    in_range = ((bin_freqs >= fmin) & (bin_freqs < fmax))[:, None]
-    ref = threshold * xp.max(S, axis=-2, keepdims=True)
-    peaks = in_range & _local_max(S * (S > ref), xp)
-    # Only the peaks matter: gather them (librosa's np.nonzero) instead of
-    # filling full-size pitch/magnitude arrays.
-    where = xp.nonzero(peaks)
-    rows = xp.astype(where[-2], xp.float64)
-    pitch = xp.astype((rows + shift[where]) * sr / n_fft, S.dtype)
-    mag = (S + skew)[where]
+    pitch, mag = _peak_pitches(S, sr, n_fft, fmin, fmax, threshold, xp)
     voiced = pitch > 0
     floor = xp.median(mag[voiced]) if bool(xp.any(voiced)) else 0.0
     freqs = pitch[(mag >= floor) & voiced]

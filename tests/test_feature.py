@@ -267,6 +267,29 @@ def test_estimate_tuning_matches_librosa(xp, dtype, detune, n_fft, bpo):
     assert got == pytest.approx(float(want), abs=1e-12)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("n_fft", [512, 511])
+def test_peak_pitches_equal_librosa_piptrack(xp, dtype, n_fft):
+    """The peaks' pitches and magnitudes, computed at the peaks only, are librosa.piptrack's
+    full arrays bit for bit (zeros elsewhere): a batch of tones and noise; with an odd
+    n_fft the top row lies below Nyquist and holds peaks too (one-sided edge terms)."""
+    from sigpu.feature import _peak_pitches
+
+    rng = np.random.default_rng(4)
+    y = np.stack([_tones(detune=0.2, seed=1), rng.standard_normal(SR // 2)]).astype(dtype)
+    S = np.abs(librosa.stft(y, n_fft=n_fft))
+    S[1, -1, ::3] = 2 * S[1].max()  # local maxima on the last row
+    kw = dict(sr=SR, n_fft=n_fft, fmin=150.0, fmax=SR / 2, threshold=0.1)
+    want_pitch, want_mag = librosa.piptrack(S=S, **kw)
+    pitch, mag = _peak_pitches(xp.asarray(S), xp=xp, **kw)
+    where = np.nonzero(want_mag)
+    got_pitch, got_mag = np.zeros_like(want_pitch), np.zeros_like(want_mag)
+    got_pitch[where], got_mag[where] = to_np(pitch), to_np(mag)
+    assert where[0].size > 100 and np.any(where[-2] == S.shape[-2] - 1) == (n_fft % 2 == 1)
+    np.testing.assert_array_equal(got_pitch, want_pitch)
+    np.testing.assert_array_equal(got_mag, want_mag)
+
+
 def test_estimate_tuning_noise_and_S_input(xp):
     y = np.random.default_rng(9).standard_normal((2, 8000))
     assert estimate_tuning(xp.asarray(y), sr=SR, n_fft=1024) == pytest.approx(
