@@ -224,6 +224,28 @@ def centered_frames(x, frame_length: int, hop_length: int, n_frames: int, pad_mo
     return write_frames(out, frame_pieces(x, frame_length, hop_length, n_frames, pad_mode))
 
 
+def memory_order(a) -> list[int]:
+    """``a``'s axes from the largest stride to the smallest: ``a.transpose(memory_order(a))``
+    walks memory in order (C-contiguous for any permuted-axes view of a contiguous array,
+    such as the STFT's time-major ``(..., F, T)`` view)."""
+    return sorted(range(a.ndim), key=lambda axis: -abs(a.strides[axis]))
+
+
+def in_memory_order(a):
+    """``(flat, restore)``: ``a``'s elements as one C-contiguous 1-D array in memory order
+    (a view when ``a`` is a permuted view of contiguous memory, else a copy), and a function
+    giving an array of that flat layout back ``a``'s shape and axis order."""
+    order = memory_order(a)
+    walked = a.transpose(order)
+    flat = walked.reshape(-1)  # a view exactly when walked is C-contiguous
+    inverse = [order.index(axis) for axis in range(a.ndim)]
+
+    def restore(flat_result):
+        return flat_result.reshape(walked.shape).transpose(inverse)
+
+    return flat, restore
+
+
 def usable_cpus() -> int:
     """CPUs this process may run on (its affinity mask, e.g. under ``taskset`` or a batch
     job), not the machine's: more threads than that only contend and evict each other's

@@ -503,13 +503,11 @@ def power_to_db(S, *, ref=1.0, amin=1e-10, top_db=80.0):
             stacklevel=2,
         )
         S = xp.abs(S)
-    ref_value = ref(S) if callable(ref) else abs(ref)
-    log_spec = 10.0 * xp.log10(xp.maximum(S, amin))
-    log_spec = log_spec - 10.0 * xp.log10(xp.maximum(xp.asarray(ref_value, dtype=S.dtype), amin))
     if top_db is not None:
         top_db = nonnegative_float(top_db, "top_db")
-        log_spec = xp.maximum(log_spec, xp.max(log_spec) - top_db)
-    return log_spec
+    ref_value = ref(S) if callable(ref) else abs(ref)
+    offset = 10.0 * xp.log10(xp.maximum(xp.asarray(ref_value, dtype=S.dtype), amin))
+    return kernel(xp, "db.power_to_db")(S, amin, offset, top_db)
 
 
 def amplitude_to_db(S, *, ref=1.0, amin=1e-5, top_db=80.0):
@@ -560,7 +558,10 @@ def db_to_power(S_db, *, ref=1.0):
     >>> sigpu.db_to_power(np.array([0.0, 10.0, -30.0])).tolist()
     [1.0, 10.0, 0.001]
     """
-    real_array(S_db, "S_db", func="db_to_power", min_ndim=0)
+    xp = real_array(S_db, "S_db", func="db_to_power", min_ndim=0)
+    if type(ref) in (int, float):  # Python numbers (np.float64 subclasses float)
+        return kernel(xp, "db.db_to_power")(S_db, ref)
+    # a NumPy scalar or array ref: its dtype takes part in the result's, as in librosa
     return ref * 10.0 ** (S_db * 0.1)
 
 

@@ -421,6 +421,57 @@ def test_db_and_griffinlim_bad_values(xp):
         spectrum.spectrogram(xp.zeros(4096), power=0)
 
 
+def test_db_of_0d_and_empty_input_behave_like_numpy(xp):
+    """A 0-d input gives a 0-d result (a NumPy scalar on the CPU, as NumPy's ufuncs), an
+    empty one with ``top_db`` the error of NumPy's/CuPy's max of an empty array."""
+    for value in (spectrum.power_to_db(xp.asarray(10.0)), spectrum.db_to_power(xp.asarray(10.0))):
+        assert value.shape == () and float(value) == 10.0
+    assert spectrum.power_to_db(xp.zeros((2, 0)), top_db=None).shape == (2, 0)
+    with pytest.raises(ValueError):
+        spectrum.power_to_db(xp.zeros((2, 0)))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("layout", ["stft", "C", "F", "strided"])
+@pytest.mark.parametrize("threads", [1, 3])
+def test_db_kernels_equal_array_expressions(xp, rng, monkeypatch, dtype, layout, threads):
+    """``db.power_to_db`` and ``db.db_to_power`` (blocks in place on the pool) equal the
+    spec's expressions bit for bit: ``10 log10(max(S, amin)) - offset`` clipped at the
+    global max - top_db, and ``ref * 10**(S_db/10)``; in the input's shape and axis order,
+    for the STFT's time-major view, C and Fortran order and a strided slice; blocks much
+    smaller than the array; NaN propagates through the clip as through NumPy's max."""
+    from sigpu._backend import kernel
+    from sigpu._kernels import cpu_threads, db_numba
+
+    monkeypatch.setattr(cpu_threads, "WORKERS", threads)
+    monkeypatch.setattr(db_numba, "_BLOCK_ELEMENTS", 700)
+    host = (rng.standard_normal((3, 90, 65)) ** 4).astype(dtype)
+    host[0, 5, :7] = 0
+    if layout == "stft":
+        host = np.swapaxes(host, -1, -2)
+    elif layout == "F":
+        host = np.asfortranarray(host)
+    elif layout == "strided":
+        host = host[:, ::2, 1:]
+    S = xp.asarray(host)
+    offset = 10.0 * np.log10(np.maximum(np.asarray(0.3, dtype=dtype), 1e-10))
+    to_db = kernel(xp, "db.power_to_db")
+    for top_db in (None, 80.0, 5.0):
+        ref = 10.0 * np.log10(np.maximum(host, 1e-10)) - offset
+        if top_db is not None:
+            ref = np.maximum(ref, np.max(ref) - top_db)
+        got = to_db(S, 1e-10, xp.asarray(offset), top_db)
+        assert got.shape == ref.shape and got.dtype == ref.dtype
+        np.testing.assert_array_equal(to_np(got), ref)
+        assert layout == "strided" or to_np(got).strides == ref.strides
+    back = kernel(xp, "db.db_to_power")(xp.asarray(ref), 2.5)
+    np.testing.assert_array_equal(to_np(back), 2.5 * 10.0 ** (ref * 0.1))
+    host_nan = np.array(host)
+    host_nan[2, 3, 4] = np.nan
+    got = to_np(to_db(xp.asarray(host_nan), 1e-10, xp.asarray(offset), 80.0))
+    assert np.isnan(got).all()
+
+
 @pytest.mark.parametrize("dtype", [np.complex64, np.complex128])
 @pytest.mark.parametrize("layout", ["stft", "C", "strided"])
 def test_power2_kernel_equals_re2_plus_im2(xp, rng, dtype, layout):
