@@ -11,6 +11,7 @@ import numpy as np
 from numba.core import types
 from numba.extending import overload
 
+from .._backend import in_memory_order, memory_order
 from . import cpu_threads
 
 # Rows (frames) per block of the thread pool: a few MB of complex input per block.
@@ -147,7 +148,7 @@ def time_major(D):
         return np.ascontiguousarray(view)
     view3 = view if view.ndim == 3 else view[None]
     out = np.empty(view3.shape, dtype=view3.dtype)
-    perm = sorted(range(3), key=lambda axis: -abs(view3.strides[axis]))
+    perm = memory_order(view3)
     _copy3(view3.transpose(perm), out.transpose(perm))
     return out if view.ndim == 3 else out[0]
 
@@ -223,11 +224,11 @@ def project_phases(rebuilt, previous, magnitude, weight):
     -------
     angles : ndarray, the shape, dtype and memory layout of ``rebuilt``
     """
-    # walk memory in rebuilt's order: axes by decreasing stride, then flat
-    order = sorted(range(rebuilt.ndim), key=lambda axis: -abs(rebuilt.strides[axis]))
-    rebuilt_flat, previous_flat, magnitude_flat = (
-        None if a is None else np.ascontiguousarray(a.transpose(order)).reshape(-1)
-        for a in (rebuilt, previous, magnitude)
+    # walk memory in rebuilt's order, flat (the others copied if laid out differently)
+    rebuilt_flat, restore = in_memory_order(rebuilt)
+    order = memory_order(rebuilt)
+    previous_flat, magnitude_flat = (
+        None if a is None else a.transpose(order).reshape(-1) for a in (previous, magnitude)
     )
     real = magnitude_flat.dtype.type
     out = np.empty(rebuilt_flat.shape, dtype=rebuilt_flat.dtype)
@@ -247,5 +248,4 @@ def project_phases(rebuilt, previous, magnitude, weight):
         )  # fmt: skip
 
     cpu_threads.map_blocks(block, range(0, size, _BLOCK_ELEMENTS))
-    shape = [rebuilt.shape[axis] for axis in order]
-    return out.reshape(shape).transpose(np.argsort(order))
+    return restore(out)
