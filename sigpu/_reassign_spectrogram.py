@@ -11,6 +11,7 @@ import numpy as np
 
 from . import _validate as V
 from . import _window
+from ._backend import kernel
 from ._cache import host_table, on_device
 from ._errors import ParameterError
 
@@ -149,37 +150,27 @@ def reassigned_spectrogram(
     )
     S_h = stft(y, window=h, **frame)
     n_frames = S_h.shape[-1]
-    bin_freqs = xp.asarray(np.fft.rfftfreq(n_fft, d=1.0 / sr))[:, None]
+    bin_freqs = xp.asarray(np.fft.rfftfreq(n_fft, d=1.0 / sr))
     offset = 0 if center else n_fft // 2
-    frame_times = xp.asarray((np.arange(n_frames) * hop_length + offset) / sr)[None, :]
+    frame_times = xp.asarray((np.arange(n_frames) * hop_length + offset) / sr)
 
     mags = xp.abs(S_h)
     ref_p = float(ref_power(mags**2)) if callable(ref_power) else float(ref_power)
-    low = mags < ref_p**0.5 if ref_p > 0 else None
-    nan = xp.asarray(np.nan, dtype=xp.float64)
-
-    def finish(values, fill, upper):
-        if low is not None:
-            values = xp.where(low, nan, values)
-        if fill_nan:
-            values = xp.where(xp.isnan(values), fill, values)
-        if clip:
-            values = xp.clip(values, 0.0, upper)
-        return xp.astype(values, real)
-
-    with np.errstate(divide="ignore", invalid="ignore"):  # S_h = 0 gives NaN/inf, as librosa
-        if reassign_frequencies:
-            S_dh = stft(y, window=dh, **frame)
-            correction = -xp.imag(S_dh / S_h)
-            del S_dh
-            freqs = finish(bin_freqs + correction * (0.5 * sr / np.pi), bin_freqs, sr / 2.0)
-        else:
-            freqs = xp.broadcast_to(xp.astype(bin_freqs, real), S_h.shape)
-        if reassign_times:
-            S_th = stft(y, window=th, **frame)
-            correction = xp.real(S_th / S_h)
-            del S_th
-            times = finish(frame_times + correction / sr, frame_times, y.shape[-1] / sr)
-        else:
-            times = xp.broadcast_to(xp.astype(frame_times, real), S_h.shape)
+    # S_h = 0 gives NaN/inf, as in librosa
+    coordinates = kernel(xp, "reassigned.coordinates")
+    common = dict(threshold=ref_p**0.5 if ref_p > 0 else None, fill_nan=fill_nan, clip=clip)
+    if reassign_frequencies:
+        S_dh = stft(y, window=dh, **frame)
+        freqs = coordinates(S_h, S_dh, mags, bin_freqs, 0.5 * sr / np.pi, **common,
+                            upper=sr / 2.0, frequency=True)  # fmt: skip
+        del S_dh
+    else:
+        freqs = xp.broadcast_to(xp.astype(bin_freqs[:, None], real), S_h.shape)
+    if reassign_times:
+        S_th = stft(y, window=th, **frame)
+        times = coordinates(S_h, S_th, mags, frame_times, sr, **common,
+                            upper=y.shape[-1] / sr, frequency=False)  # fmt: skip
+        del S_th
+    else:
+        times = xp.broadcast_to(xp.astype(frame_times[None, :], real), S_h.shape)
     return freqs, times, mags

@@ -664,6 +664,69 @@ def test_chirp_frequency_both_methods(xp):
     assert np.max(np.abs(H.argmax(axis=0)[inner] - expected[inner])) <= 1
 
 
+@pytest.mark.parametrize("dtype", [np.complex64, np.complex128])
+@pytest.mark.parametrize("threads", [1, 3])
+def test_reassigned_coordinates_kernel_equals_librosa_expressions(xp, rng, monkeypatch,
+                                                                   dtype, threads):  # fmt: skip
+    """``reassigned.coordinates`` equals librosa's array expressions bit for bit (NaN where
+    they give NaN): ``offsets + (-imag(S_d / S_h)) * (sr/2pi)`` and ``offsets + real(S_d /
+    S_h) / sr``, the ``ref_power`` gate, ``fill_nan`` and the clip, over zero divisors,
+    both branches of NumPy's complex division, a batch axis, time-major and C-ordered
+    spectra, blocks smaller than the spectrogram."""
+    from sigpu._backend import kernel
+    from sigpu._kernels import cpu_threads, reassigned_numba
+
+    monkeypatch.setattr(cpu_threads, "WORKERS", threads)
+    monkeypatch.setattr(reassigned_numba, "_BLOCK_ROWS", 7)
+    shape = (2, 40, 33)  # (batch, T, F) in memory
+    real = np.float32 if dtype == np.complex64 else np.float64
+
+    def spectrum():
+        return (rng.standard_normal(shape) + 1j * rng.standard_normal(shape)).astype(dtype)
+
+    S_h, S_d = spectrum(), spectrum()
+    S_h.reshape(-1)[::17] = 0  # 0/0 and x/0
+    S_d.reshape(-1)[::34] = 0
+    S_h.reshape(-1)[3::13] = S_h.reshape(-1)[3::13].imag * 1j  # |re| < |im| branch
+    S_h.reshape(-1)[5::11] *= 1e-4  # below the gate
+    S_h.reshape(-1)[7] = real(1e-3)  # exactly at the gate: kept
+    sr = 8000.0
+    coordinates = kernel(xp, "reassigned.coordinates")
+    for layout in ("time-major", "C"):
+        if layout == "time-major":  # (batch, F, T) views of (batch, T, F) memory
+            h, d = np.swapaxes(S_h, -1, -2), np.swapaxes(S_d, -1, -2)
+        else:
+            h, d = np.ascontiguousarray(np.swapaxes(S_h, -1, -2)), np.swapaxes(S_d, -1, -2)
+        mags = np.abs(h)
+        freqs = np.fft.rfftfreq(64, d=1 / sr)[:33]
+        times = np.arange(40) * 16 / sr
+        for frequency, offsets, scale, upper in ((True, freqs, 0.5 * sr / np.pi, sr / 2),
+                                                 (False, times, sr, 0.1)):  # fmt: skip
+            for threshold, fill_nan, clip in ((1e-3, False, True), (1e-3, True, False),
+                                               (None, False, False)):  # fmt: skip
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    quotient = d / h
+                base = offsets[:, None] if frequency else offsets[None, :]
+                if frequency:
+                    want = base + (-np.imag(quotient)) * scale
+                else:
+                    want = base + np.real(quotient) / scale
+                if threshold is not None:
+                    want = np.where(mags < threshold, np.nan, want)
+                if fill_nan:
+                    want = np.where(np.isnan(want), base, want)
+                if clip:
+                    want = np.clip(want, 0.0, upper)
+                want = want.astype(real)
+                got = coordinates(
+                    xp.asarray(h), xp.asarray(d), xp.asarray(mags), xp.asarray(offsets), scale,
+                    threshold, fill_nan, clip, upper, frequency,
+                )  # fmt: skip
+                assert got.shape == want.shape and got.dtype == want.dtype
+                assert np.isnan(want).any() == (not fill_nan)  # 0/0, the gate
+                np.testing.assert_array_equal(to_np(got), want)
+
+
 def test_reassigned_spectrogram_bad_input(xp):
     from sigpu.reassign import reassigned_spectrogram
 
