@@ -7,6 +7,8 @@ eqs. 5.20 and 5.23), exactly as ``librosa.reassigned_spectrogram`` 0.11.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from . import _validate as V
@@ -157,7 +159,7 @@ def reassigned_spectrogram(
     mags = xp.abs(S_h)
     ref_p = float(ref_power(mags**2)) if callable(ref_power) else float(ref_power)
     # S_h = 0 gives NaN/inf, as in librosa
-    coordinates = kernel(xp, "reassigned.coordinates")
+    coordinates = functools.partial(_coordinates, xp)
     common = dict(threshold=ref_p**0.5 if ref_p > 0 else None, fill_nan=fill_nan, clip=clip)
     if reassign_frequencies:
         S_dh = stft(y, window=dh, **frame)
@@ -174,3 +176,31 @@ def reassigned_spectrogram(
     else:
         times = xp.broadcast_to(xp.astype(frame_times[None, :], real), S_h.shape)
     return freqs, times, mags
+
+
+def _coordinates(xp, S_h, S_d, mags, offsets, scale, threshold, fill_nan, clip, upper,
+                 frequency):  # fmt: skip
+    """librosa's reassigned frequencies or times (see ``reassigned.coordinates``): one
+    fused pass per coordinate on a large input; array expressions on a small one, where
+    numba's start-up (~1 s once per process) would cost more than the passes."""
+    from .spectrum import FUSED_KERNEL_MIN_SIZE
+
+    if mags.size >= FUSED_KERNEL_MIN_SIZE:
+        return kernel(xp, "reassigned.coordinates")(
+            S_h, S_d, mags, offsets, scale, threshold, fill_nan, clip, upper, frequency
+        )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        quotient = S_d / S_h
+    if frequency:
+        base = offsets[:, None]
+        values = base + (-xp.imag(quotient)) * scale
+    else:
+        base = offsets[None, :]
+        values = base + xp.real(quotient) / scale
+    if threshold is not None:
+        values = xp.where(mags < threshold, xp.asarray(np.nan, dtype=xp.float64), values)
+    if fill_nan:
+        values = xp.where(xp.isnan(values), base, values)
+    if clip:
+        values = xp.clip(values, 0.0, upper)
+    return xp.astype(values, mags.dtype)

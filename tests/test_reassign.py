@@ -727,6 +727,26 @@ def test_reassigned_coordinates_kernel_equals_librosa_expressions(xp, rng, monke
                 np.testing.assert_array_equal(to_np(got), want)
 
 
+@pytest.mark.filterwarnings("ignore:'where' used without 'out':UserWarning")
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("options", [{}, {"fill_nan": True, "clip": False}, {"ref_power": 0}])
+def test_reassigned_spectrogram_fused_path_equals_expressions(xp, rng, monkeypatch, dtype,
+                                                              options):  # fmt: skip
+    """Large inputs take the fused coordinates kernel, small ones array expressions: the
+    same values and NaNs either way (a batch of two, silence included)."""
+    import sigpu.spectrum
+    from sigpu.reassign import reassigned_spectrogram
+
+    y = rng.standard_normal((2, 6000)).astype(dtype)
+    y[1, 2000:4000] = 0
+    small = reassigned_spectrogram(xp.asarray(y), sr=8000, n_fft=256, **options)
+    monkeypatch.setattr(sigpu.spectrum, "FUSED_KERNEL_MIN_SIZE", 0)
+    fused = reassigned_spectrogram(xp.asarray(y), sr=8000, n_fft=256, **options)
+    for a, b in zip(small, fused, strict=True):
+        assert a.dtype == b.dtype == dtype
+        np.testing.assert_array_equal(to_np(a), to_np(b))
+
+
 def test_reassigned_spectrogram_bad_input(xp):
     from sigpu.reassign import reassigned_spectrogram
 
