@@ -680,6 +680,8 @@ class Bench:
             sigpu_impl=True,
             metric=metric,
         )
+        if torch is not None:
+            St = torch.from_numpy(S_host).to(self.peers.torch_device)
         if self.peers.torchaudio is not None:
             # librosa's settings: zero-phase start (rand_init=False), momentum 0.99, the
             # magnitude (power=1); torchaudio pads by reflection, librosa with zeros
@@ -687,7 +689,6 @@ class Bench:
                 n_fft=N_FFT, n_iter=n_iter, hop_length=HOP, power=1.0, momentum=0.99,
                 length=n, rand_init=False,
             ).to(self.peers.torch_device)  # fmt: skip
-            St = torch.from_numpy(S_host).to(self.peers.torch_device)
             self.add(
                 "GL",
                 f"torchaudio GriffinLim (init=None, {n_iter} it, {self.peers.torch_device})",
@@ -702,7 +703,6 @@ class Bench:
                 "Griffin_Lim", n_fft=N_FFT, n_iter=n_iter, hop_length=HOP, pad_mode="constant",
                 device=self.peers.torch_device,
             )  # fmt: skip
-            St = torch.from_numpy(S_host).to(self.peers.torch_device)
             self.add(
                 "GL",
                 f"nnAudio Griffin_Lim (random init, {self.peers.torch_device})",
