@@ -503,11 +503,8 @@ def power_to_db(S, *, ref=1.0, amin=1e-10, top_db=80.0):
             stacklevel=2,
         )
         S = xp.abs(S)
-    if top_db is not None:
-        top_db = nonnegative_float(top_db, "top_db")
     ref_value = ref(S) if callable(ref) else abs(ref)
-    offset = 10.0 * xp.log10(xp.maximum(xp.asarray(ref_value, dtype=S.dtype), amin))
-    return kernel(xp, "db.power_to_db")(S, amin, offset, top_db)
+    return _to_db(S, ref_value, amin, top_db, xp)
 
 
 def amplitude_to_db(S, *, ref=1.0, amin=1e-5, top_db=80.0):
@@ -540,9 +537,26 @@ def amplitude_to_db(S, *, ref=1.0, amin=1e-5, top_db=80.0):
     """
     xp = _db_input(S)
     amin = positive_float(amin, "amin")
-    magnitude = xp.abs(S)
+    if xp.isdtype(S.dtype, "complex floating"):
+        warnings.warn(
+            "amplitude_to_db was called on complex input so phase information will be "
+            "discarded. To suppress this warning, call amplitude_to_db(np.abs(S)) instead.",
+            stacklevel=2,
+        )
+    magnitude = kernel(xp, "db.magnitude")(S)
     ref_value = ref(magnitude) if callable(ref) else abs(ref)
-    return power_to_db(magnitude**2, ref=ref_value**2, amin=amin**2, top_db=top_db)
+    # power_to_db(magnitude**2, ref=ref_value**2, amin=amin**2), squaring in the same pass,
+    # into magnitude's memory
+    return _to_db(magnitude, ref_value**2, amin**2, top_db, xp, square=True, overwrite=True)
+
+
+def _to_db(S, ref_value, amin, top_db, xp, **kernel_options):
+    """``10 log10(max(S, amin)) - 10 log10(max(ref_value, amin))``, clipped at the global max
+    minus ``top_db``; ``ref_value`` a number or an array that broadcasts against ``S``."""
+    if top_db is not None:
+        top_db = nonnegative_float(top_db, "top_db")
+    offset = 10.0 * xp.log10(xp.maximum(xp.asarray(ref_value, dtype=S.dtype), amin))
+    return kernel(xp, "db.power_to_db")(S, amin, offset, top_db, **kernel_options)
 
 
 def db_to_power(S_db, *, ref=1.0):

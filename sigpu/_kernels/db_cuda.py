@@ -6,8 +6,15 @@ from __future__ import annotations
 import cupy
 
 
-def power_to_db(S, amin, offset, top_db):
-    """See :func:`sigpu._kernels.db_numba.power_to_db`."""
+def magnitude(S):
+    """See :func:`sigpu._kernels.db_numba.magnitude`."""
+    return cupy.abs(S)
+
+
+def power_to_db(S, amin, offset, top_db, *, square=False, overwrite=False):
+    """See :func:`sigpu._kernels.db_numba.power_to_db` (``overwrite`` is not used)."""
+    if square:
+        S = S**2
     log_spec = 10.0 * cupy.log10(cupy.maximum(S, amin)) - offset
     if top_db is not None:
         log_spec = cupy.maximum(log_spec, cupy.max(log_spec) - top_db)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._backend import in_memory_order
+from .._backend import in_memory_order, memory_order
 from . import cpu_threads
 
 # Elements per block: 1 MB of float32.
@@ -28,33 +28,54 @@ def _each_block(func, size: int):
     )
 
 
-def power_to_db(S, amin, offset, top_db):
-    """``10 * log10(maximum(S, amin)) - offset``, then clipped below at its maximum minus
-    ``top_db`` (over the whole array) unless ``top_db`` is None.
+def magnitude(S):
+    """``abs(S)`` (real for complex ``S``), in ``S``'s shape and axis order, on the pool."""
+    flat, restore = in_memory_order(S)
+    out = np.empty(flat.shape, dtype=np.abs(flat[:0]).dtype)
+    _each_block(lambda block: np.abs(flat[block], out=out[block]), out.shape[0])
+    return restore(out)
+
+
+def power_to_db(S, amin, offset, top_db, *, square=False, overwrite=False):
+    """``10 * log10(maximum(S, amin)) - offset`` (``S**2`` for ``S`` if ``square``), then
+    clipped below at its maximum minus ``top_db`` (over the whole array) unless ``top_db``
+    is None.
 
     Parameters
     ----------
     S : ndarray, float32 or float64, any shape and layout
     amin : float
-    offset : ndarray, 0-d, ``S``'s dtype
-        ``10 * log10(max(ref, amin))``.
+    offset : ndarray of ``S``'s dtype, 0-d or broadcasting against ``S``
+        ``10 * log10(max(ref, amin))`` (an array ``ref`` gives an array offset).
     top_db : float or None
+    square : bool
+        Square ``S`` first (``amplitude_to_db``).
+    overwrite : bool
+        ``S`` is the caller's temporary: the result may take its memory.
 
     Returns
     -------
-    S_db : ndarray, ``S``'s shape, dtype and axis order
+    S_db : ndarray, ``S``'s shape (broadcast with ``offset``'s), dtype and axis order
     """
-    if S.ndim == 0:  # a NumPy scalar, as the ufuncs return for 0-d input
-        return power_to_db(S.reshape(1), amin, offset, top_db)[0]
+    if S.ndim == 0 and np.ndim(offset) == 0:  # a NumPy scalar, as the ufuncs return
+        return power_to_db(S.reshape(1), amin, offset, top_db, square=square)[0]
+    if np.ndim(offset) != 0:  # an array reference: both broadcast, walked in S's order
+        S, offset = np.broadcast_arrays(S, offset)
+        overwrite = False  # a broadcast view is not writable
     flat, restore = in_memory_order(S)
-    out = np.empty_like(flat)
+    offset_flat = offset if np.ndim(offset) == 0 else offset.transpose(memory_order(S)).reshape(-1)
+    out = flat if overwrite else np.empty_like(flat)
 
     def to_db(block):
         part = out[block]
-        np.maximum(flat[block], amin, out=part)
+        if square:
+            np.square(flat[block], out=part)
+            np.maximum(part, amin, out=part)
+        else:
+            np.maximum(flat[block], amin, out=part)
         np.log10(part, out=part)
         np.multiply(10.0, part, out=part)
-        np.subtract(part, offset, out=part)
+        np.subtract(part, offset if np.ndim(offset) == 0 else offset_flat[block], out=part)
         return part.max() if top_db is not None else None
 
     block_maxima = _each_block(to_db, out.shape[0])
