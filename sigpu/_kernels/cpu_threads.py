@@ -58,6 +58,12 @@ def map_blocks(func, items):
     return run_blocks(func, items)
 
 
+def map_ranges(func, size: int, block: int):
+    """``[func(start, stop), ...]`` over ``range(size)`` cut into consecutive ranges of at
+    most ``block`` indices, in order, spread over the pool as :func:`map_blocks`."""
+    return map_blocks(lambda start: func(start, min(start + block, size)), range(0, size, block))
+
+
 def map_partitions(func, n_items: int):
     """``[func(range(w, n_items, W)) for w in range(W)]``: a fixed split of ``n_items``.
 

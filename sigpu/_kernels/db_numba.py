@@ -22,9 +22,8 @@ _BLOCK_ELEMENTS = 1 << 18
 
 def _each_block(func, size: int):
     """``[func(slice), ...]`` over ``_BLOCK_ELEMENTS`` slices of ``range(size)``, on the pool."""
-    return cpu_threads.map_blocks(
-        lambda i0: func(slice(i0, min(i0 + _BLOCK_ELEMENTS, size))),
-        range(0, size, _BLOCK_ELEMENTS),
+    return cpu_threads.map_ranges(
+        lambda start, stop: func(slice(start, stop)), size, _BLOCK_ELEMENTS
     )
 
 
@@ -63,7 +62,8 @@ def power_to_db(S, amin, offset, top_db, *, square=False, overwrite=False):
         S, offset = np.broadcast_arrays(S, offset)
         overwrite = False  # a broadcast view is not writable
     flat, restore = in_memory_order(S)
-    offset_flat = offset if np.ndim(offset) == 0 else offset.transpose(memory_order(S)).reshape(-1)
+    if np.ndim(offset) != 0:  # walked like S, block by block below
+        offset = offset.transpose(memory_order(S)).reshape(-1)
     out = flat if overwrite else np.empty_like(flat)
 
     def to_db(block):
@@ -75,7 +75,7 @@ def power_to_db(S, amin, offset, top_db, *, square=False, overwrite=False):
             np.maximum(flat[block], amin, out=part)
         np.log10(part, out=part)
         np.multiply(10.0, part, out=part)
-        np.subtract(part, offset if np.ndim(offset) == 0 else offset_flat[block], out=part)
+        np.subtract(part, offset if np.ndim(offset) == 0 else offset[block], out=part)
         return part.max() if top_db is not None else None
 
     block_maxima = _each_block(to_db, out.shape[0])

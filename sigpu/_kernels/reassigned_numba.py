@@ -121,11 +121,9 @@ def coordinates(S_h, S_d, mags, offsets, scale, threshold, fill_nan, clip, upper
         n_frames,
         out,
     )
-    n_rows = out.shape[0]
-    cpu_threads.map_blocks(
-        lambda r0: _coordinate_rows(
-            h_rows, d_rows, mag_rows, *args, r0, min(r0 + _BLOCK_ROWS, n_rows)
-        ),
-        range(0, n_rows, _BLOCK_ROWS),
+    cpu_threads.map_ranges(
+        lambda r0, r1: _coordinate_rows(h_rows, d_rows, mag_rows, *args, r0, r1),
+        out.shape[0],
+        _BLOCK_ROWS,
     )
     return np.swapaxes(out.reshape(*shape[:-2], n_frames, shape[-2]), -1, -2)

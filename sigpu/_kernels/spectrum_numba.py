@@ -49,17 +49,12 @@ def power2(D):
         D = np.ascontiguousarray(D)
         rows = D.reshape(-1, D.shape[-1])
     out = np.empty(rows.shape, dtype=rows.real.dtype)
-    _each_row_block(lambda r0, r1: _power2_rows(rows, out, r0, r1), rows.shape[0])
+    cpu_threads.map_ranges(
+        lambda r0, r1: _power2_rows(rows, out, r0, r1), rows.shape[0], _BLOCK_ROWS
+    )
     if time_major.flags.c_contiguous:
         return np.swapaxes(out.reshape(time_major.shape), -1, -2)
     return out.reshape(D.shape)
-
-
-def _each_row_block(func, n_rows):
-    """``func(r0, r1)`` for blocks of ``_BLOCK_ROWS`` rows, on the pool."""
-    cpu_threads.map_blocks(
-        lambda r0: func(r0, min(r0 + _BLOCK_ROWS, n_rows)), range(0, n_rows, _BLOCK_ROWS)
-    )
 
 
 # A bank whose filters' supports (first to last non-zero bin) cover at most this share of
@@ -116,8 +111,10 @@ def apply_bank(rows, bank):
     bank = np.ascontiguousarray(bank, dtype=rows.dtype)
     out = np.empty((rows.shape[0], bank.shape[0]), dtype=rows.dtype)
     zero = rows.dtype.type(0)
-    _each_row_block(
-        lambda r0, r1: _banded_rows(rows, bank, lo, hi, zero, out, r0, r1), rows.shape[0]
+    cpu_threads.map_ranges(
+        lambda r0, r1: _banded_rows(rows, bank, lo, hi, zero, out, r0, r1),
+        rows.shape[0],
+        _BLOCK_ROWS,
     )
     return out
 
@@ -236,16 +233,14 @@ def project_phases(rebuilt, previous, magnitude, weight):
     use_previous = previous_flat is not None
     if not use_previous:
         previous_flat = rebuilt_flat  # not read
-    size = out.shape[0]
     tiny = real(np.finfo(real).tiny)
     weight = real(weight)
-
-    def block(i0):
-        i1 = min(i0 + _BLOCK_ELEMENTS, size)
-        _project_block(
+    cpu_threads.map_ranges(
+        lambda i0, i1: _project_block(
             rebuilt_flat, previous_flat, magnitude_flat, weight, tiny, use_previous,
             out_parts, i0, i1,
-        )  # fmt: skip
-
-    cpu_threads.map_blocks(block, range(0, size, _BLOCK_ELEMENTS))
+        ),
+        out.shape[0],
+        _BLOCK_ELEMENTS,
+    )  # fmt: skip
     return restore(out)
