@@ -114,6 +114,7 @@ if ARGS is not None:
     _limit_threads(ARGS.threads)
 
 import numpy as np  # noqa: E402
+from timing import interleaved_rounds  # noqa: E402
 
 
 # ---------------------------------------------------------------------------------------------
@@ -876,15 +877,7 @@ def check_goals(report: Report, rounds: int, sync=lambda: None) -> None:
         theirs = next(r for r in report.rows if r.task == task and r.impl == peer_impl)
         if mine.fn is None or theirs.fn is None:
             continue
-        times = {"sigpu": [], "peer": []}
-        for _ in range(rounds):
-            for name, fn in (("sigpu", mine.fn), ("peer", theirs.fn)):
-                fn()
-                sync()
-                t0 = time.perf_counter()
-                fn()
-                sync()
-                times[name].append(time.perf_counter() - t0)
+        times = interleaved_rounds({"sigpu": mine.fn, "peer": theirs.fn}, rounds, sync)
         per_round = [a / b for a, b in zip(times["sigpu"], times["peer"], strict=True)]
         report.goal_checks[text] = (
             statistics.median(per_round),
