@@ -7,8 +7,6 @@ eqs. 5.20 and 5.23), exactly as ``librosa.reassigned_spectrogram`` 0.11.
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 
 from . import _validate as V
@@ -159,19 +157,18 @@ def reassigned_spectrogram(
     mags = xp.abs(S_h)
     ref_p = float(ref_power(mags**2)) if callable(ref_power) else float(ref_power)
     # S_h = 0 gives NaN/inf, as in librosa
-    coordinates = functools.partial(_coordinates, xp)
     common = dict(threshold=ref_p**0.5 if ref_p > 0 else None, fill_nan=fill_nan, clip=clip)
     if reassign_frequencies:
         S_dh = stft(y, window=dh, **frame)
-        freqs = coordinates(S_h, S_dh, mags, bin_freqs, 0.5 * sr / np.pi, **common,
-                            upper=sr / 2.0, frequency=True)  # fmt: skip
+        freqs = _coordinates(xp, S_h, S_dh, mags, bin_freqs, 0.5 * sr / np.pi, **common,
+                             upper=sr / 2.0, frequency=True)  # fmt: skip
         del S_dh
     else:
         freqs = xp.broadcast_to(xp.astype(bin_freqs[:, None], real), S_h.shape)
     if reassign_times:
         S_th = stft(y, window=th, **frame)
-        times = coordinates(S_h, S_th, mags, frame_times, sr, **common,
-                            upper=y.shape[-1] / sr, frequency=False)  # fmt: skip
+        times = _coordinates(xp, S_h, S_th, mags, frame_times, sr, **common,
+                             upper=y.shape[-1] / sr, frequency=False)  # fmt: skip
         del S_th
     else:
         times = xp.broadcast_to(xp.astype(frame_times[None, :], real), S_h.shape)
