@@ -3,17 +3,17 @@ loop runs on; same contract as ``cqt_cuda``."""
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 
 from . import cpu_threads
+from .numba_jit import njit
 
 # Outputs per block: the block's odd samples (a contiguous copy, zero past the
 # edges) stay in L1, and the tap loops run over contiguous memory, so they vectorise.
 _BLOCK = 2048
 
 
-@numba.njit(cache=True, nogil=True)
+@njit(nogil=True)
 def _decimate2_rows(x, odd_taps, centre, out):
     batch, n = x.shape
     n_out = out.shape[1]

@@ -12,13 +12,14 @@ import numpy as np
 
 from .._backend import on_block_thread
 from .cpu_threads import map_blocks  # noqa: F401 (contract)
+from .numba_jit import njit
 
 #: Output columns per GEMM block of ``harmonic_conv2d``: small enough that the block of the
 #: lowered tensor and the tall GEMM's product stay in the core's L2 cache.
 GEMM_BLOCK_COLUMNS = 2048
 
 
-@numba.njit(cache=True, inline="always")
+@njit(inline="always")
 def _channel(c, k, n_chan, n_harm, stack_groups):
     """Lowered channel of (input channel c, harmonic index k): ``c*K + k`` ("textile") or,
     with ``stack_groups = G > 0``, ``g*C_g*K + k*C_g + c_g`` (harmonic-major inside each
@@ -30,7 +31,7 @@ def _channel(c, k, n_chan, n_harm, stack_groups):
     return (g * n_harm + k) * c_g + c - g * c_g
 
 
-@numba.njit(cache=True, parallel=True)
+@njit(parallel=True)
 def _lower(x, lo, hi, w_lo, w_hi, pad, stack_groups, out):
     n_batch, n_chan, _, n_time = x.shape
     n_harm, n_out = lo.shape
@@ -105,7 +106,7 @@ def lower(x, lo, hi, w_lo, w_hi, pad: int, tail: int, stack_groups: int = 0):
     return out
 
 
-@numba.njit(cache=True, nogil=True)
+@njit(nogil=True)
 def _lower_block(x, lo, hi, w_lo, w_hi, pad, c_g, b, g, l0, l1, r0, r1, out):
     # loops run over slice views from index 0: LLVM vectorises them (with offsets in the
     # index it did not, 2.5x slower)
@@ -182,7 +183,7 @@ def lowered_blocks(x, lo, hi, w_lo, w_hi, pad: int, slack: int, groups: int):
     return _BlockLowering(x, lo, hi, w_lo, w_hi, pad, slack, groups)
 
 
-@numba.njit(cache=True, nogil=True)
+@njit(nogil=True)
 def _shift_add(prod, offsets, n_use, out, b, a0, r0, r1, row_len, start, count, step, bias):
     # explicit loops over contiguous slice views (index from 0): vectorised by LLVM, 3x
     # faster than slice assignment or offset indexing
@@ -231,7 +232,7 @@ def shift_add(
     _shift_add(prod, offsets, n_use, out, b, a0, r0, r1, row_len, start, count, step, bias)
 
 
-@numba.njit(cache=True, nogil=True)
+@njit(nogil=True)
 def _spread_taps(grad_out, offsets, b, o0, n_o, r0, r1, row_len, step, out):
     count = grad_out.shape[3]
     for o in range(n_o):
@@ -260,7 +261,7 @@ def spread_taps(grad_out, offsets, b: int, o0: int, n_o: int, r0: int, r1: int, 
     _spread_taps(grad_out, offsets, b, o0, n_o, r0, r1, row_len, step, out)
 
 
-@numba.njit(cache=True, nogil=True)
+@njit(nogil=True)
 def _gather_channel(g, indptr, src_k, src_f, weight, stack_groups, pad, out, b, c):
     _, n_chan, n_freq, n_time = out.shape
     n_harm = g.shape[1] // n_chan
@@ -276,7 +277,7 @@ def _gather_channel(g, indptr, src_k, src_f, weight, stack_groups, pad, out, b, 
                 dst[t] += w * src[t]
 
 
-@numba.njit(cache=True, parallel=True)
+@njit(parallel=True)
 def _lower_adjoint_gather(g, indptr, src_k, src_f, weight, stack_groups, pad, out):
     n_chan = out.shape[1]
     for q in numba.prange(out.shape[0] * n_chan):
@@ -284,7 +285,7 @@ def _lower_adjoint_gather(g, indptr, src_k, src_f, weight, stack_groups, pad, ou
         _gather_channel(g, indptr, src_k, src_f, weight, stack_groups, pad, out, b, c)
 
 
-@numba.njit(cache=True, nogil=True)
+@njit(nogil=True)
 def _lower_adjoint_gather_serial(g, indptr, src_k, src_f, weight, stack_groups, pad, out):
     n_chan = out.shape[1]
     for q in range(out.shape[0] * n_chan):
@@ -341,7 +342,7 @@ def lower_adjoint(
     return out
 
 
-@numba.njit(cache=True, nogil=True)
+@njit(nogil=True)
 def _scatter_channel(g, lo, hi, w_lo, w_hi, stack_groups, pad, out, b, c):
     _, n_chan, _, n_time = out.shape
     n_harm, n_out = lo.shape
@@ -361,14 +362,14 @@ def _scatter_channel(g, lo, hi, w_lo, w_hi, stack_groups, pad, out, b, c):
                     dst[t] += w * src[t]
 
 
-@numba.njit(cache=True, parallel=True)
+@njit(parallel=True)
 def _lower_adjoint_scatter(g, lo, hi, w_lo, w_hi, stack_groups, pad, out):
     n_chan = out.shape[1]
     for q in numba.prange(out.shape[0] * n_chan):
         _scatter_channel(g, lo, hi, w_lo, w_hi, stack_groups, pad, out, q // n_chan, q % n_chan)
 
 
-@numba.njit(cache=True, nogil=True)
+@njit(nogil=True)
 def _lower_adjoint_scatter_serial(g, lo, hi, w_lo, w_hi, stack_groups, pad, out):
     n_chan = out.shape[1]
     for q in range(out.shape[0] * n_chan):

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 
 from .._backend import fft_module
 from . import cpu_threads
 from .frames_numba import frames_per_block
+from .numba_jit import njit
 
 
-@numba.njit(cache=True, nogil=True)
+@njit(nogil=True)
 def _overlap_add_frames(frames, t0, window, hop, start, row):
     """Add ``window * frames[i]`` (frame ``t0 + i`` of the signal) into ``row``."""
     n_fft = frames.shape[1]

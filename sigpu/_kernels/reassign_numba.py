@@ -40,11 +40,11 @@ from __future__ import annotations
 import functools
 import math
 
-import numba
 import numpy as np
 
 from .._backend import fft_module
 from .cpu_threads import map_partitions  # noqa: F401 (contract)
+from .numba_jit import njit
 
 # |f - f0| beyond CUTOFF_SIGMAS standard deviations: exp(-37) < 1e-16 of the peak,
 # below float64 round-off, so the filter is written as exact zero (the spec's 5.4
@@ -104,7 +104,7 @@ def batch_plan(n: int, n_chan: int, f0, sig, complex_itemsize: int):
     return n_chan, batches
 
 
-@numba.njit(cache=True, nogil=True)
+@njit(nogil=True)
 def _modulate(spectrum, f0, sig, cutoff, roots, out):
     n_chan, n = spectrum.shape
     _, n_lines, _, n_fold, q_len = out.shape
@@ -171,7 +171,7 @@ def _modulate(spectrum, f0, sig, cutoff, roots, out):
             _twiddle_run(filt[head:], slope[head:], roots, t, p, xi_row[:tail], eta_row[:tail])
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
+@njit(nogil=True, inline="always")
 def _twiddle_run(filt, slope, roots, t, p, xi_out, eta_out):
     """Bins of a band times their twiddles (index t, t + p, ... mod n); returns the next
     twiddle index.  Equal-length slices: indices are loop counters (no wraparound)."""
@@ -221,7 +221,7 @@ def modulate(spectrum, f0, sig, out=None):
     return out
 
 
-@numba.njit(cache=True, nogil=True)
+@njit(nogil=True)
 def _gate_scatter(filtered, f0, sig, tdeci, minf, maxf, edges, n_frames, energy, counts):
     _, n_lines, n_chan, n_fold, q_len = filtered.shape
     n_freq = edges.shape[0]

@@ -13,16 +13,16 @@ from __future__ import annotations
 
 import math
 
-import numba
 import numpy as np
 
 from . import cpu_threads
+from .numba_jit import njit
 
 # Spectrogram rows (frames) per block of the thread pool.
 _BLOCK_ROWS = 64
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
+@njit(nogil=True, inline="always")
 def _divide(a, b, one):
     """``a / b`` as NumPy's complex division computes it (Smith's method; a zero divisor
     divides the parts by ``|b.real|`` and ``|b.imag|``), in the precision of ``one``."""
@@ -39,7 +39,7 @@ def _divide(a, b, one):
     return (ar * rat + ai) * scl, (ai * rat - ar) * scl
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
+@njit(nogil=True, error_model="numpy")
 def _coordinate_rows(S_h, S_d, mags, offsets, one, scale, threshold, frequency, gate,
                      fill_nan, clip, upper, n_frames, out, r0, r1):  # fmt: skip
     # error_model="numpy": x / 0 gives inf or NaN as in NumPy, no ZeroDivisionError;

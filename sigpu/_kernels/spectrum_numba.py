@@ -6,19 +6,19 @@ from __future__ import annotations
 
 import math
 
-import numba
 import numpy as np
 from numba.core import types
 from numba.extending import overload
 
 from .._backend import in_memory_order, memory_order
 from . import cpu_threads
+from .numba_jit import njit
 
 # Rows (frames) per block of the thread pool: a few MB of complex input per block.
 _BLOCK_ROWS = 512
 
 
-@numba.njit(cache=True, nogil=True)
+@njit(nogil=True)
 def _power2_rows(spec, out, r0, r1):
     for r in range(r0, r1):
         src = spec[r]
@@ -62,7 +62,7 @@ def power2(D):
 _BANDED_MAX_SHARE = 0.25
 
 
-@numba.njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
+@njit(nogil=True, fastmath={"reassoc", "contract"})
 def _banded_rows(rows, bank, lo, hi, zero, out, r0, r1):
     # fastmath: BLAS does not fix a summation order either; reassociation lets the short
     # dot products vectorise
@@ -119,7 +119,7 @@ def apply_bank(rows, bank):
     return out
 
 
-@numba.njit(cache=True, nogil=True)
+@njit(nogil=True)
 def _copy3(src, dst):
     for i in range(src.shape[0]):
         for j in range(src.shape[1]):
@@ -183,7 +183,7 @@ def _modulus_for(re, im):
     return scaled
 
 
-@numba.njit(cache=True, nogil=True)
+@njit(nogil=True)
 def _project_block(rebuilt, previous, magnitude, weight, tiny, use_previous, out, i0, i1):
     # the array expression's arithmetic: complex / real divides by the real's reciprocal
     # (as NumPy's complex division does), real * complex is two real products; writes go
