@@ -15,7 +15,7 @@ import warnings
 import numpy as np
 
 from . import _window
-from ._backend import asarray_on, kernel
+from ._backend import _is_cupy_array, array_namespace, asarray_on, kernel
 from ._cache import host_table, on_device
 from ._errors import ParameterError
 from ._validate import (
@@ -461,8 +461,36 @@ def magnitude_power(D, power, xp):
     return mag if power == 1.0 else mag**power
 
 
-def _db_input(S, name="S"):
-    return float_or_complex_array(S, name, func="power_to_db", min_ndim=0)
+def _db_values(S, name, func):
+    """``(xp, values, scalar)`` for the dB conversions, which take what librosa's take.
+
+    NumPy/CuPy arrays keep their library and device; numbers and array-likes become NumPy
+    arrays, and a number (or 0-d NumPy array) gives a NumPy scalar back (``scalar``).
+    Values that are not float32/float64 (integers, bools, float16) are computed in
+    float64, as librosa's results for integers are; complex values stay complex.
+    """
+    if not isinstance(S, np.ndarray) and not _is_cupy_array(S):
+        try:
+            S = np.asarray(S)
+        except (TypeError, ValueError):
+            S = np.asarray(None)  # ragged: refused below
+        if S.dtype.kind not in "biufc":
+            raise TypeError(
+                f"{func}: {name} must be a number, a sequence of numbers or a "
+                f"numpy/cupy array, got {S.dtype} values"
+            )
+    xp = array_namespace(S, func=func)
+    kind = np.dtype(S.dtype).kind
+    if kind == "c" and S.dtype not in (np.complex64, np.complex128):
+        S = xp.astype(S, xp.complex128)
+    elif kind != "c" and S.dtype not in (np.float32, np.float64):
+        S = xp.astype(S, xp.float64)
+    return xp, S, isinstance(S, np.ndarray) and S.ndim == 0
+
+
+def _scalar_if(result, scalar):
+    """A NumPy scalar for a scalar input (as librosa returns), else ``result``."""
+    return result[()] if scalar and isinstance(result, np.ndarray) else result
 
 
 def power_to_db(S, *, ref=1.0, amin=1e-10, top_db=80.0):
@@ -470,7 +498,10 @@ def power_to_db(S, *, ref=1.0, amin=1e-10, top_db=80.0):
 
     Parameters
     ----------
-    S : array, float32/float64 (complex input: its magnitude, with a UserWarning)
+    S : array, number or sequence of numbers
+        Power values: a NumPy/CuPy array (float32/float64 kept; integer, bool
+        and float16 computed in float64), or a number/array-like, taken as
+        NumPy (as librosa). Complex values: their magnitude, with a UserWarning.
     ref : float or callable
         Reference power; a callable (e.g. ``np.max``) is applied to ``S``.
     amin : float > 0
@@ -482,19 +513,29 @@ def power_to_db(S, *, ref=1.0, amin=1e-10, top_db=80.0):
 
     Returns
     -------
-    S_db : array like ``S`` (real)
+    S_db : array like ``S`` (real), or a NumPy scalar for a number or 0-d NumPy input
+
+    Raises
+    ------
+    TypeError
+        Values that are not numbers (strings, ragged sequences, objects).
 
     Notes
     -----
-    NumPy and CuPy. Matches ``librosa.power_to_db``.
+    NumPy and CuPy (a CuPy array in gives a CuPy array out). Matches
+    ``librosa.power_to_db``, scalars and lists included; one deliberate
+    difference: a float32 NumPy scalar gives a float32 result (librosa's
+    scalar arithmetic promotes it to float64; arrays are float32 in both).
 
     Examples
     --------
     >>> import numpy as np, sigpu
     >>> sigpu.power_to_db(np.array([1.0, 10.0, 1e-12, 0.0])).tolist()
     [0.0, 10.0, -70.0, -70.0]
+    >>> sigpu.power_to_db(10.0), sigpu.power_to_db([1, 100])
+    (np.float64(10.0), array([ 0., 20.]))
     """
-    xp = _db_input(S)
+    xp, S, scalar = _db_values(S, "S", "power_to_db")
     amin = positive_float(amin, "amin")
     if xp.isdtype(S.dtype, "complex floating"):
         warnings.warn(
@@ -504,7 +545,7 @@ def power_to_db(S, *, ref=1.0, amin=1e-10, top_db=80.0):
         )
         S = xp.abs(S)
     ref_value = ref(S) if callable(ref) else abs(ref)
-    return _to_db(S, ref_value, amin, top_db, xp)
+    return _scalar_if(_to_db(S, ref_value, amin, top_db, xp), scalar)
 
 
 def amplitude_to_db(S, *, ref=1.0, amin=1e-5, top_db=80.0):
@@ -514,7 +555,8 @@ def amplitude_to_db(S, *, ref=1.0, amin=1e-5, top_db=80.0):
 
     Parameters
     ----------
-    S : array, float or complex
+    S : array, number or sequence of numbers, real or complex
+        As :func:`power_to_db` (numbers and array-likes are taken as NumPy).
     ref : float or callable
         Reference amplitude; a callable is applied to ``|S|``.
     amin : float > 0
@@ -523,19 +565,22 @@ def amplitude_to_db(S, *, ref=1.0, amin=1e-5, top_db=80.0):
 
     Returns
     -------
-    S_db : array, real
+    S_db : array, real, or a NumPy scalar for a number or 0-d NumPy input
 
     Notes
     -----
-    NumPy and CuPy. Matches ``librosa.amplitude_to_db``.
+    NumPy and CuPy. Matches ``librosa.amplitude_to_db``, scalars and lists
+    included (a float32 NumPy scalar stays float32, see :func:`power_to_db`).
 
     Examples
     --------
     >>> import numpy as np, sigpu
     >>> sigpu.amplitude_to_db(np.array([1.0, 10.0, 0.0])).tolist()
     [0.0, 20.0, -60.0]
+    >>> sigpu.amplitude_to_db(10.0)
+    np.float64(20.0)
     """
-    xp = _db_input(S)
+    xp, S, scalar = _db_values(S, "S", "amplitude_to_db")
     amin = positive_float(amin, "amin")
     if xp.isdtype(S.dtype, "complex floating"):
         warnings.warn(
@@ -547,7 +592,8 @@ def amplitude_to_db(S, *, ref=1.0, amin=1e-5, top_db=80.0):
     ref_value = ref(magnitude) if callable(ref) else abs(ref)
     # power_to_db(magnitude**2, ref=ref_value**2, amin=amin**2), squaring in the same pass,
     # into magnitude's memory
-    return _to_db(magnitude, ref_value**2, amin**2, top_db, xp, square=True, overwrite=True)
+    S_db = _to_db(magnitude, ref_value**2, amin**2, top_db, xp, square=True, overwrite=True)
+    return _scalar_if(S_db, scalar)
 
 
 def _to_db(S, ref_value, amin, top_db, xp, **kernel_options):
@@ -562,29 +608,62 @@ def _to_db(S, ref_value, amin, top_db, xp, **kernel_options):
 def db_to_power(S_db, *, ref=1.0):
     """Inverse of :func:`power_to_db` (without the clipping): ``ref * 10 ** (S_db / 10)``.
 
+    Parameters
+    ----------
+    S_db : array, number or sequence of numbers (real)
+        Decibels: a NumPy/CuPy array (float32/float64 kept; integer, bool and
+        float16 computed in float64) or a number/array-like, taken as NumPy.
+    ref : float or array
+        Reference power.
+
+    Returns
+    -------
+    S : array like ``S_db``, or a NumPy scalar for a number or 0-d NumPy input
+
+    Raises
+    ------
+    TypeError
+        Complex or non-numeric values.
+
     Notes
     -----
-    NumPy and CuPy. Matches ``librosa.db_to_power``.
+    NumPy and CuPy. Matches ``librosa.db_to_power`` (scalars too; librosa
+    refuses lists, sigpu takes them as NumPy arrays).
 
     Examples
     --------
     >>> import numpy as np, sigpu
     >>> sigpu.db_to_power(np.array([0.0, 10.0, -30.0])).tolist()
     [1.0, 10.0, 0.001]
+    >>> sigpu.db_to_power(-10)
+    np.float64(0.1)
     """
-    xp = real_array(S_db, "S_db", func="db_to_power", min_ndim=0)
+    xp, S_db, scalar = _db_values(S_db, "S_db", "db_to_power")
+    if xp.isdtype(S_db.dtype, "complex floating"):
+        raise TypeError(f"db_to_power: S_db has dtype {S_db.dtype}; decibels must be real")
     if type(ref) in (int, float):  # Python numbers (np.float64 subclasses float)
-        return kernel(xp, "db.db_to_power")(S_db, ref)
+        return _scalar_if(kernel(xp, "db.db_to_power")(S_db, ref), scalar)
     # a NumPy scalar or array ref: its dtype takes part in the result's, as in librosa
-    return ref * 10.0 ** (S_db * 0.1)
+    return _scalar_if(ref * 10.0 ** (S_db * 0.1), scalar)
 
 
 def db_to_amplitude(S_db, *, ref=1.0):
     """Inverse of :func:`amplitude_to_db`: ``ref * 10 ** (S_db / 20)``.
 
+    Parameters
+    ----------
+    S_db : array, number or sequence of numbers (real)
+        As :func:`db_to_power`.
+    ref : float or array
+        Reference amplitude.
+
+    Returns
+    -------
+    S : array like ``S_db``, or a NumPy scalar for a number or 0-d NumPy input
+
     Notes
     -----
-    NumPy and CuPy. Matches ``librosa.db_to_amplitude``.
+    NumPy and CuPy. Matches ``librosa.db_to_amplitude`` (scalars too).
 
     Examples
     --------
