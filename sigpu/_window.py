@@ -104,23 +104,23 @@ def resolve_window(window, win_length: int, n_fft: int, xp, dtype):
 def window_sumsquare(key, win_length: int, n_fft: int, hop_length: int, n_frames: int):
     """Overlap-added squared window over ``n_frames`` frames (librosa ``window_sumsquare``).
 
-    Raises ParameterError if the window violates the nonzero-overlap-add (NOLA)
-    condition, i.e. some sample of the steady state is covered by no nonzero
-    window value, so the inverse STFT cannot be formed there.
+    Where it is (near) zero the inverse STFT cannot be formed: see :func:`nola_gaps`.
     """
     from ._backend import kernel
 
     w2 = padded_window(key, win_length, n_fft) ** 2
-    if not np.all(_nola_phase_sums(w2, hop_length) > np.finfo(np.float64).tiny):
-        raise ParameterError(
-            f"window={_describe(key)} with hop_length={hop_length} violates the NOLA "
-            "condition (some samples are covered by no nonzero window value); use a "
-            "smaller hop_length or a window without gaps"
-        )
     length = n_fft + hop_length * (n_frames - 1)
     ones = np.ones((1, n_frames, n_fft), dtype=np.float64)
     ola = kernel(namespace_for(None), "ola.overlap_add")
     return ola(ones, w2, hop_length, 0, length)[0]
+
+
+@host_table
+def nola_gaps(key, win_length: int, n_fft: int, hop_length: int) -> int:
+    """Samples per hop that no nonzero window value covers in the steady state: 0 when the
+    window and hop satisfy the nonzero-overlap-add (NOLA) condition."""
+    w2 = padded_window(key, win_length, n_fft) ** 2
+    return int(np.sum(_nola_phase_sums(w2, hop_length) <= np.finfo(np.float64).tiny))
 
 
 def _nola_phase_sums(w2: np.ndarray, hop_length: int) -> np.ndarray:

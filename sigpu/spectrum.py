@@ -153,7 +153,7 @@ class STFT:
         padded = n_samples + 2 * (self.n_fft // 2) if self.center else n_samples
         return 1 + (padded - self.n_fft) // self.hop_length
 
-    def __call__(self, y, *, dtype=None):
+    def __call__(self, y, *, dtype=None, out=None):
         """STFT of ``y (..., n)`` → ``(..., 1 + n_fft // 2, n_frames)``; see :func:`stft`."""
         xp = real_array(y, "y", func="stft")
         out_dtype = optional_complex_dtype(dtype)
@@ -175,6 +175,7 @@ class STFT:
                 f"n_fft={self.n_fft} is too large for uncentered analysis of input signal "
                 f"of length={n}"
             )
+        target = None if out is None else _stft_out(out, y, self.n_freq, self.n_frames(n), dtype)
         window, _ = self._window_array(xp, y.dtype)
         rows = xp.reshape(y, (-1, n))
         spec = kernel(xp, "frames.rfft_frames")(
@@ -187,12 +188,36 @@ class STFT:
         )  # (B, T, F)
         spec = xp.reshape(spec, y.shape[:-1] + spec.shape[-2:])
         spec = xp.swapaxes(spec, -1, -2)
+        if target is not None:
+            target[...] = spec  # cast to out's dtype, as stft(y, dtype=out.dtype) would
+            return target
         if out_dtype is not None and spec.dtype != out_dtype:
             spec = xp.astype(spec, out_dtype)
         return spec
 
-    def inverse(self, stft_matrix, *, length=None, dtype=None):
+    def inverse(self, stft_matrix, *, length=None, dtype=None, out=None):
         """Inverse STFT of ``(..., 1 + n_fft // 2, n_frames)`` → ``(..., n)``; see :func:`istft`."""
+        y, key = self._inverse(stft_matrix, length=length, dtype=dtype, out=out)
+        self._warn_nola_gaps(key, stacklevel=3)
+        return y
+
+    def _warn_nola_gaps(self, key, *, stacklevel):
+        """UserWarning if window and hop violate NOLA (librosa's istft returns the uncovered
+        samples undivided, without a warning)."""
+        gaps = _window.nola_gaps(key, self.win_length, self.n_fft, self.hop_length)
+        if gaps:
+            window = "<array>" if _window.is_array_key(key) else repr(self.window)
+            warnings.warn(
+                f"window={window} with hop_length={self.hop_length} violates the NOLA "
+                f"condition: {gaps} of every {self.hop_length} samples are covered by no "
+                "nonzero window value and cannot be recovered (they are left undivided, "
+                "as in librosa: near zero); use a smaller hop_length or a window without "
+                "zeros",
+                stacklevel=stacklevel + 1,
+            )
+
+    def _inverse(self, stft_matrix, *, length=None, dtype=None, out=None):
+        """:meth:`inverse` without the NOLA warning; returns ``(y, window key)``."""
         xp = float_or_complex_array(stft_matrix, "stft_matrix", func="istft", min_ndim=2)
         if not xp.isdtype(stft_matrix.dtype, "complex floating"):
             raise TypeError(
@@ -215,6 +240,9 @@ class STFT:
             stft_matrix = stft_matrix[..., :n_frames]
         else:
             length = self.n_fft + self.hop_length * (n_frames - 1) - 2 * start
+        target = None
+        if out is not None:
+            target = _istft_out(out, stft_matrix, stft_matrix.shape[:-2] + (length,), out_dtype)
         work_dtype = real_dtype(stft_matrix.dtype)
         window, key = self._window_array(xp, work_dtype)
 
@@ -237,9 +265,53 @@ class STFT:
         )
         y *= on_device(normalizer, xp, work_dtype)
         y = xp.reshape(y, batch_shape + (length,))
+        if target is not None:
+            target[...] = y
+            return target, key
         if out_dtype is not None and y.dtype != out_dtype:
             y = xp.astype(y, out_dtype)
-        return y
+        return y, key
+
+
+def _check_out(out, like, func):
+    """``out`` must be an array of ``like``'s library (TypeError otherwise)."""
+    if not isinstance(out, np.ndarray) and not _is_cupy_array(out):
+        raise TypeError(
+            f"{func}: out must be a numpy.ndarray or cupy.ndarray, got {type(out).__name__}"
+        )
+    array_namespace(like, out, func=func)
+
+
+def _stft_out(out, y, n_freq, n_frames, dtype):
+    """The part of a preallocated ``out`` that :func:`stft` fills (librosa >= 0.10's rule:
+    ``out.shape[:-1]`` as the result's, at least ``n_frames`` frames, a complex dtype)."""
+    _check_out(out, y, "stft")
+    shape = y.shape[:-1] + (n_freq, n_frames)
+    if out.shape[:-1] != shape[:-1] or out.shape[-1] < n_frames:
+        raise ParameterError(
+            f"Shape mismatch for provided output array out.shape={out.shape} and target "
+            f"shape={shape}"
+        )
+    if np.dtype(out.dtype).kind != "c":
+        raise ParameterError(f"output with dtype={out.dtype} is not of complex type")
+    if dtype is not None and np.dtype(out.dtype) != np.dtype(dtype):
+        raise ParameterError(f"dtype={np.dtype(dtype)} disagrees with out.dtype={out.dtype}")
+    return out if out.shape[-1] == n_frames else out[..., :n_frames]
+
+
+def _istft_out(out, stft_matrix, shape, dtype):
+    """A preallocated ``out`` for :func:`istft` (librosa >= 0.10's rule: exactly the
+    result's shape), of a real floating dtype."""
+    _check_out(out, stft_matrix, "istft")
+    if out.shape != shape:
+        raise ParameterError(
+            f"Shape mismatch for provided output array out.shape={out.shape} != {shape}"
+        )
+    if np.dtype(out.dtype) not in (np.float32, np.float64):
+        raise ParameterError(f"output with dtype={out.dtype} must be float32 or float64")
+    if dtype is not None and np.dtype(out.dtype) != np.dtype(dtype):
+        raise ParameterError(f"dtype={np.dtype(dtype)} disagrees with out.dtype={out.dtype}")
+    return out
 
 
 def stft(
@@ -252,6 +324,7 @@ def stft(
     center=True,
     dtype=None,
     pad_mode="constant",
+    out=None,
 ):
     """Short-time Fourier transform.
 
@@ -278,20 +351,29 @@ def stft(
         Padding for ``center=True``: "constant" (zeros, the default — as librosa
         >= 0.9, unlike torch/nnAudio's "reflect"), "edge", "linear_ramp",
         "reflect", "symmetric".
+    out : complex array or None
+        Preallocated output (librosa >= 0.10), of ``y``'s library: shape
+        ``(..., 1 + n_fft // 2, m)`` with ``m >= n_frames``; an oversized one is
+        filled through the view ``out[..., :n_frames]``. Any complex dtype; the
+        values equal ``stft(y, dtype=out.dtype)``.
 
     Returns
     -------
     D : array, shape (..., 1 + n_fft // 2, n_frames), complex
         ``n_frames = 1 + n // hop_length`` (centred, even n_fft) or
         ``1 + (n - n_fft) // hop_length`` (not centred). Same library and device as ``y``.
+        With ``out``: ``out`` itself, or its view ``out[..., :n_frames]``.
 
     Raises
     ------
     ParameterError
-        Bad sizes, unknown window or pad mode, an empty signal, or
-        ``center=False`` with ``n_fft > n``.
+        Bad sizes, unknown window or pad mode, an empty signal,
+        ``center=False`` with ``n_fft > n``, or an ``out`` with the wrong shape
+        (too few frames), a real dtype or a dtype other than ``dtype``.
     TypeError
-        Non-float signals (convert with ``y.astype(np.float32)``) or non-arrays.
+        Non-float signals (convert with ``y.astype(np.float32)``), non-arrays
+        (as librosa, which refuses anything but an ``ndarray``), or an ``out``
+        of the other array library.
 
     Notes
     -----
@@ -299,7 +381,8 @@ def stft(
     float32, ~1e-15 in float64). With ``center=True`` and ``n_fft > n`` a
     UserWarning is issued, as librosa. Non-finite samples are not checked
     (that would force a device synchronisation): NaN/inf propagate into the
-    frames that contain them.
+    frames that contain them. ``out`` saves the result's allocation, not the
+    work: the transform is computed, then copied into ``out``.
 
     Examples
     --------
@@ -311,6 +394,10 @@ def stft(
     ((1025, 44), dtype('complex64'))
     >>> int(np.abs(D[:, 10]).argmax())  # 440 Hz is bin 440 / (22050 / 2048) ~ 41
     41
+    >>> buffer = np.empty((1025, 50), dtype=np.complex64)  # room for 50 frames
+    >>> D_out = sigpu.stft(y, out=buffer)
+    >>> D_out.shape, bool(np.shares_memory(D_out, buffer)), bool(np.array_equal(D_out, D))
+    ((1025, 44), True, True)
     """
     plan = STFT(
         n_fft=n_fft,
@@ -320,7 +407,7 @@ def stft(
         center=center,
         pad_mode=pad_mode,
     )
-    return plan(y, dtype=dtype)
+    return plan(y, dtype=dtype, out=out)
 
 
 def istft(
@@ -333,6 +420,7 @@ def istft(
     center=True,
     dtype=None,
     length=None,
+    out=None,
 ):
     """Inverse short-time Fourier transform (least-squares overlap-add, librosa's).
 
@@ -353,24 +441,43 @@ def istft(
         Exact output length (zero-padded or trimmed); frames beyond it are not
         used. Default ``n_fft + hop_length * (n_frames - 1)``, minus
         ``2 * (n_fft // 2)`` if centred.
+    out : float32/float64 array or None
+        Preallocated output (librosa >= 0.10), of ``stft_matrix``'s library and
+        exactly the result's shape ``(..., length)``; the values equal
+        ``istft(..., dtype=out.dtype)``.
 
     Returns
     -------
     y : array, shape (..., length), real
+        With ``out``: ``out`` itself.
 
     Raises
     ------
     ParameterError
-        Frequency-bin count inconsistent with ``n_fft``, bad sizes, or a
-        window/hop pair that violates the NOLA condition.
+        Frequency-bin count inconsistent with ``n_fft``, bad sizes, or an
+        ``out`` of another shape, a non-float dtype or a dtype other than ``dtype``.
     TypeError
-        Real or integer ``stft_matrix``.
+        Real or integer ``stft_matrix`` (as librosa, only arrays are taken), or an
+        ``out`` of the other array library.
+
+    Warns
+    -----
+    UserWarning
+        If the window and hop violate the nonzero-overlap-add (NOLA) condition
+        (e.g. "hann" with ``win_length == hop_length``, whose zero first sample
+        lands on every hop): like librosa, the result is still returned, divided
+        by the window envelope only where that exceeds the dtype's smallest
+        normal number; the samples no nonzero window value covers (``t * hop``
+        plus each offset where the phase sum of the squared window is zero)
+        cannot be recovered and come out undivided, i.e. (near) zero.
+        librosa returns the same values without a warning.
 
     Notes
     -----
     NumPy (numba overlap-add) and CuPy (CUDA overlap-add kernel, gather form,
     deterministic). Matches ``librosa.istft``; ``istft(stft(y))`` recovers
-    ``y`` for NOLA windows.
+    ``y`` for NOLA windows. The division by the envelope is array code shared
+    by both backends.
 
     Examples
     --------
@@ -378,6 +485,9 @@ def istft(
     >>> y = np.random.default_rng(1).standard_normal(10000)
     >>> y_back = sigpu.istft(sigpu.stft(y, n_fft=1024), length=y.shape[-1])
     >>> float(np.max(np.abs(y_back - y))) < 1e-12
+    True
+    >>> buffer = np.empty_like(y)
+    >>> sigpu.istft(sigpu.stft(y, n_fft=1024), length=y.shape[-1], out=buffer) is buffer
     True
     """
     if n_fft is None:
@@ -388,7 +498,7 @@ def istft(
     plan = STFT(
         n_fft=n_fft, hop_length=hop_length, win_length=win_length, window=window, center=center
     )
-    return plan.inverse(stft_matrix, length=length, dtype=dtype)
+    return plan.inverse(stft_matrix, length=length, dtype=dtype, out=out)
 
 
 def spectrogram(
@@ -733,7 +843,9 @@ def griffinlim(
     Notes
     -----
     NumPy and CuPy. Matches ``librosa.griffinlim`` (same iteration, same random
-    phases for an int seed).
+    phases for an int seed). A window and hop that violate NOLA give a signal
+    as in librosa, with one UserWarning (see :func:`istft`): the samples no
+    window covers stay (near) zero.
 
     Examples
     --------
@@ -766,7 +878,7 @@ def griffinlim(
         S,
         xp.astype(S, cdtype) if phase is None else phase * S,
         analyse=lambda y: plan(y, dtype=cdtype),
-        synthesise=lambda D: plan.inverse(D, length=length),
+        synthesise=lambda D: plan._inverse(D, length=length)[0],  # warns once, below
         n_iter=n_iter,
         momentum=momentum,
         xp=xp,

@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 
 import sigpu
+from sigpu import ParameterError
 
-from .helpers import to_np, tol
+from .helpers import rel_to_peak, to_np, tol
 
 librosa = pytest.importorskip("librosa")
 
@@ -106,3 +107,176 @@ def test_db_conversions_refuse_what_is_not_a_number():
     for name in ("db_to_power", "db_to_amplitude"):
         with pytest.raises(TypeError, match="decibels must be real"):
             getattr(sigpu, name)([1j])
+
+
+# ---------------------------------------------------------------- stft(out=), istft(out=)
+
+OUT_CASES = [
+    dict(n_fft=512, hop_length=128),
+    dict(n_fft=256, hop_length=64, win_length=200, center=False),
+    dict(n_fft=63, hop_length=15, pad_mode="reflect"),
+]
+
+
+@pytest.mark.parametrize("case", OUT_CASES, ids=str)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("extra", [0, 3])
+def test_stft_out_fills_the_buffer_like_librosa(xp, rng, case, dtype, extra):
+    y = rng.standard_normal((2, 3000)).astype(dtype)
+    want = librosa.stft(y, **case)
+    cdtype = want.dtype
+    buf_ref = np.full(want.shape[:-1] + (want.shape[-1] + extra,), 7 + 7j, dtype=cdtype)
+    ref = librosa.stft(y, out=buf_ref, **case)
+    buf = xp.full(buf_ref.shape, 7 + 7j, dtype=cdtype)
+    got = sigpu.stft(xp.asarray(y), out=buf, **case)
+    # the buffer itself (exact shape) or a view of its first frames, as librosa
+    assert (got is buf) == (ref is buf_ref) == (extra == 0)
+    assert got.shape == ref.shape and _is_library(got, xp)
+    np.testing.assert_array_equal(to_np(got), to_np(sigpu.stft(xp.asarray(y), **case)))
+    assert rel_to_peak(got, ref) <= tol(dtype, 1e-6, 1e-13)
+    # frames past the result are left alone
+    np.testing.assert_array_equal(to_np(buf)[..., want.shape[-1] :], buf_ref[..., want.shape[-1] :])
+    buf[..., 0, 0] = 123.0  # a view: it sees writes to the buffer
+    assert np.all(to_np(got)[..., 0, 0] == 123.0)
+
+
+def test_stft_out_of_another_precision_equals_dtype_argument(xp, rng):
+    y = xp.asarray(rng.standard_normal(4000))
+    buf = xp.empty((257, 1 + 4000 // 128), dtype=xp.complex64)
+    got = sigpu.stft(y, n_fft=512, hop_length=128, out=buf)
+    assert got is buf
+    want = sigpu.stft(y, n_fft=512, hop_length=128, dtype=np.complex64)
+    np.testing.assert_array_equal(to_np(got), to_np(want))
+
+
+def test_stft_out_bad(xp):
+    y = xp.zeros(4000)
+    n_frames = 1 + 4000 // 128
+    for shape in [(257, n_frames - 1), (256, n_frames), (1, 257, n_frames)]:
+        with pytest.raises(ParameterError, match="Shape mismatch"):
+            sigpu.stft(y, n_fft=512, hop_length=128, out=xp.zeros(shape, dtype=xp.complex128))
+    with pytest.raises(ParameterError, match="not of complex type"):
+        sigpu.stft(y, n_fft=512, hop_length=128, out=xp.zeros((257, n_frames)))
+    with pytest.raises(ParameterError, match="disagrees"):
+        sigpu.stft(
+            y,
+            n_fft=512,
+            hop_length=128,
+            dtype=np.complex64,
+            out=xp.zeros((257, n_frames), dtype=xp.complex128),
+        )
+    with pytest.raises(TypeError, match="out must be"):
+        sigpu.stft(y, n_fft=512, hop_length=128, out=[[0j] * n_frames] * 257)
+    if xp is not np:
+        with pytest.raises(TypeError, match="mixed"):
+            sigpu.stft(y, n_fft=512, hop_length=128, out=np.zeros((257, n_frames), complex))
+
+
+@pytest.mark.parametrize("case", OUT_CASES, ids=str)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("length", [None, 2500])
+def test_istft_out_fills_the_buffer_like_librosa(xp, rng, case, dtype, length):
+    y = rng.standard_normal((2, 3000)).astype(dtype)
+    D = librosa.stft(y, **case)
+    inverse = {k: v for k, v in case.items() if k != "pad_mode"}
+    want = librosa.istft(D, length=length, **inverse)
+    buf_ref = np.full(want.shape, 7.0, dtype=dtype)
+    ref = librosa.istft(D, length=length, out=buf_ref, **inverse)
+    buf = xp.full(want.shape, 7.0, dtype=dtype)
+    got = sigpu.istft(xp.asarray(D), length=length, out=buf, **inverse)
+    assert got is buf and ref is buf_ref
+    np.testing.assert_array_equal(
+        to_np(got), to_np(sigpu.istft(xp.asarray(D), length=length, **inverse))
+    )
+    assert rel_to_peak(got, ref) <= tol(dtype, 1e-6, 1e-13)
+
+
+def test_istft_out_bad(xp):
+    D = xp.zeros((257, 20), dtype=xp.complex128)
+    n = 128 * 19
+    for shape in [(n - 1,), (n + 1,), (1, n)]:  # librosa: exactly the result's shape
+        with pytest.raises(ParameterError, match="Shape mismatch"):
+            sigpu.istft(D, hop_length=128, out=xp.zeros(shape))
+    for dtype in (xp.int32, xp.complex128):
+        with pytest.raises(ParameterError, match="float32 or float64"):
+            sigpu.istft(D, hop_length=128, out=xp.zeros(n, dtype=dtype))
+    with pytest.raises(ParameterError, match="disagrees"):
+        sigpu.istft(D, hop_length=128, dtype=np.float32, out=xp.zeros(n))
+    with pytest.raises(TypeError, match="out must be"):
+        sigpu.istft(D, hop_length=128, out=[0.0] * n)
+
+
+def test_plan_takes_out_too(xp, rng):
+    plan = sigpu.STFT(n_fft=256, hop_length=64)
+    y = xp.asarray(rng.standard_normal((3, 2000)).astype(np.float32))
+    buf = xp.empty((3, 129, plan.n_frames(2000) + 2), dtype=xp.complex64)
+    D = plan(y, out=buf)
+    assert D.shape == (3, 129, plan.n_frames(2000))
+    np.testing.assert_array_equal(to_np(buf)[..., : D.shape[-1]], to_np(plan(y)))
+    y_buf = xp.empty((3, 2000), dtype=xp.float32)
+    assert plan.inverse(D, length=2000, out=y_buf) is y_buf
+    np.testing.assert_allclose(to_np(y_buf), to_np(y), atol=1e-5)
+
+
+# ---------------------------------------------------------------- NOLA violated
+
+NOLA_GAPS = [
+    # "hann" is zero at its first sample: with hop == win_length that zero covers
+    # sample t * hop of every frame and nothing else does
+    dict(n_fft=256, hop_length=256),
+    dict(n_fft=256, win_length=128, hop_length=128),
+    dict(n_fft=512, win_length=256, hop_length=256, center=False),
+    # a window shorter than the hop leaves half of every hop uncovered
+    dict(n_fft=256, win_length=64, hop_length=128, window="ones"),
+]
+
+
+@pytest.mark.parametrize("case", NOLA_GAPS, ids=str)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_istft_with_envelope_zeros_matches_librosa(xp, rng, case, dtype):
+    y = rng.standard_normal((2, 3000)).astype(dtype)
+    D = librosa.stft(y, **case)
+    inverse = dict(case, n_fft=case["n_fft"])
+    want = librosa.istft(D, **inverse)
+    with pytest.warns(UserWarning, match="violates the NOLA condition") as record:
+        got = sigpu.istft(xp.asarray(D), **inverse)
+    assert len(record) == 1 and record[0].filename == __file__
+    assert got.shape == want.shape and got.dtype == dtype and _is_library(got, xp)
+    assert rel_to_peak(got, want) <= tol(dtype, 1e-6, 1e-13)
+    # the uncovered samples come out zero; where the envelope is well above zero the
+    # signal is recovered (librosa's and sigpu's documented behaviour)
+    envelope = librosa.filters.window_sumsquare(
+        window=case.get("window", "hann"),
+        n_frames=D.shape[-1],
+        hop_length=case["hop_length"],
+        win_length=case.get("win_length"),
+        n_fft=case["n_fft"],
+    )[case["n_fft"] // 2 if case.get("center", True) else 0 :][: want.shape[-1]]
+    gaps = envelope <= np.finfo(dtype).tiny
+    assert gaps.any()
+    np.testing.assert_array_equal(to_np(got)[..., gaps], 0.0)
+    good = envelope > 1e-3
+    np.testing.assert_allclose(
+        to_np(got)[..., good], y[..., : want.shape[-1]][..., good], atol=tol(dtype, 1e-3, 1e-10)
+    )
+
+
+@pytest.mark.parametrize("case", NOLA_GAPS[:3], ids=str)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_griffinlim_with_envelope_zeros_matches_librosa(xp, rng, case, dtype):
+    y = rng.standard_normal(3000).astype(dtype)
+    S = np.abs(librosa.stft(y, **case))
+    want = librosa.griffinlim(S, n_iter=3, init=None, **case)
+    with pytest.warns(UserWarning, match="violates the NOLA condition") as record:
+        got = sigpu.griffinlim(xp.asarray(S), n_iter=3, init=None, **case)
+    assert len(record) == 1  # once per call, not once per iteration
+    assert got.shape == want.shape and got.dtype == dtype
+    # float32: the iteration amplifies rounding next to the gaps, where the envelope is
+    # tiny (measured 1.1e-3 of the peak)
+    assert rel_to_peak(got, want) <= tol(dtype, 3e-3, 1e-10)
+
+
+def test_nola_windows_do_not_warn(xp, rng):
+    D = sigpu.stft(xp.asarray(rng.standard_normal(3000)), n_fft=256, hop_length=128)
+    sigpu.istft(D, n_fft=256, hop_length=128)  # pyproject: any warning is an error
+    sigpu.istft(D, n_fft=256, hop_length=256, window="ones")

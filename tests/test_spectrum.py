@@ -399,10 +399,12 @@ def test_bad_parameters(xp, kwargs, match):
         spectrum.stft(xp.zeros(8192), **kwargs)
 
 
-def test_nola_violation_raises(xp):
-    D = xp.zeros((129, 10), dtype=xp.complex64)
-    with pytest.raises(ParameterError, match="NOLA"):
-        spectrum.istft(D, n_fft=256, win_length=64, hop_length=128, window="ones")
+def test_nola_violation_warns_and_computes(xp):
+    # librosa returns a signal here (no warning); sigpu warns, see test_librosa_edges
+    D = xp.ones((129, 10), dtype=xp.complex64)
+    with pytest.warns(UserWarning, match="NOLA condition: 64 of every 128 samples"):
+        y = spectrum.istft(D, n_fft=256, win_length=64, hop_length=128, window="ones")
+    assert y.shape == (128 * 9,)
 
 
 def test_db_and_griffinlim_bad_values(xp):
