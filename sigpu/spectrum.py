@@ -5,6 +5,9 @@ Definitions, parameters and defaults follow librosa 0.11 (see
 axes of ``(..., n)`` signals: frames are a strided view, one real FFT covers
 every frame of every signal, and the inverse is one inverse FFT plus an
 overlap-add kernel (numba on the CPU, CUDA on the GPU).
+
+Inputs follow librosa: the transforms take NumPy or CuPy arrays only (librosa's
+require an ``ndarray``), the decibel conversions also numbers and array-likes.
 """
 
 from __future__ import annotations
