@@ -68,7 +68,8 @@ class STFT:
     """A short-time Fourier transform plan: parameters and window fixed once.
 
     Calling the plan computes :func:`stft`; :meth:`inverse` computes
-    :func:`istft`.  The window (and the istft normalisation envelope) is built
+    :func:`istft`; both take the functions' ``dtype`` and ``out`` (a
+    preallocated result, librosa >= 0.10's rules).  The window (and the istft normalisation envelope) is built
     once in float64 on the host and copied once per backend, device and dtype,
     so repeated calls (and :func:`griffinlim`) pay no set-up cost.  The
     functions :func:`stft` and :func:`istft` use the same caches.
