@@ -577,7 +577,6 @@ cqt.__doc__ = f"""Constant-Q transform (librosa's current bandwidth convention).
     samples up the values agree as for long signals (within 3 % of the peak),
     below that both results are dominated by their resamplers' edge
     transients and differ by up to ~15 % of the peak.
-
     """
 
 
