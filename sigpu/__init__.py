@@ -7,6 +7,7 @@ precision.  ``import sigpu`` imports neither numba nor cupy.
 
 from . import filters, sfi
 from ._errors import ParameterError
+from ._validate import check_finite
 from .constantq import CQT, VQT, chroma_cqt, cqt, griffinlim_cqt, icqt, vqt
 from .convert import (
     cqt_frequencies,
@@ -67,6 +68,7 @@ __version__ = "0.1.0.dev0"
 __all__ = [
     "ParameterError",
     "__version__",
+    "check_finite",
     # unit conversions
     "cqt_frequencies",
     "fft_frequencies",

@@ -17,6 +17,7 @@ from ._backend import fft_module, kernel
 from ._errors import ParameterError
 
 COUNT_GATES = ("sqrt_max", None, "a number >= 0")
+MAX_OCTAVES = 32
 
 
 # ---------------------------------------------------------------------------
@@ -41,6 +42,12 @@ def check_grid(*, tdeci=None, over=None, noct, minf, maxf, sr=None):
     if not 0.0 < minf < maxf <= nyquist:
         raise ParameterError(
             f"minf={minf!r}, maxf={maxf!r} must satisfy 0 < minf < maxf <= {nyquist} ({unit})"
+        )
+    if minf < maxf * 2.0**-MAX_OCTAVES:
+        # below it the Gaussian lines' widths underflow (f0 / (2 pi q) ** 2 in the kernels)
+        raise ParameterError(
+            f"minf={minf!r} must be >= maxf * 2**-{MAX_OCTAVES} = {maxf * 2.0**-MAX_OCTAVES!r} "
+            f"(at most {MAX_OCTAVES} octaves)"
         )
     if sr is not None:
         minf, maxf = minf / sr, maxf / sr
@@ -87,8 +94,7 @@ def check_signal(x, name: str, func: str):
     xp = V.real_array(x, name, func=func)
     if x.shape[-1] < 1:
         raise ParameterError(f"{name} has {x.shape[-1]} samples; it needs n >= 1")
-    if not bool(xp.all(xp.isfinite(x))):
-        raise ParameterError(f"{name} is not finite everywhere (NaN or inf)")
+    V.check_audio_finite(x, func, name)
     return xp
 
 

@@ -137,8 +137,7 @@ def reassigned_spectrogram(
         raise ParameterError(f"win_length={win_length} must be <= n_fft={n_fft}")
     hop_length = win_length // 4 if hop_length is None else hop_length
     hop_length = V.positive_int(hop_length, "hop_length")
-    if y.shape[-1] > 0 and not bool(xp.all(xp.isfinite(y))):
-        raise ParameterError("Audio buffer is not finite everywhere")
+    V.check_audio_finite(y, "reassigned_spectrogram")
 
     real = y.dtype
     key = _window_host_key(window, win_length)
@@ -148,7 +147,12 @@ def reassigned_spectrogram(
     frame = dict(
         n_fft=n_fft, hop_length=hop_length, win_length=n_fft, center=center, pad_mode=pad_mode
     )
-    S_h = stft(y, window=h, **frame)
+
+    def analyse(window):  # y is checked above: one finiteness sync, not one per STFT
+        with V.check_finite(False):
+            return stft(y, window=window, **frame)
+
+    S_h = analyse(h)
     n_frames = S_h.shape[-1]
     bin_freqs = xp.asarray(np.fft.rfftfreq(n_fft, d=1.0 / sr))
     offset = 0 if center else n_fft // 2
@@ -159,14 +163,14 @@ def reassigned_spectrogram(
     # S_h = 0 gives NaN/inf, as in librosa
     common = dict(threshold=ref_p**0.5 if ref_p > 0 else None, fill_nan=fill_nan, clip=clip)
     if reassign_frequencies:
-        S_dh = stft(y, window=dh, **frame)
+        S_dh = analyse(dh)
         freqs = _coordinates(xp, S_h, S_dh, mags, bin_freqs, 0.5 * sr / np.pi, **common,
                              upper=sr / 2.0, frequency=True)  # fmt: skip
         del S_dh
     else:
         freqs = xp.broadcast_to(xp.astype(bin_freqs[:, None], real), S_h.shape)
     if reassign_times:
-        S_th = stft(y, window=th, **frame)
+        S_th = analyse(th)
         times = _coordinates(xp, S_h, S_th, mags, frame_times, sr, **common,
                              upper=y.shape[-1] / sr, frequency=False)  # fmt: skip
         del S_th

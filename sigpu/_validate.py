@@ -7,6 +7,8 @@ what is accepted, e.g. ``hop_length=0 must be a positive integer``.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import math
 import numbers
 
@@ -40,6 +42,31 @@ def real_array(x, name: str = "y", *, func: str | None = None, min_ndim: int = 1
             f"{name} must have at least {min_ndim} dimension(s), got shape {x.shape}"
         )
     return xp
+
+
+def native_array(x):
+    """``x`` in native byte order, aligned, with the canonical dtype object.
+
+    The one place where arrays cross into sigpu's kernels: numba compiles one
+    specialisation per array *type*, and a big-endian (``'>f4'``) or unaligned view is
+    a different type that its kernels either reject or (cached after an aligned call)
+    misread.  Such NumPy arrays are copied once into an ordinary array of the same
+    values; CuPy arrays and ordinary NumPy arrays are returned as they are.
+    """
+    if not isinstance(x, np.ndarray):
+        return x
+    dtype = np.dtype(x.dtype.newbyteorder("=")) if x.dtype.byteorder not in "=|" else x.dtype
+    if dtype.kind in "fc":
+        dtype = np.dtype(dtype.name)  # the canonical instance, e.g. '<f4' -> float32
+    if x.dtype is dtype and x.flags.aligned:
+        return x
+    return np.require(x.astype(dtype), requirements="A")
+
+
+def same_dtype(a, b) -> bool:
+    """Whether two dtype-likes are one type: kind and size, whatever their byte order."""
+    a, b = np.dtype(a), np.dtype(b)
+    return a.kind == b.kind and a.itemsize == b.itemsize
 
 
 def float_or_complex_array(x, name: str, *, func: str | None = None, min_ndim: int = 1):
@@ -155,3 +182,72 @@ def int_pair(value, name: str, *, minimum: int) -> tuple[int, int]:
     if pair is None or len(pair) != 2 or not all(is_int(v) and v >= minimum for v in pair):
         raise ParameterError(f"{name}={value!r} must be an integer >= {minimum} or a pair of them")
     return int(pair[0]), int(pair[1])
+
+
+# ----------------------------------------------------------------------------- finite audio
+
+AUDIO_NOT_FINITE = "Audio buffer is not finite everywhere"
+_CHECK_FINITE = contextvars.ContextVar("sigpu_check_finite", default=True)
+
+
+@contextlib.contextmanager
+def check_finite(enabled: bool = True):
+    """Turn sigpu's check that audio input is finite on or off inside a ``with`` block.
+
+    The functions that take an audio signal (``stft``, ``spectrogram``,
+    ``melspectrogram``, ``mfcc``, ``chroma_stft``, ``estimate_tuning``,
+    ``gammatonegram``, ``cqt``/``vqt``/``chroma_cqt``, the plans' calls,
+    ``reassigned_spectrogram`` and the linear reassignment functions) raise
+    ``ParameterError("Audio buffer is not finite everywhere")`` for NaN or inf samples,
+    as librosa does.  On CuPy that check is one device-to-host synchronisation per
+    call; a GPU pipeline that knows its input is finite can skip it with
+    ``with sigpu.check_finite(False): ...``.  Unchecked NaN/inf samples then reach
+    the output as the arithmetic carries them (every frame or bin that reads them).
+
+    The setting is per thread (and per asyncio task) and restored on exit.
+
+    Parameters
+    ----------
+    enabled : bool, default True
+        Whether the check runs inside the block.
+
+    Examples
+    --------
+    >>> import numpy as np, sigpu
+    >>> y = np.zeros(4096, np.float32)
+    >>> y[100] = np.nan
+    >>> with sigpu.check_finite(False):
+    ...     S = sigpu.stft(y)
+    >>> bool(np.isnan(S).any()), bool(np.isfinite(S[:, -1]).all())
+    (True, True)
+    """
+    if not isinstance(enabled, (bool, np.bool_)):
+        raise TypeError(f"check_finite: enabled={enabled!r} must be True or False")
+    token = _CHECK_FINITE.set(bool(enabled))
+    try:
+        yield
+    finally:
+        _CHECK_FINITE.reset(token)
+
+
+def finite_or_unchecked(x) -> bool:
+    """Whether every value of array ``x`` is finite; True without looking under
+    ``check_finite(False)`` (the one device-to-host sync of :func:`check_audio_finite`)."""
+    if not _CHECK_FINITE.get():
+        return True
+    xp = array_namespace(x)
+    return bool(xp.all(xp.isfinite(x)))
+
+
+def check_audio_finite(y, func: str, name: str = "y") -> None:
+    """ParameterError unless every sample of ``y`` is finite (skipped under
+    ``check_finite(False)``).
+
+    This is sigpu's one validation that reads array values: on CuPy it is a single
+    device-to-host synchronisation (one boolean), documented in :func:`check_finite`.
+    """
+    if not finite_or_unchecked(y):
+        raise ParameterError(
+            f"{func}: {AUDIO_NOT_FINITE} ({name} holds NaN or inf); "
+            "clean it first, or skip the check with sigpu.check_finite(False)"
+        )

@@ -26,6 +26,8 @@ from ._constant_q_filters import C1_HZ, _check_gamma, _check_norm, _window_key, 
 from ._cqt_plan import build_inverse_schedule, build_schedule
 from ._errors import ParameterError
 from ._validate import (
+    check_audio_finite,
+    check_finite,
     complex_dtype,
     float_or_complex_array,
     one_of,
@@ -85,6 +87,20 @@ def _warn_res_type(res_type, stacklevel=3):
             category=FutureWarning,
             stacklevel=stacklevel,
         )
+
+
+#: librosa.resample's res_type values (sigpu's octave decimation is its own; the name is
+#: checked so that a typo fails as in librosa, not silently)
+RES_TYPES = (
+    "soxr_vhq", "soxr_hq", "soxr_mq", "soxr_lq", "soxr_qq", "kaiser_best", "kaiser_fast",
+    "fft", "scipy", "polyphase", "linear", "zero_order_hold", "sinc_best", "sinc_medium",
+    "sinc_fastest",
+)  # fmt: skip
+
+
+def _check_res_type(res_type):
+    if res_type is not None:
+        one_of(res_type, "res_type", RES_TYPES)
 
 
 def _check_alpha(alpha):
@@ -158,8 +174,7 @@ class VQT:
         self.window = _window_key(window)
         self.scale = bool(scale)
         self.pad_mode = one_of(pad_mode, "pad_mode", PAD_MODES)
-        if res_type is not None and not isinstance(res_type, str):
-            raise ParameterError(f"res_type={res_type!r} must be a string or None")
+        _check_res_type(res_type)
         self.dtype = None if dtype is None else np.dtype(dtype)
         if self.dtype is not None and self.dtype not in (np.complex64, np.complex128):
             raise TypeError(f"dtype={self.dtype} must be complex64 or complex128")
@@ -236,6 +251,7 @@ class VQT:
     def _transform(self, y):
         """:meth:`__call__` without the short-signal checks."""
         xp = real_array(y, "y", func=self._func)
+        check_audio_finite(y, self._func)
         n = y.shape[-1]
         out_dtype = self.dtype if self.dtype is not None else complex_dtype(y.dtype)
         work = real_dtype(out_dtype)
@@ -860,6 +876,7 @@ class _InverseCQT:
     ):
         self.func = func
         self.xp = float_or_complex_array(C, "C", func=func, min_ndim=2)
+        check_audio_finite(C, func, "C")  # librosa's icqt raises on it (its resampler's check)
         self.sr = positive_float(sr, "sr")
         self.hop_length = positive_int(hop_length, "hop_length")
         fmin = C1_HZ if fmin is None else positive_float(fmin, "fmin")
@@ -871,8 +888,7 @@ class _InverseCQT:
         self.sparsity = _check_sparsity(sparsity)
         self.window = _window_key(window)
         self.scale = bool(scale)
-        if res_type is not None and not isinstance(res_type, str):
-            raise ParameterError(f"res_type={res_type!r} must be a string or None")
+        _check_res_type(res_type)
         self.n_bins = C.shape[-2]
         if self.n_bins < 1 or C.shape[-1] < 2:
             # one frame spans no hop: librosa returns an empty signal
@@ -1093,13 +1109,14 @@ def griffinlim_cqt(
     analysis._check_length(n_signal, stacklevel=2)
     cdtype = complex_dtype(C.dtype)
     phase = initial_phase(init, random_state, C.shape, xp, cdtype)
-    angles = fast_griffinlim(
-        C,
-        xp.astype(C, cdtype) if phase is None else phase * C,
-        analyse=analysis._transform,
-        synthesise=lambda coefficients: inverse(coefficients, length=length),
-        n_iter=n_iter,
-        momentum=momentum,
-        xp=xp,
-    )
+    with check_finite(False):  # C is finite: so is every estimate, no sync per iteration
+        angles = fast_griffinlim(
+            C,
+            xp.astype(C, cdtype) if phase is None else phase * C,
+            analyse=analysis._transform,
+            synthesise=lambda coefficients: inverse(coefficients, length=length),
+            n_iter=n_iter,
+            momentum=momentum,
+            xp=xp,
+        )
     return inverse(angles, length=length, dtype=out_dtype)

@@ -13,17 +13,22 @@ require an ``ndarray``), the decibel conversions also numbers and array-likes.
 from __future__ import annotations
 
 import math
+import numbers
 import warnings
 
 import numpy as np
 
 from . import _window
-from ._backend import _is_cupy_array, array_namespace, asarray_on, device_of, kernel
+from ._backend import _is_cupy_array, array_namespace, asarray_on, kernel
 from ._cache import host_table, on_device
 from ._errors import ParameterError
 from ._validate import (
+    check_audio_finite,
+    check_finite,
     complex_dtype,
+    finite_or_unchecked,
     float_or_complex_array,
+    is_int,
     nonnegative_float,
     one_of,
     optional_complex_dtype,
@@ -48,6 +53,8 @@ __all__ = [
 
 # np.pad modes librosa.stft accepts (those needing the whole signal are refused by librosa too).
 PAD_MODES = ("constant", "edge", "linear_ramp", "reflect", "symmetric")
+# centred frames longer than this many signals (and than 2**16) are padding, not analysis
+MAX_N_FFT_OVER_SIGNAL = 64
 
 
 @host_table
@@ -69,11 +76,10 @@ class STFT:
 
     Calling the plan computes :func:`stft`; :meth:`inverse` computes
     :func:`istft`; both take the functions' ``dtype`` and ``out`` (a
-    preallocated result, librosa >= 0.10's rules).  The window (and the istft
-    normalisation envelope) is built once in float64 on the host and copied
-    once per backend, device and dtype, so repeated calls (and
-    :func:`griffinlim`) pay no set-up cost.  The functions :func:`stft` and
-    :func:`istft` use the same caches.
+    preallocated result, librosa >= 0.10's rules).  The window (and the istft normalisation envelope) is built
+    once in float64 on the host and copied once per backend, device and dtype,
+    so repeated calls (and :func:`griffinlim`) pay no set-up cost.  The
+    functions :func:`stft` and :func:`istft` use the same caches.
 
     Parameters
     ----------
@@ -151,7 +157,14 @@ class STFT:
         )
 
     def _window_array(self, xp, dtype):
-        return _window.resolve_window(self.window, self.win_length, self.n_fft, xp, dtype)
+        window, key = _window.resolve_window(self.window, self.win_length, self.n_fft, xp, dtype)
+        if key is None:  # a device array window: checked where it is, as audio is
+            finite = finite_or_unchecked(window)
+        else:  # a host array window's key holds its values: no device sync
+            finite = not _window.is_array_key(key) or np.isfinite(np.frombuffer(key[2])).all()
+        if not finite:
+            raise ParameterError("window must be finite everywhere (it holds NaN or inf)")
+        return window, key
 
     def n_frames(self, n_samples: int) -> int:
         """Frames produced for a signal of ``n_samples`` samples."""
@@ -165,7 +178,9 @@ class STFT:
         n = y.shape[-1]
         if n == 0:
             raise ParameterError("y is empty (0 samples on its last axis); stft needs at least 1")
+        check_audio_finite(y, "stft")
         if self.center:
+            _check_n_fft_fits(self.n_fft, n)
             if self.pad_mode in ("reflect", "symmetric") and n < 2:
                 raise ParameterError(
                     f"pad_mode={self.pad_mode!r} needs a signal of at least 2 samples, got {n}"
@@ -278,18 +293,23 @@ class STFT:
         return y, key
 
 
+def _check_n_fft_fits(n_fft, n: int) -> None:
+    """ParameterError for centred frames that would be almost all padding (and, for a huge
+    n_fft, a window too large to allocate)."""
+    if n_fft > max(MAX_N_FFT_OVER_SIGNAL * n, 2**16):
+        raise ParameterError(
+            f"n_fft={n_fft} is far larger than the signal (length={n}): it may be at most "
+            f"max({MAX_N_FFT_OVER_SIGNAL} * length, 65536) samples"
+        )
+
+
 def _check_out(out, like, func):
-    """``out`` must be an array of ``like``'s library, on its device (TypeError otherwise)."""
+    """``out`` must be an array of ``like``'s library (TypeError otherwise)."""
     if not isinstance(out, np.ndarray) and not _is_cupy_array(out):
         raise TypeError(
             f"{func}: out must be a numpy.ndarray or cupy.ndarray, got {type(out).__name__}"
         )
     array_namespace(like, out, func=func)
-    if device_of(out) != device_of(like):
-        raise TypeError(
-            f"{func}: out is on device {device_of(out)}, the input on {device_of(like)}; "
-            "allocate out on the input's device"
-        )
 
 
 def _stft_out(out, y, n_freq, n_frames, dtype):
@@ -409,6 +429,8 @@ def stft(
     >>> D_out.shape, bool(np.shares_memory(D_out, buffer)), bool(np.array_equal(D_out, D))
     ((1025, 44), True, True)
     """
+    if center and is_int(n_fft) and getattr(y, "ndim", 0) >= 1 and y.shape[-1] > 0:
+        _check_n_fft_fits(n_fft, y.shape[-1])  # before the plan builds an n_fft window
     plan = STFT(
         n_fft=n_fft,
         hop_length=hop_length,
@@ -664,7 +686,7 @@ def power_to_db(S, *, ref=1.0, amin=1e-10, top_db=80.0):
             stacklevel=2,
         )
         S = xp.abs(S)
-    ref_value = ref(S) if callable(ref) else abs(ref)
+    ref_value = _db_reference(ref, S, "power_to_db")
     return _scalar_if(_to_db(S, ref_value, amin, top_db, xp), scalar)
 
 
@@ -709,11 +731,22 @@ def amplitude_to_db(S, *, ref=1.0, amin=1e-5, top_db=80.0):
             stacklevel=2,
         )
     magnitude = kernel(xp, "db.magnitude")(S)
-    ref_value = ref(magnitude) if callable(ref) else abs(ref)
+    ref_value = _db_reference(ref, magnitude, "amplitude_to_db")
     # power_to_db(magnitude**2, ref=ref_value**2, amin=amin**2), squaring in the same pass,
     # into magnitude's memory
     S_db = _to_db(magnitude, ref_value**2, amin**2, top_db, xp, square=True, overwrite=True)
     return _scalar_if(S_db, scalar)
+
+
+def _db_reference(ref, values, func):
+    """``ref(values)``, or ``|ref|``: a number (finite) or an array broadcasting to values."""
+    if callable(ref):
+        return ref(values)
+    if not hasattr(ref, "__abs__") or isinstance(ref, (bool, np.bool_)):
+        raise TypeError(f"{func}: ref={ref!r} must be a number, an array or a callable")
+    if isinstance(ref, numbers.Number) and not math.isfinite(abs(ref)):
+        raise ParameterError(f"{func}: ref={ref!r} must be finite")
+    return abs(ref)
 
 
 def _to_db(S, ref_value, amin, top_db, xp, **kernel_options):
@@ -721,6 +754,11 @@ def _to_db(S, ref_value, amin, top_db, xp, **kernel_options):
     minus ``top_db``; ``ref_value`` a number or an array that broadcasts against ``S``."""
     if top_db is not None:
         top_db = nonnegative_float(top_db, "top_db")
+    if top_db is not None and S.size == 0:
+        raise ParameterError(
+            f"S has shape {S.shape}, no values: top_db={top_db} clips at the max of S, which "
+            "an empty array has not; pass top_db=None"
+        )
     offset = 10.0 * xp.log10(xp.maximum(xp.asarray(ref_value, dtype=S.dtype), amin))
     return kernel(xp, "db.power_to_db")(S, amin, offset, top_db, **kernel_options)
 
@@ -883,16 +921,18 @@ def griffinlim(
             f"S has {S.shape[-2]} frequency bins; n_fft={plan.n_fft} needs {plan.n_freq}"
         )
     cdtype = complex_dtype(S.dtype)
+    check_audio_finite(S, "griffinlim", "S")  # librosa's stft of the first estimate raises
     phase = initial_phase(init, random_state, S.shape, xp, cdtype)
-    angles = fast_griffinlim(
-        S,
-        xp.astype(S, cdtype) if phase is None else phase * S,
-        analyse=lambda y: plan(y, dtype=cdtype),
-        synthesise=lambda D: plan._inverse(D, length=length)[0],  # warns once, below
-        n_iter=n_iter,
-        momentum=momentum,
-        xp=xp,
-    )
+    with check_finite(False):  # S is finite: so is every estimate, no sync per iteration
+        angles = fast_griffinlim(
+            S,
+            xp.astype(S, cdtype) if phase is None else phase * S,
+            analyse=lambda y: plan(y, dtype=cdtype),
+            synthesise=lambda D: plan._inverse(D, length=length)[0],  # warns once, below
+            n_iter=n_iter,
+            momentum=momentum,
+            xp=xp,
+        )
     return plan.inverse(angles, length=length, dtype=dtype)
 
 

@@ -359,3 +359,38 @@ def test_decimate2_matches_full_convolution(xp, rng, n, dtype):
     assert got.dtype == dtype and got.shape == ref.shape
     tol = 1e-6 if dtype == np.float32 else 1e-14
     assert np.max(np.abs(got - ref)) <= tol * np.abs(x).max() * np.abs(h).sum()
+
+
+def test_res_type_must_be_one_of_librosas(xp):
+    """sigpu ignores the resampler's name, but a typo is an error, as in librosa."""
+    from sigpu.constantq import griffinlim_cqt, icqt
+
+    y = xp.asarray(np.zeros(22050, np.float32))
+    C = xp.asarray(np.ones((84, 44), np.complex64))
+    for call in (
+        lambda: cqt(y, sr=22050, res_type="nonsense"),
+        lambda: vqt(y, sr=22050, res_type="nonsense"),
+        lambda: CQT(sr=22050, res_type="nonsense"),
+        lambda: VQT(sr=22050, res_type="nonsense"),
+        lambda: icqt(C, sr=22050, res_type="nonsense"),
+        lambda: griffinlim_cqt(xp.abs(C), sr=22050, n_iter=1, res_type="nonsense"),
+    ):
+        with pytest.raises(ParameterError, match="res_type='nonsense' is not supported"):
+            call()
+    assert cqt(y, sr=22050, res_type="kaiser_fast").shape == (84, 44)
+
+
+def test_non_finite_audio_raises_like_librosa(xp):
+    import sigpu
+
+    y = np.random.default_rng(16).standard_normal(22050)
+    y[5000] = np.inf
+    for func in ("cqt", "vqt"):
+        with pytest.raises(librosa.util.exceptions.ParameterError, match="not finite"):
+            getattr(librosa, func)(y=y, sr=22050)
+        with pytest.raises(ParameterError, match=f"{func}: Audio buffer is not finite everywhere"):
+            getattr(sigpu, func)(xp.asarray(y), sr=22050)
+    with pytest.raises(ParameterError, match="Audio buffer is not finite everywhere"):
+        chroma_cqt(xp.asarray(y), sr=22050)
+    with pytest.raises(ParameterError, match="Audio buffer is not finite everywhere"):
+        CQT(sr=22050)(xp.asarray(y))

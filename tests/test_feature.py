@@ -411,3 +411,31 @@ def test_melspectrogram_fused_path_equals_array_path(xp, rng, monkeypatch, dtype
     fused = to_np(melspectrogram(y=y, sr=22050))
     assert fused.dtype == small.dtype
     assert np.max(np.abs(fused - small)) <= tol(dtype, 1e-6, 1e-13) * np.abs(small).max()
+
+
+def test_non_finite_audio_raises_where_librosa_does(xp):
+    """One policy (issue 16): every function that takes audio raises librosa's
+    "Audio buffer is not finite everywhere" for NaN/inf samples, as librosa 0.11 does for
+    each of these calls; a spectrogram given as ``S`` is not audio and is not checked."""
+    import sigpu
+
+    y = np.random.default_rng(16).standard_normal(8192)
+    y[1000] = np.nan
+    calls = [
+        lambda m, a: m.feature.melspectrogram(y=a, sr=22050),
+        lambda m, a: m.feature.mfcc(y=a, sr=22050),
+        lambda m, a: m.feature.chroma_stft(y=a, sr=22050),
+        lambda m, a: m.estimate_tuning(y=a, sr=22050),
+        lambda m, a: m.stft(a),
+    ]
+    for call in calls:
+        with pytest.raises(librosa.util.exceptions.ParameterError, match="not finite"):
+            call(librosa, y)
+        with pytest.raises(ParameterError, match="Audio buffer is not finite everywhere"):
+            call(sigpu, xp.asarray(y))
+    with pytest.raises(ParameterError, match="Audio buffer is not finite everywhere"):
+        gammatonegram(xp.asarray(y), sr=22050)
+    S = np.ones((1025, 4))
+    S[3, 2] = np.nan
+    M = to_np(melspectrogram(S=xp.asarray(S), sr=22050))
+    assert np.isnan(M).any() and np.isfinite(M[:, [0, 1, 3]]).all()

@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 import pytest
 
+import sigpu
 from sigpu import ParameterError
 from sigpu.constantq import cqt, griffinlim_cqt, icqt
 from tests.helpers import rel_to_peak, to_np
@@ -236,13 +237,21 @@ def test_icqt_length_shorter_than_one_hop(xp):
     np.testing.assert_array_equal(to_np(ours), ref)
 
 
-def test_icqt_non_finite_input_propagates(xp):
+def test_icqt_non_finite_input_raises_like_librosa_unless_unchecked(xp):
+    """librosa's icqt raises on NaN/inf (its resampler checks the audio); so does sigpu's,
+    and under ``sigpu.check_finite(False)`` the values propagate as documented."""
     C = np.ones((84, 100), dtype=np.complex64)
-    C[40, 50] = np.nan  # an octave that is upsampled: NaN everywhere (documented)
-    assert np.all(np.isnan(to_np(icqt(xp.asarray(C)))))
-    C = np.ones((84, 100), dtype=np.complex64)
-    C[80, 50] = np.inf  # top octave, at sr: NaN around its frame only
-    y = to_np(icqt(xp.asarray(C)))
+    C[40, 50] = np.nan
+    with pytest.raises(ParameterError, match="icqt: Audio buffer is not finite everywhere"):
+        icqt(xp.asarray(C))
+    with pytest.raises(librosa.util.exceptions.ParameterError, match="not finite everywhere"):
+        librosa.icqt(C)
+    with sigpu.check_finite(False):
+        # an octave that is upsampled: NaN everywhere (documented)
+        assert np.all(np.isnan(to_np(icqt(xp.asarray(C)))))
+        C = np.ones((84, 100), dtype=np.complex64)
+        C[80, 50] = np.inf  # top octave, at sr: NaN around its frame only
+        y = to_np(icqt(xp.asarray(C)))
     assert 0 < np.mean(~np.isfinite(y)) < 0.05
 
 

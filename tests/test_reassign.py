@@ -763,3 +763,32 @@ def test_reassigned_spectrogram_bad_input(xp):
         reassigned_spectrogram(xp.zeros(1000, dtype=xp.int16))
     with pytest.raises(ParameterError):
         reassigned_spectrogram(y, n_fft=256, win_length=512)
+
+
+def test_non_finite_signal_follows_the_librosa_policy(xp):
+    """Every reassignment function raises librosa's message through the one check
+    (``sigpu.check_finite``); unchecked, NaN points fail the gate and are dropped."""
+    import sigpu
+    from sigpu.reassign import reassigned_spectrogram
+
+    x = np.sin(0.3 * np.arange(4000))
+    x[50] = np.nan
+    for call in (
+        lambda: linear_reassignment(xp.asarray(x), **OK),
+        lambda: linear_reassignment_consensus(xp.asarray(x), qs=[0.5, 2], **OK),
+        lambda: reassigned_spectrogram(xp.asarray(x), n_fft=256),
+    ):
+        with pytest.raises(ParameterError, match="Audio buffer is not finite everywhere"):
+            call()
+    with sigpu.check_finite(False):
+        out = to_np(linear_reassignment(xp.asarray(x), **OK))
+    assert np.isfinite(out).all()
+
+
+def test_minf_far_below_maxf_is_a_parameter_error(xp):
+    """minf=1e-300 divided by zero in the kernels (line widths underflow)."""
+    with pytest.raises(ParameterError, match=r"minf=1e-300 must be >= maxf \* 2\*\*-32"):
+        linear_reassignment(xp.zeros(100), tdeci=10, minf=1e-300, maxf=0.5)
+    with pytest.raises(ParameterError, match="at most 32 octaves"):
+        linear_reassignment_frequencies(minf=1e-6, maxf=20000.0, sr=44100.0)
+    assert linear_reassignment_frequencies(minf=0.5 * 2**-32, maxf=0.5, noct=1).shape == (33,)

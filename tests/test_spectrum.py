@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import scipy.signal
 
+import sigpu
 from sigpu import spectrum
 from sigpu._errors import ParameterError
 
@@ -332,12 +333,64 @@ def test_griffinlim_error_decreases_with_iterations(xp, rng):
     assert errors[0] > errors[1] > errors[2]
 
 
-def test_nan_propagates_only_to_frames_containing_it(xp):
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_non_finite_audio_raises_like_librosa_unless_unchecked(xp, bad):
+    """librosa's policy (its ``valid_audio`` in ``stft``): NaN/inf audio is a ParameterError
+    with librosa's message; under ``sigpu.check_finite(False)`` it reaches only the frames
+    that contain it."""
     y = np.zeros(4096)
-    y[2000] = np.nan
-    D = to_np(spectrum.stft(xp.asarray(y), n_fft=256, hop_length=256, center=False))
-    bad = np.isnan(D).any(axis=0)
-    assert bad.tolist() == [t == 2000 // 256 for t in range(D.shape[1])]
+    y[2000] = bad
+    with pytest.raises(ParameterError, match="Audio buffer is not finite everywhere"):
+        spectrum.stft(xp.asarray(y), n_fft=256, hop_length=256, center=False)
+    with pytest.raises(librosa.util.exceptions.ParameterError, match="not finite everywhere"):
+        librosa.stft(y, n_fft=256, hop_length=256, center=False)
+    with sigpu.check_finite(False):
+        D = to_np(spectrum.stft(xp.asarray(y), n_fft=256, hop_length=256, center=False))
+    bad_frames = ~np.isfinite(D).all(axis=0)
+    assert bad_frames.tolist() == [t == 2000 // 256 for t in range(D.shape[1])]
+    # the setting is restored on leaving the block
+    with pytest.raises(ParameterError, match="not finite"):
+        spectrum.stft(xp.asarray(y), n_fft=256, hop_length=256, center=False)
+
+
+def test_griffinlim_non_finite_magnitude_raises_like_librosa(xp):
+    S = np.ones((129, 20))
+    S[3, 4] = np.nan
+    with pytest.raises(ParameterError, match="griffinlim: Audio buffer is not finite"):
+        spectrum.griffinlim(xp.asarray(S), n_iter=2, random_state=0)
+    with pytest.raises(librosa.util.exceptions.ParameterError, match="not finite everywhere"):
+        librosa.griffinlim(S, n_iter=2, random_state=0)
+
+
+def test_n_fft_far_larger_than_the_signal_is_a_parameter_error(xp):
+    """Not an 8 TiB MemoryError (the plan's window) nor frames of padding only."""
+    y = xp.asarray(np.ones(100, np.float32))
+    with pytest.raises(ParameterError, match=r"n_fft=1099511627776 is far larger"):
+        spectrum.stft(y, n_fft=2**40)
+    with pytest.raises(ParameterError, match="far larger"):
+        spectrum.STFT(n_fft=2**17)(y)
+    with pytest.warns(UserWarning, match="too large"):  # librosa's warning, still computed
+        assert spectrum.stft(y, n_fft=4096).shape == (2049, 1)
+
+
+def test_db_reference_must_be_a_finite_number_array_or_callable(xp):
+    S = xp.asarray(np.ones(3))
+    for func in (spectrum.power_to_db, spectrum.amplitude_to_db):
+        with pytest.raises(ParameterError, match="ref=nan must be finite"):
+            func(S, ref=np.nan)
+        with pytest.raises(ParameterError, match="ref=inf must be finite"):
+            func(S, ref=np.inf)
+        with pytest.raises(TypeError, match="ref='abc' must be a number"):
+            func(S, ref="abc")
+        with pytest.raises(ParameterError, match="top_db=80.0 clips at the max of S"):
+            func(xp.zeros((2, 0)))
+
+
+def test_window_must_be_finite(xp):
+    window = np.hanning(256)
+    window[10] = np.nan
+    with pytest.raises(ParameterError, match="window must be finite"):
+        spectrum.stft(xp.asarray(np.ones(1024)), n_fft=256, window=xp.asarray(window))
 
 
 def test_short_signal_warns_like_librosa(xp):
