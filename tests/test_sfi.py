@@ -645,3 +645,103 @@ def test_parameter_namespace_and_dtype_carry_to_weights(xp):
     bp = RationalFilter(*RATIONAL_DESIGNS["butter_bp"])
     weights, _ = frequency_domain_weights(bp, 8000, 40, xp=xp, dtype=np.float32)
     assert isinstance(weights, xp.ndarray) and weights.dtype == np.float32
+
+
+# ---- orders, constants and shapes that must be clear errors (issue 16) ----
+
+
+def test_gammatone_order_is_bounded_and_checked_without_factorials():
+    """order 2**40 used to compute a factorial for minutes, order 200 raised OverflowError;
+    both are now a ParameterError naming the range, a float or bool order a TypeError."""
+    from sigpu.sfi import gammatone_bandwidth
+
+    for order in (0, -3, 65, 200, 2**40):
+        with pytest.raises(ParameterError, match=rf"order={order} must be an integer in \[1, 64\]"):
+            gammatone_bandwidth(1000.0, order)
+        with pytest.raises(ParameterError, match=r"in \[1, 64\]"):
+            Gammatone(1000.0, order=order)
+    for order in (1.5, True, 4.0, "4"):
+        with pytest.raises(TypeError, match="order=.* must be an integer"):
+            gammatone_bandwidth(1000.0, order)
+
+
+@pytest.mark.parametrize("order", [1, 2, 4, 10, 30, 64])
+def test_gammatone_bandwidth_log_gamma_equals_exact_factorials(order):
+    from fractions import Fraction
+
+    from sigpu.sfi import gammatone_bandwidth
+
+    n = order
+    exact = Fraction(math.factorial(2 * n - 2), math.factorial(n - 1) ** 2 * 4 ** (n - 1))
+    expected = (24.7 + 1000.0 / 9.265) / (math.pi * float(exact))
+    assert gammatone_bandwidth(1000.0, order) == pytest.approx(expected, rel=1e-13)
+
+
+def test_gammatone_frequency_response_log_form_equals_the_factorial_form():
+    """(n-1)!/z^n is evaluated as exp(lgamma(n) - n log z) (no overflow at any order); where
+    the literal form does not overflow (order 64 here) both agree to rounding."""
+    b, fc, phase, order = 200.0, 1000.0, 0.3, 64
+    gt = Gammatone(np.array([fc]), phase=phase, order=order, b=np.array([b]))
+    w = 2 * np.pi * np.array([0.0, 900.0, 1000.0, 1100.0, 5000.0])
+    H = gt.frequency_response(w)[0]
+    rot = complex(math.cos(phase), math.sin(phase))
+    for wk, hk in zip(w, H, strict=True):
+        pos = rot / complex(2 * math.pi * b, wk - 2 * math.pi * fc) ** order
+        neg = rot.conjugate() / complex(2 * math.pi * b, wk + 2 * math.pi * fc) ** order
+        ref = math.factorial(order - 1) / 2 * (pos + neg)
+        assert abs(hk - ref) <= 1e-12 * abs(ref)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(ear_q=0), "ear_q=0 must be positive"),
+        (dict(ear_q=-9.0), "ear_q=-9.0 must be positive"),
+        (dict(min_bw=np.inf), "min_bw=inf must be finite"),
+        (dict(min_bw=-1.0), "min_bw=-1.0 must be positive"),
+        (dict(ear_q=np.nan, b=np.array([100.0])), "ear_q=nan must be finite"),
+    ],
+)
+def test_gammatone_erb_constants_are_checked(kwargs, match):
+    with pytest.raises(ParameterError, match=match):
+        Gammatone(np.array([1000.0]), **kwargs)
+
+
+def test_gammatone_bandwidth_takes_numbers_and_float_arrays_only(xp):
+    from sigpu.sfi import gammatone_bandwidth
+
+    fc = np.array([100.0, 1000.0])
+    with pytest.raises(TypeError, match="fc has dtype object"):
+        gammatone_bandwidth(fc.astype(object), 4)  # was an object array back
+    with pytest.raises(TypeError, match="fc has dtype int64"):
+        gammatone_bandwidth(np.array([100, 1000]), 4)
+    with pytest.raises(ParameterError, match="fc='abc' must be a real number"):
+        gammatone_bandwidth("abc", 4)
+    out = gammatone_bandwidth(xp.asarray(fc.astype(">f8")), 4)
+    assert out.dtype == np.float64 and out.dtype.isnative
+    np.testing.assert_allclose(to_np(out), (24.7 + fc / 9.265) * 1.0186, rtol=1e-4)
+
+
+def test_erb_space_and_layout_take_float_dtypes_only():
+    with pytest.raises(TypeError, match="dtype=.*int32.* must be float32 or float64"):
+        erb_space(50.0, 8000.0, 4, dtype=np.int32)
+    with pytest.raises(TypeError, match="must be float32 or float64"):
+        mpgtf_layout(8, 2, 50.0, 8000.0, dtype=np.complex64)
+    assert erb_space(50.0, 8000.0, 4, dtype=np.float32).dtype == np.float32
+
+
+def test_rational_filter_rtol_must_be_a_finite_number():
+    for rtol in (np.nan, np.inf, -1e-3):
+        with pytest.raises(ParameterError, match="repeated_pole_rtol="):
+            RationalFilter([], [-1.0, -2.0], 1.0, repeated_pole_rtol=rtol)
+
+
+def test_encode_decode_reject_empty_kernels_and_frames(xp):
+    """Zero taps or filters: a reshape error (encode) or silent zeros (decode) before."""
+    for weights in (np.ones((4, 0)), np.ones((0, 5))):
+        with pytest.raises(ParameterError, match="at least one filter and one tap"):
+            encode(xp.ones((1, 40)), xp.asarray(weights), stride=1, padding=0)
+        with pytest.raises(ParameterError, match="at least one filter and one tap"):
+            decode(xp.ones((1, weights.shape[0], 5)), xp.asarray(weights), stride=1, padding=0)
+    with pytest.raises(ParameterError, match="y has no frames"):
+        decode(xp.ones((1, 4, 0)), xp.ones((4, 3)), stride=1, padding=0)

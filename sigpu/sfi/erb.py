@@ -8,7 +8,7 @@ import numpy as np
 
 from .._backend import array_namespace, asarray_on, namespace_for
 from .._errors import ParameterError
-from .._validate import positive_float, positive_int
+from .._validate import optional_real_dtype, positive_float, positive_int
 
 __all__ = ["hz_to_erb_rate", "erb_rate_to_hz", "erb_space", "mpgtf_layout"]
 
@@ -101,6 +101,7 @@ def erb_space(fmin, fmax, n, *, xp=None, dtype=np.float64):
     fmax = positive_float(fmax, "fmax")
     if not (isinstance(fmin, (int, float)) and 0 <= fmin < fmax):
         raise ParameterError(f"fmin={fmin!r} must be a number in [0, fmax={fmax})")
+    dtype = optional_real_dtype(dtype) or np.float64
     rates = np.linspace(hz_to_erb_rate(fmin), hz_to_erb_rate(fmax), n)
     return asarray_on(erb_rate_to_hz(rates), namespace_for(xp), dtype)
 
@@ -159,6 +160,7 @@ def mpgtf_layout(
     >>> fc.shape, round(float(phase[1]), 4), round(float(phase[220 + 1]), 4)
     ((440,), 1.0472, 4.1888)
     """
+    dtype = optional_real_dtype(dtype) or np.float64
     n_filters = positive_int(n_filters, "n_filters")
     if n_filters % 2:
         raise ParameterError(f"n_filters={n_filters} must be even (second half = phase + pi)")

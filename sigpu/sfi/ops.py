@@ -86,6 +86,11 @@ def _check_weights(weights, xp_signal, dtype, func: str):
     xp = real_array(weights, "weights", func=func, min_ndim=1)
     if weights.ndim != 2:
         raise ParameterError(f"{func}: weights must have shape (F, K), got {weights.shape}")
+    if min(weights.shape) < 1:
+        raise ParameterError(
+            f"{func}: weights must have at least one filter and one tap (F, K >= 1), "
+            f"got shape {weights.shape}"
+        )
     array_namespace(weights, xp_signal.zeros(0), func=func)  # mixed NumPy/CuPy -> TypeError
     return xp.astype(weights, dtype, copy=False)
 
@@ -206,6 +211,8 @@ def decode(y, weights, *, stride, padding, length=None):
             f"{func}: y has {y.shape[-2]} channels (axis -2) but weights has {n_filters} filters"
         )
     n_frames = y.shape[-1]
+    if n_frames < 1:
+        raise ParameterError(f"{func}: y has no frames (shape {y.shape}); it needs at least 1")
     full_length = (n_frames - 1) * stride + numtaps
     if length is None:
         length = full_length - 2 * padding
