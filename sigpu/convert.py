@@ -14,7 +14,13 @@ import numpy as np
 
 from ._backend import array_namespace, namespace_for
 from ._errors import ParameterError
-from ._validate import nonnegative_float, positive_float, positive_int
+from ._validate import (
+    finite_float,
+    native_array,
+    nonnegative_float,
+    positive_float,
+    positive_int,
+)
 
 __all__ = [
     "hz_to_mel",
@@ -41,15 +47,44 @@ _SLANEY_MIN_LOG_MEL = _SLANEY_MIN_LOG_HZ / _SLANEY_F_SP  # 15 mel
 _SLANEY_LOGSTEP = math.log(6.4) / 27.0
 
 
-def _values(v):
-    """(xp, array, was_scalar): arrays keep their namespace and float dtype."""
+def _values(v, name: str):
+    """(xp, array, was_scalar): arrays keep their namespace and float dtype.
+
+    Integers compute in float64 and float16 in float32 (its range overflows at
+    ``times * sr``); anything but real numbers raises TypeError naming ``name``.
+    """
     if isinstance(v, np.ndarray) or type(v).__module__.split(".")[0] == "cupy":
         xp = array_namespace(v)
-        if not xp.isdtype(v.dtype, "real floating"):
+        kind = np.dtype(v.dtype).kind
+        if kind not in "iuf":
+            raise TypeError(
+                f"{name} has dtype {np.dtype(v.dtype).name}; it must hold real numbers "
+                "(integer or float)"
+            )
+        if kind != "f":
             v = xp.astype(v, xp.float64)
-        return xp, v, False
-    arr = np.asarray(v, dtype=np.float64)
+        elif np.dtype(v.dtype).itemsize < 4:
+            v = xp.astype(v, xp.float32)
+        return xp, native_array(v), False
+    try:
+        arr = np.asarray(v)
+    except (TypeError, ValueError):  # ragged sequences
+        arr = np.asarray(None)
+    if arr.dtype.kind not in "iuf":
+        raise TypeError(f"{name}={v!r} must be a real number, a sequence or an array of them")
+    arr = np.asarray(arr, dtype=np.float64)
     return namespace_for(None), arr, arr.ndim == 0
+
+
+def _indices(values, xp, name: str):
+    """``values`` (already floored or truncated) as int64, or ParameterError where they have
+    no int64 value (NaN, inf, beyond +-2**63): a cast would return garbage silently."""
+    if not bool(xp.all(xp.abs(values) < 2.0**63)):
+        raise ParameterError(
+            f"{name} must be finite and give indices within +-2**63 (got NaN, inf or a "
+            "value too large)"
+        )
+    return xp.astype(values, xp.int64)
 
 
 def _out(arr, was_scalar):
@@ -81,7 +116,7 @@ def hz_to_mel(frequencies, *, htk=False):
     >>> round(float(sigpu.hz_to_mel(1000.0)), 12)
     15.0
     """
-    xp, f, scalar = _values(frequencies)
+    xp, f, scalar = _values(frequencies, "frequencies")
     if htk:
         return _out(2595.0 * xp.log10(1.0 + f / 700.0), scalar)
     linear = f / _SLANEY_F_SP
@@ -114,7 +149,7 @@ def mel_to_hz(mels, *, htk=False):
     >>> round(float(sigpu.mel_to_hz(15.0)), 9)
     1000.0
     """
-    xp, m, scalar = _values(mels)
+    xp, m, scalar = _values(mels, "mels")
     if htk:
         return _out(700.0 * (10.0 ** (m / 2595.0) - 1.0), scalar)
     linear = _SLANEY_F_SP * m
@@ -150,6 +185,8 @@ def mel_frequencies(n_mels=128, *, fmin=0.0, fmax=11025.0, htk=False, xp=None):
     n_mels = positive_int(n_mels, "n_mels")
     fmin = nonnegative_float(fmin, "fmin")
     fmax = nonnegative_float(fmax, "fmax")
+    if fmax <= fmin:
+        raise ParameterError(f"fmax={fmax!r} must be greater than fmin={fmin!r}")
     mels = np.linspace(hz_to_mel(fmin, htk=htk), hz_to_mel(fmax, htk=htk), n_mels)
     ns = namespace_for(xp)
     return ns.asarray(mel_to_hz(mels, htk=htk))
@@ -219,7 +256,7 @@ def cqt_frequencies(n_bins, *, fmin, bins_per_octave=12, tuning=0.0, xp=None):
     n_bins = positive_int(n_bins, "n_bins")
     fmin = positive_float(fmin, "fmin")
     bins_per_octave = positive_int(bins_per_octave, "bins_per_octave")
-    tuning = float(tuning)
+    tuning = finite_float(tuning, "tuning")
     correction = 2.0 ** (tuning / bins_per_octave)
     freqs = fmin * correction * 2.0 ** (np.arange(n_bins, dtype=np.float64) / bins_per_octave)
     return namespace_for(xp).asarray(freqs)
@@ -238,7 +275,7 @@ def hz_to_midi(frequencies):
     >>> float(sigpu.hz_to_midi(440.0))
     69.0
     """
-    xp, f, scalar = _values(frequencies)
+    xp, f, scalar = _values(frequencies, "frequencies")
     return _out(12.0 * (xp.log2(f) - math.log2(440.0)) + 69.0, scalar)
 
 
@@ -255,7 +292,7 @@ def midi_to_hz(notes):
     >>> float(sigpu.midi_to_hz(69))
     440.0
     """
-    xp, m, scalar = _values(notes)
+    xp, m, scalar = _values(notes, "notes")
     return _out(440.0 * 2.0 ** ((m - 69.0) / 12.0), scalar)
 
 
@@ -282,6 +319,8 @@ def note_to_midi(note, *, round_midi=True):
     60
     """
     if not isinstance(note, str):
+        if not isinstance(note, (list, tuple, np.ndarray)):
+            raise TypeError(f"note={note!r} must be a note name such as 'C4' or a sequence of them")
         return np.array([note_to_midi(n, round_midi=round_midi) for n in note])
     match = _NOTE_RE.match(note)
     if match is None:
@@ -323,8 +362,9 @@ def frames_to_samples(frames, *, hop_length=512, n_fft=None):
     1536
     """
     hop_length = positive_int(hop_length, "hop_length")
-    xp, f, scalar = _values(frames)
-    out = xp.astype(xp.floor(f), xp.int64) * hop_length + _offset(n_fft)
+    offset = _offset(n_fft)
+    xp, f, scalar = _values(frames, "frames")
+    out = _indices(xp.floor(f), xp, "frames") * hop_length + offset
     return _out(out, scalar)
 
 
@@ -338,8 +378,9 @@ def samples_to_frames(samples, *, hop_length=512, n_fft=None):
     3
     """
     hop_length = positive_int(hop_length, "hop_length")
-    xp, s, scalar = _values(samples)
-    out = xp.astype(xp.floor((s - _offset(n_fft)) / hop_length), xp.int64)
+    offset = _offset(n_fft)
+    xp, s, scalar = _values(samples, "samples")
+    out = _indices(xp.floor((s - offset) / hop_length), xp, "samples")
     return _out(out, scalar)
 
 
@@ -353,7 +394,7 @@ def samples_to_time(samples, *, sr=22050):
     1.0
     """
     sr = positive_float(sr, "sr")
-    xp, s, scalar = _values(samples)
+    xp, s, scalar = _values(samples, "samples")
     return _out(s / sr, scalar)
 
 
@@ -367,8 +408,8 @@ def time_to_samples(times, *, sr=22050):
     11025
     """
     sr = positive_float(sr, "sr")
-    xp, t, scalar = _values(times)
-    return _out(xp.astype(t * sr, xp.int64), scalar)
+    xp, t, scalar = _values(times, "times")
+    return _out(_indices(xp.trunc(t * sr), xp, "times"), scalar)
 
 
 def frames_to_time(frames, *, sr=22050, hop_length=512, n_fft=None):

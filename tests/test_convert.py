@@ -91,3 +91,51 @@ def test_bad_input():
         convert.frames_to_time(3, hop_length=0)
     with pytest.raises(ParameterError, match="fmin"):
         convert.cqt_frequencies(12, fmin=0.0)
+
+
+# ---- inputs that gave silent garbage or leaked internal errors (issue 16) ----
+
+
+def test_time_to_samples_and_frames_on_float16_do_not_overflow(xp):
+    """float16 times * sr overflowed to inf and cast to -9.2e18; they compute in float32."""
+    times = xp.asarray(np.array([0.5, 3.0, 60.0], dtype=np.float16))
+    samples = convert.time_to_samples(times, sr=22050)
+    assert to_np(samples).tolist() == [11025, 66150, 1323000]
+    frames = convert.time_to_frames(times, sr=22050, hop_length=512)
+    assert to_np(frames).tolist() == librosa.time_to_frames([0.5, 3.0, 60.0], sr=22050).tolist()
+    mels = convert.hz_to_mel(xp.asarray(np.array([60000.0], dtype=np.float16)))
+    assert np.isfinite(to_np(mels)).all()
+
+
+def test_values_without_an_index_are_a_parameter_error(xp):
+    for bad in (np.nan, np.inf, 1e300):
+        with pytest.raises(ParameterError, match="times must be finite"):
+            convert.time_to_samples(xp.asarray(np.array([1.0, bad])))
+        with pytest.raises(ParameterError, match="frames must be finite"):
+            convert.frames_to_samples(bad)
+        with pytest.raises(ParameterError, match="samples must be finite"):
+            convert.samples_to_frames(bad)
+
+
+@pytest.mark.parametrize(
+    "func", [convert.hz_to_mel, convert.hz_to_midi, convert.time_to_samples, convert.midi_to_hz]
+)
+def test_non_numbers_are_a_type_error_naming_the_input(func):
+    for bad in ("abc", [1.0, "x"], None, {1: 2}, np.array(["a"]), np.array([1 + 2j])):
+        with pytest.raises(TypeError, match="(frequencies|times|notes).*(real number|dtype)"):
+            func(bad)
+
+
+def test_note_names_must_be_strings_or_sequences():
+    with pytest.raises(TypeError, match="note=123 must be a note name"):
+        convert.note_to_hz(123)  # was "'int' object is not iterable"
+    assert convert.note_to_midi(["A4", "C4"]).tolist() == [69, 60]
+
+
+def test_frequency_grids_reject_empty_or_non_finite_ranges():
+    with pytest.raises(ParameterError, match="fmax=0.0 must be greater than fmin=0.0"):
+        convert.mel_frequencies(10, fmax=0)
+    with pytest.raises(ParameterError, match="fmax=100.0 must be greater than fmin=200.0"):
+        convert.mel_frequencies(10, fmin=200, fmax=100)
+    with pytest.raises(ParameterError, match="tuning=nan must be finite"):
+        convert.cqt_frequencies(12, fmin=32.7, tuning=np.nan)
