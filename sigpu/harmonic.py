@@ -23,7 +23,15 @@ from ._cache import on_device
 from ._errors import ParameterError
 from ._harmonic_gemm import backward_blocks, correlate_taps
 from ._harmonic_tables import TOP_EDGES, adjoint_table, tables, used_harmonics
-from ._validate import int_pair, is_int, one_of, positive_float, real_array
+from ._validate import (
+    int_pair,
+    is_int,
+    native_array,
+    one_of,
+    positive_float,
+    real_array,
+    same_dtype,
+)
 
 __all__ = [
     "harmonic_lower",
@@ -54,7 +62,7 @@ def _check_4d(a, name: str, func: str):
 
 
 def _same_dtype(reference, other, name: str, func: str) -> None:
-    if other is not None and np.dtype(other.dtype) != np.dtype(reference.dtype):
+    if other is not None and not same_dtype(other.dtype, reference.dtype):
         raise TypeError(
             f"{func}: {name} has dtype {np.dtype(other.dtype).name} but x has "
             f"{np.dtype(reference.dtype).name}; pass one dtype (float32 or float64)"
@@ -216,6 +224,7 @@ def _lowered_windows(xp, x, conv):
 
 def _forward(conv, x, weight, bias):
     xp = conv.xp
+    x, weight, bias = native_array(x), native_array(weight), native_array(bias)
     g = conv.groups
     windows = _lowered_windows(xp, x, conv)
     taps = _stacked_taps(xp, weight, g)  # (K_t, G, O_g, L_g)
@@ -237,6 +246,7 @@ def _backward(conv, func, grad_out, x, weight, needs_bias, deterministic):
     _check_4d(grad_out, "grad_out", func)
     _same_dtype(x, grad_out, "grad_out", func)
     array_namespace(grad_out, x, weight, func=func)
+    grad_out, x, weight = native_array(grad_out), native_array(x), native_array(weight)
     if tuple(grad_out.shape) != conv.out_shape:
         raise ParameterError(
             f"{func}: grad_out shape {tuple(grad_out.shape)} must be the output shape "
@@ -324,6 +334,7 @@ def harmonic_lower(x, *, n_harmonics, anchor=1, top_edge="inclusive"):
     top_edge = one_of(top_edge, "top_edge", TOP_EDGES)
     n_batch, n_chan, n_freq, n_time = x.shape
     params = (n_freq, n_harmonics, anchor, top_edge, 1)
+    x = native_array(x)
     flat = kernel(xp, "harmonic.lower")(x, *_device_tables(xp, x.dtype, "linear", params), 0, 0)
     return flat.reshape(n_batch, n_chan * n_harmonics, n_freq, n_time)
 
@@ -371,7 +382,7 @@ def harmonic_lower_adjoint(g, *, n_harmonics, anchor=1, top_edge="inclusive", de
             f"{func}: g.shape[1]={g.shape[1]} must be a multiple of n_harmonics={n_harmonics}"
         )
     params = (g.shape[2], n_harmonics, anchor, top_edge, 1)
-    return _adjoint(xp, g, "linear", params, bool(deterministic))
+    return _adjoint(xp, native_array(g), "linear", params, bool(deterministic))
 
 
 def harmonic_conv2d(

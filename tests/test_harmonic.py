@@ -602,3 +602,51 @@ def test_adjoint_kernels_read_the_interior_of_padded_rows(xp, rng, deterministic
     padded = _adjoint(xp, g, "linear", params, deterministic, 1, 3)
     plain = _adjoint(xp, xp.ascontiguousarray(g[..., 3:-3]), "linear", params, deterministic, 1)
     np.testing.assert_array_equal(to_np(padded), to_np(plain))
+
+
+# ---- byte order, alignment and dtype at the boundary (issue 16) ----
+
+
+def _unaligned(a):
+    """A copy of ``a`` at an odd byte offset (what a packed record or buffer gives)."""
+    raw = np.zeros(a.nbytes + 1, dtype=np.uint8)[1:]
+    out = np.frombuffer(raw.data, dtype=a.dtype).reshape(a.shape)
+    out[...] = a
+    assert not out.flags.aligned
+    return out
+
+
+def test_big_endian_and_unaligned_inputs_equal_native_ones():
+    """numba compiles one specialisation per array type: a big-endian array raised a
+    TypingError in harmonic_lower, and harmonic_lower_adjoint on '>f4' after a call with an
+    unaligned array returned garbage.  Both are copied to native arrays at the boundary."""
+    rng = np.random.default_rng(16)
+    x = rng.standard_normal((2, 3, 17, 6)).astype(np.float32)
+    g = rng.standard_normal((2, 6, 17, 6)).astype(np.float32)
+    w = rng.standard_normal((4, 3, 2, 3)).astype(np.float32)
+    lowered = harmonic_lower(x, n_harmonics=2, anchor=2)
+    adjoint = harmonic_lower_adjoint(g, n_harmonics=2, anchor=2)
+    conv = harmonic_conv2d(x, w, padding=1)
+    for variant in (_unaligned, lambda a: a.astype(">f4"), _unaligned, lambda a: a[::-1][::-1]):
+        out = harmonic_lower(variant(x), n_harmonics=2, anchor=2)
+        assert out.dtype == np.float32 and out.dtype.isnative
+        np.testing.assert_array_equal(out, lowered)
+        np.testing.assert_array_equal(
+            harmonic_lower_adjoint(variant(g), n_harmonics=2, anchor=2), adjoint
+        )
+        np.testing.assert_array_equal(harmonic_conv2d(variant(x), variant(w), padding=1), conv)
+    grads = harmonic_conv2d_backward(np.ones_like(conv), x, w, padding=1)
+    grads_be = harmonic_conv2d_backward(
+        np.ones_like(conv).astype(">f4"), x.astype(">f4"), _unaligned(w), padding=1
+    )
+    for a, b in zip(grads, grads_be, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_dtypes_are_compared_by_kind_and_size_not_byte_order():
+    """'>f4' against float32 was rejected with "weight has dtype float32 but x has float32"."""
+    x = np.ones((1, 2, 8, 4), dtype=np.float32)
+    w = np.ones((1, 2, 2, 1), dtype=">f4")
+    assert harmonic_conv2d(x, w).dtype == np.float32
+    with pytest.raises(TypeError, match="weight has dtype float64 but x has float32"):
+        harmonic_conv2d(x, w.astype(np.float64))
