@@ -19,7 +19,7 @@ import warnings
 import numpy as np
 
 from . import _window
-from ._backend import _is_cupy_array, array_namespace, asarray_on, kernel
+from ._backend import _is_cupy_array, array_namespace, asarray_on, device_of, kernel
 from ._cache import host_table, on_device
 from ._errors import ParameterError
 from ._validate import (
@@ -76,10 +76,11 @@ class STFT:
 
     Calling the plan computes :func:`stft`; :meth:`inverse` computes
     :func:`istft`; both take the functions' ``dtype`` and ``out`` (a
-    preallocated result, librosa >= 0.10's rules).  The window (and the istft normalisation envelope) is built
-    once in float64 on the host and copied once per backend, device and dtype,
-    so repeated calls (and :func:`griffinlim`) pay no set-up cost.  The
-    functions :func:`stft` and :func:`istft` use the same caches.
+    preallocated result, librosa >= 0.10's rules).  The window (and the istft
+    normalisation envelope) is built once in float64 on the host and copied
+    once per backend, device and dtype, so repeated calls (and
+    :func:`griffinlim`) pay no set-up cost.  The functions :func:`stft` and
+    :func:`istft` use the same caches.
 
     Parameters
     ----------
@@ -304,12 +305,17 @@ def _check_n_fft_fits(n_fft, n: int) -> None:
 
 
 def _check_out(out, like, func):
-    """``out`` must be an array of ``like``'s library (TypeError otherwise)."""
+    """``out`` must be an array of ``like``'s library, on its device (TypeError otherwise)."""
     if not isinstance(out, np.ndarray) and not _is_cupy_array(out):
         raise TypeError(
             f"{func}: out must be a numpy.ndarray or cupy.ndarray, got {type(out).__name__}"
         )
     array_namespace(like, out, func=func)
+    if device_of(out) != device_of(like):
+        raise TypeError(
+            f"{func}: out is on device {device_of(out)}, the input on {device_of(like)}; "
+            "allocate out on the input's device"
+        )
 
 
 def _stft_out(out, y, n_freq, n_frames, dtype):
