@@ -15,6 +15,31 @@
 // name_expressions: harmonic_lower_adjoint_gather<float> harmonic_lower_adjoint_gather<double>
 // name_expressions: harmonic_lower_adjoint_scatter<float> harmonic_lower_adjoint_scatter<double>
 
+// Double-precision atomicAdd is native from compute capability 6.0 (Pascal).  sigpu supports
+// 5.0 and up (CUDA 12's oldest target): there it is the compare-and-swap loop of the CUDA C++
+// Programming Guide ("Atomic Functions"), which compares bits, so a NaN cannot make it spin.
+// SIGPU_ATOMIC_ADD_CAS forces the loop everywhere, so that the tests run it too (the CPU
+// emulation leaves __CUDA_ARCH__ undefined).  reassign.cu has the same helper: NVRTC compiles
+// each .cu file on its own.
+__device__ __forceinline__ double atomic_add(double* address, double value) {
+#if (defined(__CUDA_ARCH__) && __CUDA_ARCH__ < 600) || defined(SIGPU_ATOMIC_ADD_CAS)
+  unsigned long long* bits = reinterpret_cast<unsigned long long*>(address);
+  unsigned long long old = *bits, assumed;
+  do {
+    assumed = old;
+    const double sum = value + __longlong_as_double((long long)assumed);
+    old = atomicCAS(bits, assumed, (unsigned long long)__double_as_longlong(sum));
+  } while (assumed != old);
+  return __longlong_as_double((long long)old);
+#else
+  return atomicAdd(address, value);
+#endif
+}
+
+__device__ __forceinline__ float atomic_add(float* address, float value) {
+  return atomicAdd(address, value);
+}
+
 // Lowered channel of (input channel c, harmonic index k): c*K + k ("textile"), or with
 // stack_groups = G > 0 harmonic-major inside each group, g*C_g*K + k*C_g + c_g.
 __device__ __forceinline__ long long lowered_channel(long long c, long long k, long long n_chan,
@@ -136,6 +161,6 @@ __global__ void harmonic_lower_adjoint_scatter(const T* __restrict__ g,     // (
   T* col = out + nc * n_freq * n_time + t;
   T a = w_lo[tab];
   T b = w_hi[tab];
-  if (a != T(0)) atomicAdd(col + (long long)lo[tab] * n_time, a * v);
-  if (b != T(0)) atomicAdd(col + (long long)hi[tab] * n_time, b * v);
+  if (a != T(0)) atomic_add(col + (long long)lo[tab] * n_time, a * v);
+  if (b != T(0)) atomic_add(col + (long long)hi[tab] * n_time, b * v);
 }

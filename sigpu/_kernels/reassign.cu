@@ -13,6 +13,27 @@
 #define LR_EPS 1e-20
 #define LR_TWO_PI 6.283185307179586
 
+// Double-precision atomicAdd is native from compute capability 6.0 (Pascal).  sigpu supports
+// 5.0 and up (CUDA 12's oldest target): there it is the compare-and-swap loop of the CUDA C++
+// Programming Guide ("Atomic Functions"), which compares bits, so a NaN cannot make it spin.
+// SIGPU_ATOMIC_ADD_CAS forces the loop everywhere, so that the tests run it too (the CPU
+// emulation leaves __CUDA_ARCH__ undefined).  harmonic.cu has the same helper: NVRTC compiles
+// each .cu file on its own.
+__device__ __forceinline__ double atomic_add(double* address, double value) {
+#if (defined(__CUDA_ARCH__) && __CUDA_ARCH__ < 600) || defined(SIGPU_ATOMIC_ADD_CAS)
+  unsigned long long* bits = reinterpret_cast<unsigned long long*>(address);
+  unsigned long long old = *bits, assumed;
+  do {
+    assumed = old;
+    const double sum = value + __longlong_as_double((long long)assumed);
+    old = atomicCAS(bits, assumed, (unsigned long long)__double_as_longlong(sum));
+  } while (assumed != old);
+  return __longlong_as_double((long long)old);
+#else
+  return atomicAdd(address, value);
+#endif
+}
+
 // Filtered spectra of a batch of lines: out[0,b,c,k] = G_b(f_k) X[c,k],
 // out[1,b,c,k] = -((f_k - f0_b)/sig_b) G_b(f_k) X[c,k], on the signed frequency f_k
 // (no wrap-around; lines past Nyquist are truncated).  Exact zero beyond `cutoff` sigmas.
@@ -134,11 +155,11 @@ __global__ void gate_scatter(const T* __restrict__ filtered,  // (2, n_lines, n_
     if (!reassign_point(filtered, plane, idx, i, n, centre, s, grid, &row, &col, &e)) continue;
     if (use_shared && row >= row_lo && row <= row_hi && col >= col_lo && col <= col_hi) {
       const long long local = (col - col_lo) * n_rows + (row - row_lo);
-      atomicAdd(&sh_energy[local], e);
+      atomic_add(&sh_energy[local], e);
       atomicAdd(&sh_count[local], 1u);
     } else {
       const long long k = (n_freq - 1 - col) * n_frames + row;
-      atomicAdd(&energy_c[k], e);
+      atomic_add(&energy_c[k], e);
       atomicAdd(&counts_c[k], 1ULL);
     }
   }
@@ -149,7 +170,7 @@ __global__ void gate_scatter(const T* __restrict__ filtered,  // (2, n_lines, n_
       if (hits == 0u) continue;
       const long long col = col_lo + i / n_rows, row = row_lo + i % n_rows;
       const long long k = (n_freq - 1 - col) * n_frames + row;
-      atomicAdd(&energy_c[k], sh_energy[i]);
+      atomic_add(&energy_c[k], sh_energy[i]);
       atomicAdd(&counts_c[k], (unsigned long long)hits);
     }
   }
