@@ -975,6 +975,28 @@ def test_warp_level_code_is_refused():
         EmuModule(code, filename="warp.cu")
 
 
+def test_processes_building_one_library_at_once_both_get_it(tmp_path):
+    """Two processes build the same (uncached) library together: each renames a complete
+    file into place, so both load and run it, and no temporary file is left."""
+    script = """
+        import numpy as np
+        from tests.emulation.cuda_emu import EmuModule
+        kernel = "__global__ void fill(int* out) { out[threadIdx.x] = 7; }"
+        code = "// name_expressions: fill\\n" + kernel
+        out = np.zeros(32, np.int32)
+        EmuModule(code, filename="fill.cu").get_function("fill")((1,), (32,), (out,))
+        assert (out == 7).all()
+    """
+    env = dict(os.environ, CUDA_EMU_BUILD=str(tmp_path), PYTHONPATH=str(REPO))
+    command = [sys.executable, "-c", textwrap.dedent(script)]
+    procs = [subprocess.Popen(command, env=env, stderr=subprocess.PIPE) for _ in range(2)]
+    for proc in procs:
+        assert proc.wait(timeout=300) == 0, proc.stderr.read().decode()[-2000:]
+        proc.stderr.close()
+    assert len(list(tmp_path.glob("fill-*.so"))) == 1
+    assert not list(tmp_path.glob("*.tmp"))
+
+
 # ---- sanitizer -----------------------------------------------------------------------
 
 
