@@ -10,7 +10,7 @@ import scipy.signal
 
 from sigpu import ParameterError
 from sigpu.constantq import CQT, VQT, chroma_cqt, cqt, vqt
-from tests.helpers import rel_to_peak, to_np
+from tests.helpers import rel_to_peak, rel_to_peak_of_references, to_np
 
 librosa = pytest.importorskip("librosa")
 
@@ -271,7 +271,7 @@ def test_cqt_tuning_none_matches_librosa(xp, rng):
     assert rel_to_peak(ours, ref) <= 3e-2  # measured 7.1e-3
     # the estimate was used: tuning=0.0 gives a clearly different transform
     untuned = _librosa(librosa.cqt, y, sr=SR, tuning=0.0)
-    assert rel_to_peak(untuned, ref) > 0.1
+    assert rel_to_peak_of_references(untuned, ref) > 0.1
     v_ours = vqt(xp.asarray(y), sr=SR, tuning=None, n_bins=72, bins_per_octave=24)
     v_ref = _librosa(librosa.vqt, y, sr=SR, tuning=None, n_bins=72, bins_per_octave=24)
     assert rel_to_peak(v_ours, v_ref) <= 3e-2
@@ -355,7 +355,9 @@ def test_decimate2_matches_full_convolution(xp, rng, n, dtype):
     h[mid - 1 :: -2] = odd_taps
     x = rng.standard_normal((3, n))
     ref = np.stack([np.convolve(row, h)[mid : mid + n : 2] for row in x])
-    got = to_np(kernel(xp, "cqt.decimate2")(xp.asarray(x.astype(dtype)), odd_taps, centre))
+    got = to_np(
+        kernel(xp, "cqt.decimate2")(xp.asarray(x.astype(dtype)), xp.asarray(odd_taps), centre)
+    )
     assert got.dtype == dtype and got.shape == ref.shape
     tol = 1e-6 if dtype == np.float32 else 1e-14
     assert np.max(np.abs(got - ref)) <= tol * np.abs(x).max() * np.abs(h).sum()

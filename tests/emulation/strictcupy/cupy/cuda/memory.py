@@ -1,0 +1,1 @@
+from .. import OutOfMemoryError  # noqa: F401

@@ -1,0 +1,489 @@
+"""Every public function on CuPy: same numbers as on NumPy, results of CuPy's library on the
+input's device, and a budget of device->host synchronisations.
+
+Runs on the real CuPy where a GPU is usable and on the strict emulation everywhere else
+(``tests/conftest.py``); what only the emulation can observe (the synchronisations, a
+second device) is skipped on a real GPU.  ``CASES`` must name every public callable that
+takes or returns arrays (``test_every_public_callable_has_a_case``).
+"""
+
+from __future__ import annotations
+
+import inspect
+import types
+from collections import Counter
+
+import numpy as np
+import pytest
+
+import sigpu
+from sigpu import filters, sfi
+from tests.helpers import host, library_of
+
+RNG = np.random.default_rng(7)
+SR = 8000
+Y = RNG.standard_normal((2, 4000)).astype(np.float32)  # two 0.5 s signals
+Y_LONG = RNG.standard_normal((2, 16000)).astype(np.float32)  # longer than the CQT's filters
+X4 = RNG.standard_normal((2, 2, 24, 30))  # (batch, channels, freq, time)
+W4 = RNG.standard_normal((3, 2, 3, 3))
+TAPS = RNG.standard_normal((4, 40)).astype(np.float32)
+CQ = dict(sr=SR, hop_length=128, fmin=110.0, n_bins=36)
+FC = np.array([500.0, 1000.0])  # gammatone centre frequencies
+
+
+def _setup(func, *args, **kwargs):
+    """An input made by sigpu for the call under test, without the finiteness check (so
+    that the only validation synchronisations counted are the call's own)."""
+    with sigpu.check_finite(False):
+        return func(*args, **kwargs)
+
+
+def _spec(put):
+    return _setup(sigpu.stft, put(Y), n_fft=256, hop_length=64)
+
+
+def _mag(put):
+    return _setup(sigpu.spectrogram, put(Y), n_fft=256, hop_length=64, power=1.0)
+
+
+def _cq(put):
+    return _setup(sigpu.cqt, put(Y_LONG), **CQ)
+
+
+def _cq_magnitude(put):
+    C = _cq(put)
+    if isinstance(C, np.ndarray):
+        return np.abs(C)
+    with C.device:  # the test's own arithmetic, where C is
+        return abs(C)
+
+
+# name -> (call(put) -> array or tuple of arrays, sync budget with check_finite on, reason).
+# ``put`` moves a host array to the backend under test (on the device under test).
+# The budget counts device->host copies made by sigpu itself: the finiteness check of the
+# audio (one, documented: sigpu.check_finite) and data-dependent decisions named here.
+FINITE = "the finiteness check of the input (sigpu.check_finite)"
+CHECKS = "checks of the parameter arrays (sigpu.check_finite)"
+INDEX_CHECK = "the check that the results fit int64 (sigpu.check_finite)"
+# How many of a budget's synchronisations are checks that sigpu.check_finite(False) skips
+VALUE_CHECKS = {"Gammatone": 3, "ModulatedGaussian": 4, "time_to_frames": 2}
+CASES = {
+    "stft": (lambda put: sigpu.stft(put(Y), n_fft=256, hop_length=64), 1, FINITE),
+    "istft": (lambda put: sigpu.istft(_spec(put), hop_length=64, length=4000), 0, ""),
+    "spectrogram": (lambda put: sigpu.spectrogram(put(Y), n_fft=256), 1, FINITE),
+    "power_to_db": (
+        lambda put: sigpu.power_to_db(_setup(sigpu.spectrogram, put(Y), n_fft=256)),
+        0,
+        "",
+    ),
+    "amplitude_to_db": (lambda put: sigpu.amplitude_to_db(_mag(put), ref=np.max), 0, ""),
+    "db_to_power": (lambda put: sigpu.db_to_power(put(np.linspace(-80, 0, 50))), 0, ""),
+    "db_to_amplitude": (
+        lambda put: sigpu.db_to_amplitude(put(np.linspace(-80, 0, 50)), ref=put(np.array(2.0))),
+        0,
+        "",
+    ),
+    "griffinlim": (
+        lambda put: sigpu.griffinlim(_mag(put), n_iter=3, hop_length=64, random_state=0),
+        1,
+        FINITE,
+    ),
+    "STFT": (lambda put: sigpu.STFT(n_fft=256, hop_length=64)(put(Y)), 1, FINITE),
+    "STFT.inverse": (
+        lambda put: sigpu.STFT(n_fft=256, hop_length=64).inverse(_spec(put), length=4000),
+        0,
+        "",
+    ),
+    "melspectrogram": (
+        lambda put: sigpu.melspectrogram(put(Y), sr=SR, n_fft=256, n_mels=20),
+        1,
+        FINITE,
+    ),
+    "MelSpectrogram": (
+        lambda put: sigpu.MelSpectrogram(sr=SR, n_fft=256, n_mels=20)(put(Y)),
+        1,
+        FINITE,
+    ),
+    "mfcc": (lambda put: sigpu.mfcc(put(Y), sr=SR, n_fft=256, n_mels=20), 1, FINITE),
+    "MFCC": (lambda put: sigpu.MFCC(sr=SR, n_fft=256, n_mels=20)(put(Y)), 1, FINITE),
+    "gammatonegram": (
+        lambda put: sigpu.gammatonegram(put(Y), sr=SR, n_fft=256, n_bins=16),
+        1,
+        FINITE,
+    ),
+    "Gammatonegram": (
+        lambda put: sigpu.Gammatonegram(sr=SR, n_fft=256, n_bins=16)(put(Y)),
+        1,
+        FINITE,
+    ),
+    "chroma_stft": (
+        lambda put: sigpu.chroma_stft(put(Y), sr=SR, n_fft=256, tuning=0.0),
+        1,
+        FINITE,
+    ),
+    "estimate_tuning": (
+        lambda put: sigpu.estimate_tuning(put(Y), sr=SR, n_fft=256),
+        3,
+        FINITE + "; the number of spectral peaks (their positions are a data-dependent "
+        "selection); the estimate itself, a Python float as in librosa",
+    ),
+    "cqt": (lambda put: sigpu.cqt(put(Y_LONG), **CQ), 1, FINITE),
+    "vqt": (lambda put: sigpu.vqt(put(Y_LONG), gamma=5.0, **CQ), 1, FINITE),
+    "CQT": (lambda put: sigpu.CQT(**CQ)(put(Y_LONG)), 1, FINITE),
+    "VQT": (lambda put: sigpu.VQT(gamma=5.0, **CQ)(put(Y_LONG)), 1, FINITE),
+    "icqt": (
+        lambda put: sigpu.icqt(_cq(put), length=16000, **CQ_INVERSE),
+        1,
+        FINITE,
+    ),
+    "griffinlim_cqt": (
+        lambda put: sigpu.griffinlim_cqt(
+            _cq_magnitude(put), n_iter=2, random_state=0, **CQ_INVERSE
+        ),
+        1,
+        FINITE,
+    ),
+    "chroma_cqt": (
+        lambda put: sigpu.chroma_cqt(
+            put(Y_LONG), sr=SR, hop_length=128, fmin=130.0, n_octaves=3, tuning=0.0
+        ),
+        1,
+        FINITE,
+    ),
+    "reassigned_spectrogram": (
+        lambda put: sigpu.reassigned_spectrogram(put(Y), sr=SR, n_fft=256),
+        1,
+        FINITE,
+    ),
+    "linear_reassignment": (
+        lambda put: sigpu.linear_reassignment(
+            put(Y[:, :1500].astype(np.float64)), q=2.0, tdeci=8, minf=0.01, maxf=0.45
+        ),
+        1,
+        FINITE,
+    ),
+    "linear_reassignment_consensus": (
+        lambda put: sigpu.linear_reassignment_consensus(
+            put(Y[:, :1500].astype(np.float64)), qs=[1.0, 2.0], tdeci=8, minf=0.01, maxf=0.45
+        ),
+        1,
+        FINITE,
+    ),
+    "harmonic_lower": (
+        lambda put: sigpu.harmonic_lower(put(X4), n_harmonics=3),
+        0,
+        "",
+    ),
+    "harmonic_lower_adjoint": (
+        lambda put: sigpu.harmonic_lower_adjoint(put(RNG_G), n_harmonics=3),
+        0,
+        "",
+    ),
+    "harmonic_conv2d": (
+        lambda put: sigpu.harmonic_conv2d(put(X4), put(W4), put(np.ones(3)), padding=1),
+        0,
+        "",
+    ),
+    "harmonic_conv2d_backward": (
+        lambda put: sigpu.harmonic_conv2d_backward(
+            put(np.ones((2, 3, 24, 30))), put(X4), put(W4), padding=1
+        ),
+        0,
+        "",
+    ),
+    "log_harmonic_conv2d": (
+        lambda put: sigpu.log_harmonic_conv2d(put(X4), put(W4), bins_per_octave=12, padding=1),
+        0,
+        "",
+    ),
+    "log_harmonic_conv2d_backward": (
+        lambda put: sigpu.log_harmonic_conv2d_backward(
+            put(np.ones((2, 3, 24, 30))), put(X4), put(W4), bins_per_octave=12, padding=1
+        ),
+        0,
+        "",
+    ),
+    "encode": (
+        lambda put: sfi.encode(put(Y), put(TAPS), stride=20, padding=10),
+        0,
+        "",
+    ),
+    "decode": (
+        lambda put: sfi.decode(
+            put(np.ones((2, 4, 200), np.float32)), put(TAPS), stride=20, padding=10
+        ),
+        0,
+        "",
+    ),
+    "hilbert_pair": (lambda put: sfi.hilbert_pair(put(TAPS.astype(np.float64))), 0, ""),
+    "ModulatedGaussian": (
+        lambda put: sfi.ModulatedGaussian(
+            put(np.array([0.1, 0.2])), put(np.array([0.01, 0.02])), put(np.zeros(2))
+        ).frequency_response(put(np.linspace(0, 3, 50))),
+        4,
+        CHECKS + ": mu, sigma, phase finite; sigma positive",
+    ),
+    "Gammatone": (
+        lambda put: sfi.Gammatone(put(FC)).impulse_response(put(np.linspace(0, 0.01, 80))),
+        3,
+        CHECKS + ": fc, phase finite; bandwidth positive",
+    ),
+    "RationalFilter": (
+        # z, p, k are host constants (scipy designs on the host); w on the device
+        lambda put: sfi.RationalFilter(
+            [0.0], [-100.0 + 1000j, -100.0 - 1000j], 1000.0
+        ).frequency_response(put(np.linspace(0, 3000, 50))),
+        0,
+        "",
+    ),
+    "time_domain_weights": (
+        lambda put: sfi.time_domain_weights(_setup(sfi.Gammatone, put(FC)), SR, 64),
+        0,
+        "",
+    ),
+    "frequency_domain_weights": (
+        lambda put: sfi.frequency_domain_weights(_setup(sfi.Gammatone, put(FC)), SR, 64),
+        0,
+        "",
+    ),
+    "gammatone_bandwidth": (
+        lambda put: sfi.gammatone_bandwidth(put(np.array([500.0, 1000.0])), 4),
+        0,
+        "",
+    ),
+    "hz_to_erb_rate": (lambda put: sfi.hz_to_erb_rate(put(np.array([100.0, 1000.0]))), 0, ""),
+    "erb_rate_to_hz": (lambda put: sfi.erb_rate_to_hz(put(np.array([3.0, 15.0]))), 0, ""),
+    "erb_space": (lambda put: sfi.erb_space(100.0, 4000.0, 8, xp=put.xp), 0, ""),
+    "mpgtf_layout": (lambda put: sfi.mpgtf_layout(8, 4, 100.0, 4000.0, xp=put.xp), 0, ""),
+    "mel": (lambda put: filters.mel(sr=SR, n_fft=256, n_mels=20, xp=put.xp), 0, ""),
+    "chroma": (lambda put: filters.chroma(sr=SR, n_fft=256, xp=put.xp), 0, ""),
+    "gammatone": (lambda put: filters.gammatone(sr=SR, n_fft=256, n_bins=16, xp=put.xp), 0, ""),
+    "constant_q": (
+        lambda put: filters.constant_q(sr=SR, fmin=110.0, n_bins=24, xp=put.xp)[0],
+        0,
+        "",
+    ),
+    "wavelet": (
+        lambda put: filters.wavelet(freqs=put(np.array([110.0, 220.0, 440.0])), sr=SR)[0],
+        1,
+        "freqs are design parameters, read on the host to build the cached filters",
+    ),
+    "wavelet_lengths": (
+        lambda put: filters.wavelet_lengths(freqs=put(np.array([110.0, 220.0, 440.0])), sr=SR)[0],
+        1,
+        "freqs are design parameters, read on the host",
+    ),
+    "cq_to_chroma": (lambda put: filters.cq_to_chroma(36, xp=put.xp), 0, ""),
+    "hz_to_mel": (lambda put: sigpu.hz_to_mel(put(np.array([100.0, 1000.0]))), 0, ""),
+    "mel_to_hz": (lambda put: sigpu.mel_to_hz(put(np.array([3.0, 15.0]))), 0, ""),
+    "hz_to_midi": (lambda put: sigpu.hz_to_midi(put(np.array([110.0, 440.0]))), 0, ""),
+    "midi_to_hz": (lambda put: sigpu.midi_to_hz(put(np.array([45.0, 69.0]))), 0, ""),
+    "mel_frequencies": (lambda put: sigpu.mel_frequencies(20, fmax=4000.0, xp=put.xp), 0, ""),
+    "fft_frequencies": (lambda put: sigpu.fft_frequencies(sr=SR, n_fft=256, xp=put.xp), 0, ""),
+    "cqt_frequencies": (
+        lambda put: sigpu.cqt_frequencies(24, fmin=110.0, xp=put.xp),
+        0,
+        "",
+    ),
+    "frames_to_samples": (
+        lambda put: sigpu.frames_to_samples(put(np.arange(5)), hop_length=64),
+        1,
+        INDEX_CHECK,
+    ),
+    "samples_to_frames": (
+        lambda put: sigpu.samples_to_frames(put(np.arange(0, 500, 50)), hop_length=64),
+        1,
+        INDEX_CHECK,
+    ),
+    "frames_to_time": (
+        lambda put: sigpu.frames_to_time(put(np.arange(5)), sr=SR),
+        1,
+        INDEX_CHECK,
+    ),
+    "time_to_frames": (
+        lambda put: sigpu.time_to_frames(put(np.array([0.0, 0.1, 0.25])), sr=SR),
+        2,
+        INDEX_CHECK + " (times to samples, samples to frames)",
+    ),
+    "samples_to_time": (lambda put: sigpu.samples_to_time(put(np.arange(5)), sr=SR), 0, ""),
+    "time_to_samples": (
+        lambda put: sigpu.time_to_samples(put(np.array([0.0, 0.1, 0.25])), sr=SR),
+        1,
+        INDEX_CHECK,
+    ),
+}
+CQ_INVERSE = dict(sr=SR, hop_length=128, fmin=110.0)
+RNG_G = RNG.standard_normal((2, 6, 24, 30))
+
+# Public callables without arrays in or out: nothing to run on a device.
+NO_ARRAYS = {
+    "ParameterError",  # an exception class
+    "check_finite",  # a context manager switching the finiteness check
+    "note_to_hz",  # note names (strings) in, NumPy values out, as in librosa
+    "note_to_midi",
+    "scaled_geometry",  # integers in and out
+    # axis values from parameters alone, on the host (NumPy), like librosa's helpers
+    "linear_reassignment_frequencies",
+    "linear_reassignment_times",
+}
+
+
+def _public_callables():
+    names = set()
+    modules = [sigpu] + [
+        m
+        for name, m in vars(sigpu).items()
+        if isinstance(m, types.ModuleType) and not name.startswith("_") and hasattr(m, "__all__")
+    ]
+    for module in modules:
+        for name in getattr(module, "__all__", []):
+            obj = getattr(module, name)
+            if callable(obj):
+                names.add(name)
+            if inspect.isclass(obj) and hasattr(obj, "inverse"):
+                names.add(f"{name}.inverse")
+    return names
+
+
+def test_every_public_callable_has_a_case():
+    missing = _public_callables() - set(CASES) - NO_ARRAYS
+    assert not missing, f"public callables with no CuPy case here: {sorted(missing)}"
+
+
+class _Put:
+    """Host array -> array of ``xp`` on ``device`` (``put.xp``: the namespace for xp=)."""
+
+    def __init__(self, xp, device=None):
+        self.xp, self.device = xp, device
+
+    def __call__(self, a):
+        if self.xp is np:
+            return np.asarray(a)
+        with self.xp.cuda.Device(self.device or 0):
+            return self.xp.asarray(a)
+
+
+def _arrays(result):
+    return result if isinstance(result, tuple) else (result,)
+
+
+def _run(name, put):
+    call = CASES[name][0]
+    return call(put)
+
+
+def _assert_same(name, got, want, library, device):
+    got, want = _arrays(got), _arrays(want)
+    assert len(got) == len(want), name
+    for g, w in zip(got, want, strict=True):
+        if isinstance(w, float):  # estimate_tuning: a Python float on every backend
+            assert isinstance(g, float) and g == pytest.approx(w, abs=1e-6), (name, g, w)
+            continue
+        assert library_of(g) == library, f"{name}: a {library_of(g)} array, expected {library}"
+        if library == "cupy":
+            assert g.device.id == device, f"{name}: result on device {g.device.id}, not {device}"
+        assert g.dtype == w.dtype and g.shape == w.shape, (name, g.dtype, w.dtype, g.shape)
+        dtype = g.dtype
+        g, w = host(g).astype(np.complex128), np.asarray(w, np.complex128)
+        assert np.array_equal(np.isnan(g), np.isnan(w)), f"{name}: NaNs differ"
+        g, w = np.nan_to_num(g), np.nan_to_num(w)
+        peak = max(float(np.max(np.abs(w), initial=0.0)), 1e-30)
+        # float atomics (scatters), the CUDA kernels' summation orders and cuFFT round
+        # differently from the CPU path (measured worst: icqt float32, 2.7e-5)
+        tolerance = 1e-4 if dtype in (np.float32, np.complex64) else 1e-10
+        assert float(np.max(np.abs(g - w), initial=0.0)) <= tolerance * peak, name
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_cupy_path_equals_numpy_path(cupy_module, name):
+    want = _run(name, _Put(np))
+    got = _run(name, _Put(cupy_module))
+    _assert_same(name, got, want, "cupy", 0)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_work_follows_the_input_device(emulated_cupy, name):
+    """Inputs on device 1 while device 0 is current: the results are on device 1 (the
+    emulation refuses any operation on an array of another device than the current)."""
+    want = _run(name, _Put(np))
+    with emulated_cupy.cuda.Device(0):
+        got = _run(name, _Put(emulated_cupy, device=1))
+    if name in DEVICE_FROM_XP:
+        return  # no array input: made on the current device, as CuPy's own constructors
+    _assert_same(name, got, want, "cupy", 1)
+
+
+# Cases whose only device information is ``xp=``: the current device, as cupy.zeros.
+DEVICE_FROM_XP = {
+    "erb_space",
+    "mpgtf_layout",
+    "mel",
+    "chroma",
+    "gammatone",
+    "constant_q",
+    "cq_to_chroma",
+    "mel_frequencies",
+    "fft_frequencies",
+    "cqt_frequencies",
+}
+
+
+def _syncs(cupy, name):
+    cupy.SYNCS.clear()
+    _run(name, _Put(cupy))
+    return [where for _, where in cupy.SYNCS if where.startswith("sigpu/")]
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_sync_budget(emulated_cupy, name):
+    """sigpu copies device data to the host exactly as often as its budget says, each for
+    the reason given; with the finiteness check off, array-only paths copy nothing."""
+    budget, reason = CASES[name][1], CASES[name][2]
+    syncs = _syncs(emulated_cupy, name)
+    assert len(syncs) == budget, (
+        f"{name}: {len(syncs)} syncs > {budget} ({reason}): {Counter(syncs)}"
+    )
+    with sigpu.check_finite(False):
+        unchecked = _syncs(emulated_cupy, name)
+    if name in VALUE_CHECKS:
+        intrinsic = budget - VALUE_CHECKS[name]
+    else:
+        intrinsic = budget - (1 if FINITE in reason or "check_finite" in reason else 0)
+    assert len(unchecked) == intrinsic, f"{name} without the check: {Counter(unchecked)}"
+
+
+@pytest.mark.parametrize(
+    "name, call",
+    [
+        ("griffinlim", lambda put, n: sigpu.griffinlim(_mag(put), n_iter=n, random_state=0)),
+        (
+            "griffinlim_cqt",
+            lambda put, n: sigpu.griffinlim_cqt(
+                _cq_magnitude(put), n_iter=n, random_state=0, **CQ_INVERSE
+            ),
+        ),
+    ],
+)
+def test_no_sync_inside_iterations(emulated_cupy, name, call):
+    counts = []
+    for n_iter in (1, 5):
+        emulated_cupy.SYNCS.clear()
+        call(_Put(emulated_cupy), n_iter)
+        counts.append(len([w for _, w in emulated_cupy.SYNCS if w.startswith("sigpu/")]))
+    assert counts[0] == counts[1], f"{name}: syncs grow with n_iter: {counts}"
+
+
+def test_no_sync_per_reassignment_batch(emulated_cupy):
+    """Many batches (a small device memory) copy no more to the host than one batch."""
+    x = _Put(emulated_cupy)(RNG.standard_normal(6000))
+    kw = dict(q=2.0, tdeci=8, minf=0.005, maxf=0.45, deterministic=True)
+    counts = []
+    for limit in (None, 24 << 20):
+        emulated_cupy.SYNCS.clear()
+        if limit is None:
+            sigpu.linear_reassignment(x, **kw)
+        else:
+            with emulated_cupy.emulated_memory(limit):
+                sigpu.linear_reassignment(x, **kw)
+        counts.append(len([w for _, w in emulated_cupy.SYNCS if w.startswith("sigpu/")]))
+    assert counts[0] == counts[1], counts
