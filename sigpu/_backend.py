@@ -16,6 +16,7 @@ GPU.
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 import os
 import sys
@@ -29,6 +30,10 @@ import numpy as np
 __all__ = [
     "array_namespace",
     "namespace_for",
+    "is_device_array",
+    "on_input_device",
+    "errstate",
+    "import_module",
     "backend_name",
     "is_cupy",
     "device_of",
@@ -49,6 +54,71 @@ __all__ = [
 def _is_cupy_array(a) -> bool:
     # Checked by module name so that NumPy-only callers never import cupy.
     return type(a).__module__.split(".", 1)[0] == "cupy"
+
+
+def is_device_array(a) -> bool:
+    """Whether ``a`` is a CuPy (device) array; never imports cupy."""
+    return _is_cupy_array(a)
+
+
+# One lock for sigpu's lazy imports: modules imported on first use from several threads
+# at once could otherwise be seen half-initialised (KeyError or AttributeError in the
+# importing thread).
+_import_lock = threading.RLock()
+
+
+def import_module(name: str):
+    """``importlib.import_module(name)``, serialised across threads for first imports."""
+    module = sys.modules.get(name)
+    spec = getattr(module, "__spec__", None)
+    if module is not None and not getattr(spec, "_initializing", False):
+        return module  # fully imported: no lock on the hot path
+    with _import_lock:
+        return importlib.import_module(name)
+
+
+def _cuda_device_id(value):
+    """The CUDA device id of a CuPy array, of an object with a CUDA ``device`` attribute
+    (e.g. an SFI filter family with CuPy parameters) or of the first such item of a list
+    or tuple; None otherwise (NumPy arrays' ``device`` is the string "cpu")."""
+    if isinstance(value, (list, tuple)):
+        return next((d for d in map(_cuda_device_id, value) if d is not None), None)
+    if isinstance(value, np.ndarray):
+        return None
+    return getattr(getattr(value, "device", None), "id", None)
+
+
+def _first_device_id(args, kwargs):
+    for a in (*args, *kwargs.values()):
+        device_id = _cuda_device_id(a)
+        if device_id is not None:
+            return device_id
+    return None
+
+
+def on_input_device(func):
+    """Decorator: run ``func`` with the CUDA device of its first CuPy argument (an array,
+    or an object with a CUDA ``device``) current, so that its work, tables, kernels and FFT
+    plans go where its data is, not to whichever device happens to be current.  NumPy
+    calls pay one scan of the arguments."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        device_id = _first_device_id(args, kwargs)
+        if device_id is None:
+            return func(*args, **kwargs)
+        cupy = import_module("cupy")
+        with cupy.cuda.Device(device_id):
+            return func(*args, **kwargs)
+
+    wrapper.follows_input_device = True
+    return wrapper
+
+
+def errstate(xp, **kwargs):
+    """``numpy.errstate(**kwargs)`` for NumPy work; nothing for CuPy, which never warns
+    about floating-point errors."""
+    return contextlib.nullcontext() if is_cupy(xp) else np.errstate(**kwargs)
 
 
 def array_namespace(*arrays, func: str | None = None):
@@ -95,8 +165,8 @@ def namespace_for(xp=None):
     if name in ("numpy", "array_api_compat.numpy"):
         return array_api_compat.numpy
     if name in ("cupy", "array_api_compat.cupy"):
-        importlib.import_module("cupy")
-        return importlib.import_module("array_api_compat.cupy")
+        import_module("cupy")
+        return import_module("array_api_compat.cupy")
     raise TypeError(f"xp={xp!r} must be None, 'numpy', 'cupy' or one of those modules")
 
 
@@ -269,7 +339,7 @@ def on_block_thread() -> bool:
 
 def _cpu_fft():
     # scipy.fft with a worker pool: NumPy's own FFT is single-threaded.
-    import scipy.fft
+    scipy_fft = import_module("scipy.fft")
 
     workers = usable_cpus()
 
@@ -284,8 +354,8 @@ def _cpu_fft():
 
     names = ("fft", "ifft", "rfft", "irfft", "dct", "idct")
     return types.SimpleNamespace(
-        **{n: threaded(getattr(scipy.fft, n)) for n in names},
-        next_fast_len=scipy.fft.next_fast_len,
+        **{n: threaded(getattr(scipy_fft, n)) for n in names},
+        next_fast_len=scipy_fft.next_fast_len,
     )
 
 
@@ -301,10 +371,11 @@ def fft_module(xp):
     """
     name = backend_name(xp)
     if name not in _FFT_MODULES:
-        if name == "cupy":
-            _FFT_MODULES[name] = importlib.import_module("cupyx.scipy.fft")
-        else:
-            _FFT_MODULES[name] = _cpu_fft()
+        with _import_lock:
+            if name not in _FFT_MODULES:
+                _FFT_MODULES[name] = (
+                    import_module("cupyx.scipy.fft") if name == "cupy" else _cpu_fft()
+                )
     return _FFT_MODULES[name]
 
 
@@ -318,11 +389,52 @@ def kernel(xp, name: str):
     """
     topic, func = name.split(".")
     suffix = "cuda" if is_cupy(xp) else "numba"
-    module = importlib.import_module(f"sigpu._kernels.{topic}_{suffix}")
+    module = import_module(f"sigpu._kernels.{topic}_{suffix}")
     return getattr(module, func)
 
 
-_blas_controller = None
+class _SingleThreadedBlas:
+    """The process's BLAS at one thread while any thread is inside a
+    :func:`single_threaded_blas` block, and restored when the last one leaves.
+
+    BLAS thread counts are process-wide: nested or concurrent limits that each saved and
+    restored the setting they found would restore each other's limit and could leave BLAS
+    at one thread for good.  Counting the holders makes the restore happen once, with
+    the setting from before the first.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._holders = 0
+        self._limit = None
+        self._controller = None  # threadpoolctl's scan of the loaded libraries, kept
+
+    @contextlib.contextmanager
+    def __call__(self):
+        with self._lock:
+            if self._holders == 0:
+                self._limit = self._start()
+            self._holders += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._holders -= 1
+                if self._holders == 0 and self._limit is not None:
+                    self._limit.restore_original_limits()
+                    self._limit = None
+
+    def _start(self):
+        if self._controller is None:
+            try:
+                from threadpoolctl import ThreadpoolController
+            except ImportError:  # without threadpoolctl BLAS keeps its own threading
+                return None
+            self._controller = ThreadpoolController()
+        return self._controller.limit(limits=1, user_api="blas")
+
+
+_single_threaded_blas = _SingleThreadedBlas()
 
 
 def single_threaded_blas(xp):
@@ -332,19 +444,9 @@ def single_threaded_blas(xp):
     which collapses when the cores are shared (measured: the 84-bin CQT of
     16 x 10 s took 0.137 s with OpenBLAS threads, 0.084 s without).  Used
     around loops of small GEMMs and while sigpu's own thread pool runs blocks.
-    Without threadpoolctl installed, BLAS keeps its own threading.
+    Safe to nest and to enter from several threads (see :class:`_SingleThreadedBlas`).
     """
-    global _blas_controller
-    if is_cupy(xp):
-        return contextlib.nullcontext()
-    try:
-        if _blas_controller is None:
-            from threadpoolctl import ThreadpoolController
-
-            _blas_controller = ThreadpoolController()
-        return _blas_controller.limit(limits=1, user_api="blas")
-    except ImportError:
-        return contextlib.nullcontext()
+    return contextlib.nullcontext() if is_cupy(xp) else _single_threaded_blas()
 
 
 def synchronize(xp) -> None:
@@ -360,8 +462,3 @@ def to_host(x) -> np.ndarray:
     if _is_cupy_array(x):
         return x.get()
     return np.asarray(x)
-
-
-def cupy_imported() -> bool:
-    """Whether cupy is already in ``sys.modules`` (used by tests of lazy import)."""
-    return "cupy" in sys.modules
