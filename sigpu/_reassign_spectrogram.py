@@ -11,38 +11,49 @@ import numpy as np
 
 from . import _validate as V
 from . import _window
-from ._backend import kernel
+from ._backend import errstate, kernel, on_input_device
 from ._cache import host_table, on_device
 from ._errors import ParameterError
 
 
-@host_table
-def _reassignment_windows(key, win_length: int, n_fft: int):
-    """(h, dh, t h), each (n_fft,) float64: the padded window, its cyclic gradient
-    (librosa ``util.cyclic_gradient``: central differences with wrap-around) and the
-    window times its sample offset from the frame centre."""
-    h = np.array(_window.padded_window(key, win_length, n_fft))
-    dh = (np.roll(h, -1) - np.roll(h, 1)) / 2.0
+def _derived_windows(h, xp):
+    """(h, dh, t h) of a padded float64 window ``h`` (n_fft,) of ``xp``: the window, its
+    cyclic gradient (librosa ``util.cyclic_gradient``: central differences with
+    wrap-around) and the window times its sample offset from the frame centre."""
+    n_fft = h.shape[0]
+    dh = (xp.roll(h, -1) - xp.roll(h, 1)) / 2.0
     half = n_fft // 2
-    if n_fft % 2:
-        offsets = np.arange(-half, half + 1, dtype=np.float64)
-    else:
-        offsets = np.arange(0.5 - half, half, dtype=np.float64)
+    first = -half if n_fft % 2 else 0.5 - half
+    offsets = xp.arange(n_fft, dtype=xp.float64) + first
     return h, dh, h * offsets
 
 
-def _window_host_key(window, win_length):
-    if callable(window) and not isinstance(window, (str, tuple)):
-        window = np.asarray(window(win_length), dtype=np.float64)
+@host_table
+def _reassignment_windows(key, win_length: int, n_fft: int):
+    """:func:`_derived_windows` of a host window spec, cached."""
+    h = np.array(_window.padded_window(key, win_length, n_fft))
+    return _derived_windows(h, np)
+
+
+def _windows_on(window, win_length, n_fft, xp):
+    """The three analysis windows on ``xp``'s device in float64: host tables copied once
+    for a named, callable or NumPy window; derived where it is for a device array."""
+    window = _window.host_window(window, win_length)
     if not isinstance(window, (str, tuple, int, float)) and np.ndim(window) != 1:
         raise ParameterError(f"window has {np.ndim(window)} dimensions; it must be 1-D")
-    if not isinstance(window, (str, tuple, int, float)) and len(window) != win_length:
+    if not isinstance(window, (str, tuple, int, float)) and window.shape[0] != win_length:
         raise ParameterError(
-            f"window has {len(window)} samples; it must have win_length={win_length}"
+            f"window has {window.shape[0]} samples; it must have win_length={win_length}"
         )
-    return _window.window_key(window)
+    padded, key = _window.resolve_window(window, win_length, n_fft, xp, np.float64)
+    if key is None:
+        return _derived_windows(padded, xp)
+    return tuple(
+        on_device(w, xp, np.float64) for w in _reassignment_windows(key, win_length, n_fft)
+    )
 
 
+@on_input_device
 def reassigned_spectrogram(
     y,
     *,
@@ -140,10 +151,7 @@ def reassigned_spectrogram(
     V.check_audio_finite(y, "reassigned_spectrogram")
 
     real = y.dtype
-    key = _window_host_key(window, win_length)
-    h, dh, th = (
-        on_device(w, xp, np.float64) for w in _reassignment_windows(key, win_length, n_fft)
-    )
+    h, dh, th = _windows_on(window, win_length, n_fft, xp)
     frame = dict(
         n_fft=n_fft, hop_length=hop_length, win_length=n_fft, center=center, pad_mode=pad_mode
     )
@@ -190,7 +198,7 @@ def _coordinates(xp, S_h, S_d, mags, offsets, scale, threshold, fill_nan, clip, 
         return kernel(xp, "reassigned.coordinates")(
             S_h, S_d, mags, offsets, scale, threshold, fill_nan, clip, upper, frequency
         )
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with errstate(xp, divide="ignore", invalid="ignore"):
         quotient = S_d / S_h
     if frequency:
         base = offsets[:, None]
@@ -202,6 +210,6 @@ def _coordinates(xp, S_h, S_d, mags, offsets, scale, threshold, fill_nan, clip, 
         values = xp.where(mags < threshold, xp.asarray(np.nan, dtype=xp.float64), values)
     if fill_nan:
         values = xp.where(xp.isnan(values), base, values)
-    if clip:
-        values = xp.clip(values, 0.0, upper)
+    if clip:  # not xp.clip: array-api-compat's CuPy clip indexes with boolean masks (syncs)
+        values = xp.minimum(xp.maximum(values, 0.0), upper)
     return xp.astype(values, mags.dtype)

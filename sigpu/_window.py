@@ -59,11 +59,24 @@ def _is_named(spec) -> bool:
 
 
 def window_key(spec):
-    """A hashable key for a window spec (array windows keyed by their bytes)."""
+    """A hashable key for a host window spec (NumPy array windows keyed by their bytes).
+
+    Device (CuPy) arrays have no key: reading their values would copy them to the host on
+    every call; :func:`resolve_window` uses them where they are instead.
+    """
     if _is_named(spec):
         return spec
-    arr = np.asarray(spec.get() if hasattr(spec, "get") else spec, dtype=np.float64)
-    return ("array", arr.shape, arr.tobytes())
+    if not isinstance(spec, np.ndarray):
+        raise TypeError(f"window of type {type(spec).__name__} has no host key")
+    return ("array", spec.shape, np.asarray(spec, dtype=np.float64).tobytes())
+
+
+def host_window(window, win_length: int):
+    """A window spec with a callable replaced by its host array ``window(win_length)``
+    (librosa calls it so, and it returns NumPy values whatever the signal's library)."""
+    if callable(window) and not _is_named(window):
+        return np.asarray(window(win_length), dtype=np.float64)
+    return window
 
 
 @host_table
@@ -84,20 +97,42 @@ def padded_window(key, win_length: int, n_fft: int) -> np.ndarray:
 
 
 def resolve_window(window, win_length: int, n_fft: int, xp, dtype):
-    """The padded analysis window as an array of ``xp`` in ``dtype`` (cached for specs).
+    """``(padded, key)``: the padded analysis window as an array of ``xp`` in ``dtype``,
+    and its host key (None for a device array window, padded on its device).
 
-    A CuPy/NumPy array window must live in the same library as the signal.
+    Named windows and callables give cached host tables copied once per device; an array
+    window must live in the same library as the signal (a callable's NumPy result is a
+    host table like a named window's, so it serves CuPy signals too).
     """
-    if callable(window) and not _is_named(window):
-        window = np.asarray(window(win_length), dtype=np.float64)
+    window = host_window(window, win_length)
     if not _is_named(window):
         array_namespace(window, xp.zeros(0), func="window")  # same library as the signal
         if window.ndim != 1 or window.shape[0] != win_length:
             raise ParameterError(
                 f"window has shape {window.shape}; it must have win_length={win_length} samples"
             )
+        if not isinstance(window, np.ndarray):
+            return _pad_on_device(window, n_fft, xp, dtype), None
     key = window_key(window)
     return on_device(padded_window(key, win_length, n_fft), xp, dtype), key
+
+
+def _pad_on_device(window, n_fft: int, xp, dtype):
+    # librosa's pad_center, where the window already is
+    padded = xp.zeros(n_fft, dtype=dtype)
+    left = (n_fft - window.shape[0]) // 2
+    padded[left : left + window.shape[0]] = xp.astype(window, dtype)
+    return padded
+
+
+def sumsquare_on_device(padded, hop_length: int, n_frames: int, xp):
+    """:func:`window_sumsquare` of a padded device window, computed on its device."""
+    from ._backend import kernel
+
+    n_fft = padded.shape[0]
+    length = n_fft + hop_length * (n_frames - 1)
+    ones = xp.ones((1, n_frames, n_fft), dtype=padded.dtype)
+    return kernel(xp, "ola.overlap_add")(ones, padded**2, hop_length, 0, length)[0]
 
 
 @host_table
@@ -121,6 +156,17 @@ def nola_gaps(key, win_length: int, n_fft: int, hop_length: int) -> int:
     window and hop satisfy the nonzero-overlap-add (NOLA) condition."""
     w2 = padded_window(key, win_length, n_fft) ** 2
     return int(np.sum(_nola_phase_sums(w2, hop_length) <= np.finfo(np.float64).tiny))
+
+
+def nola_gaps_on_device(padded, hop_length: int, xp) -> int:
+    """:func:`nola_gaps` of a padded device window: the count is read back to the host
+    (one device->host copy of a scalar, the only one of an inverse STFT with such a
+    window)."""
+    n_fft = padded.shape[0]
+    w2 = xp.zeros(-(-n_fft // hop_length) * hop_length, dtype=xp.float64)
+    w2[:n_fft] = xp.astype(padded, xp.float64) ** 2
+    phase_sums = xp.sum(xp.reshape(w2, (-1, hop_length)), axis=0)
+    return int(xp.sum(phase_sums <= np.finfo(np.float64).tiny))
 
 
 def _nola_phase_sums(w2: np.ndarray, hop_length: int) -> np.ndarray:
