@@ -19,7 +19,14 @@ import numbers
 
 import numpy as np
 
-from ._backend import namespace_for
+from ._backend import (
+    array_namespace,
+    device_of,
+    is_device_array,
+    namespace_for,
+    on_input_device,
+    to_host,
+)
 from ._cache import host_table, on_device
 from ._errors import ParameterError
 from ._validate import is_int, positive_float, positive_int
@@ -71,7 +78,8 @@ def window_bandwidth(window="hann") -> float:
 
 
 def _freqs_tuple(freqs) -> tuple:
-    arr = np.asarray(freqs.get() if hasattr(freqs, "get") else freqs, dtype=np.float64)
+    # design parameters: a device array is read on the host (one explicit copy)
+    arr = np.asarray(to_host(freqs) if is_device_array(freqs) else freqs, dtype=np.float64)
     arr = np.atleast_1d(arr)
     if arr.ndim != 1 or arr.size == 0:
         raise ParameterError(f"freqs must be a non-empty 1-D array, got shape {arr.shape}")
@@ -173,6 +181,7 @@ def _validate_lengths_args(freqs, sr, filter_scale, gamma, alpha, window):
     return freqs, sr, _window_key(window), filter_scale, gamma, alpha
 
 
+@on_input_device
 def wavelet_lengths(*, freqs, sr=22050, window="hann", filter_scale=1, gamma=0, alpha=None):
     """Length of each filter of a wavelet (constant-/variable-Q) basis.
 
@@ -194,8 +203,10 @@ def wavelet_lengths(*, freqs, sr=22050, window="hann", filter_scale=1, gamma=0, 
 
     Returns
     -------
-    lengths : ndarray, shape (n_bins,), float64
-        ``Q * sr / (freqs + gamma / alpha)`` with ``Q = filter_scale / alpha``.
+    lengths : array, shape (n_bins,), float64
+        ``Q * sr / (freqs + gamma / alpha)`` with ``Q = filter_scale / alpha``; NumPy, or
+        CuPy on the device of ``freqs`` when ``freqs`` is a CuPy array (its values are
+        read on the host: one explicit copy).
     f_cutoff : float
         ``max(freqs * (1 + 0.5 * window_bandwidth / Q) + 0.5 * gamma)``, the
         highest frequency the basis reaches.
@@ -216,6 +227,8 @@ def wavelet_lengths(*, freqs, sr=22050, window="hann", filter_scale=1, gamma=0, 
     """
     args = _validate_lengths_args(freqs, sr, filter_scale, gamma, alpha, window)
     lengths, f_cutoff = _lengths_host(*args)
+    if is_device_array(freqs):  # answer in the library and on the device of freqs
+        return on_device(lengths, array_namespace(freqs), np.float64, device_of(freqs)), f_cutoff
     return lengths, f_cutoff
 
 
@@ -262,6 +275,7 @@ def _wavelet_host(freqs: tuple, sr, window, filter_scale, gamma, alpha, pad_fft,
     return basis, lengths
 
 
+@on_input_device
 def wavelet(
     *,
     freqs,
@@ -301,9 +315,10 @@ def wavelet(
     gamma, alpha
         See :func:`wavelet_lengths`.
     xp : None, "numpy", "cupy" or module
-        Namespace of the result (NumPy by default).
+        Namespace of the result: by default NumPy, or CuPy when ``freqs`` is a CuPy
+        array (read on the host: one explicit copy).
     device : int, optional
-        CuPy device.
+        CuPy device (default: that of ``freqs``, else the current one).
 
     Returns
     -------
@@ -331,6 +346,8 @@ def wavelet(
     if dtype.kind != "c":
         raise TypeError(f"dtype={dtype} must be complex64 or complex128")
     basis, lengths = _wavelet_host(*args, bool(pad_fft), norm)
+    if xp is None and is_device_array(freqs):  # default: the library and device of freqs
+        xp, device = array_namespace(freqs), device_of(freqs) if device is None else device
     ns = namespace_for(xp)
     return on_device(basis, ns, dtype, device), on_device(lengths, ns, np.float64, device)
 
@@ -481,7 +498,7 @@ def cq_to_chroma(
         )
     fmin = C1_HZ if fmin is None else positive_float(fmin, "fmin")
     if window is not None:
-        win = np.asarray(window.get() if hasattr(window, "get") else window, dtype=np.float64)
+        win = np.asarray(to_host(window) if is_device_array(window) else window, np.float64)
         window = tuple(float(v) for v in np.atleast_1d(win))
     host = _cq_to_chroma_host(n_input, bins_per_octave, n_chroma, fmin, window, bool(base_c))
     return on_device(host, namespace_for(xp), dtype, device)
