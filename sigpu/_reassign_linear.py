@@ -134,7 +134,9 @@ def histograms(x2d, xp, *, q, tdeci, over, noct, minf, maxf, deterministic=False
     gate_scatter = kernel(xp, "reassign.gate_scatter")
     complex_dtype = xp.complex64 if x2d.dtype == xp.float32 else xp.complex128
     itemsize = 8 if complex_dtype == xp.complex64 else 16
-    chans, batches = kernel(xp, "reassign.batch_plan")(n, n_chan, f0_host, sig_host, itemsize)
+    chans, batches = kernel(xp, "reassign.batch_plan")(
+        n, n_chan, f0_host, sig_host, itemsize, deterministic=deterministic
+    )
     work_size = 2 * max(j1 - j0 for j0, j1 in batches) * chans * n
     for c0 in range(0, n_chan, chans):
         # one forward FFT per channel, full complex (no rfft: lines past

@@ -216,6 +216,7 @@ __global__ void segment_sums(const long long* __restrict__ sorted_keys,
        r += (long long)gridDim.x * blockDim.x) {
     const long long first = starts[r];
     const long long last = r + 1 < n_runs ? starts[r + 1] : n_points;
+    if (first >= last) continue;  // past the last run (starts padded with n_points)
     const long long key = sorted_keys[first];
     if (key == dropped_key) continue;
     T sum = 0;

@@ -18,6 +18,11 @@ _MAX_BLOCKS = 65535 * 4
 # path's keys and values all fit in the rest.
 _MEMORY_SHARE = 0.25
 _MAX_BATCH_BYTES = 8 << 30
+# What the deterministic scatter allocates per (line, channel, sample) point of a batch,
+# beyond the batch's own buffer: int64 keys and float64 values, the int64 sort order,
+# the sorted copies of keys and values, the run-start flags, and for the run starts the
+# int64 run numbers, scatter targets, point numbers and starts.
+_SORT_BYTES_PER_POINT = 8 + 8 + 8 + 8 + 8 + 1 + 8 + 8 + 8 + 8
 
 
 def batch_budget_bytes() -> int:
@@ -31,12 +36,15 @@ def batch_budget_bytes() -> int:
     return int(max(1 << 20, min(_MEMORY_SHARE * free, _MAX_BATCH_BYTES)))
 
 
-def batch_plan(n: int, n_chan: int, f0, sig, complex_itemsize: int):
-    """``(channels per chunk, [(j0, j1), ...])``: the largest batches free memory allows.
+def batch_plan(n: int, n_chan: int, f0, sig, complex_itemsize: int, *, deterministic=False):
+    """``(channels per chunk, [(j0, j1), ...])``: the largest batches free memory allows,
+    counting what a batch really allocates (its buffer of modulated spectra and, for the
+    deterministic scatter, the sort's keys, values and copies).
 
     No folding here (see ``reassign_numba``): every batch is one cuFFT plan of length n.
     """
-    per_line_chan = 2 * n * complex_itemsize
+    per_point = 2 * complex_itemsize + (_SORT_BYTES_PER_POINT if deterministic else 0)
+    per_line_chan = per_point * n
     budget = batch_budget_bytes()
     chans = int(max(1, min(n_chan, budget // per_line_chan)))
     lines = int(max(1, min(len(f0), budget // (per_line_chan * chans))))
@@ -122,12 +130,17 @@ def gate_scatter(
     change = cupy.empty(total, dtype=cupy.bool_)
     change[0] = True
     cupy.not_equal(keys[1:], keys[:-1], out=change[1:])
-    starts = cupy.flatnonzero(change)
-    n_runs = int(starts.size)
+    # The first point of each run, without asking the host how many runs there are
+    # (flatnonzero would): run k's start goes to starts[k], every other point to a spare
+    # slot, and the unused tail keeps n_points, which segment_sums reads as "no run".
+    run = cupy.cumsum(change) - 1
+    starts = cupy.full(total + 1, total, dtype=cupy.int64)
+    starts[cupy.where(change, run, total)] = cupy.arange(total, dtype=cupy.int64)
+    del run
     sums = get_function("reassign.cu", "segment_sums", np.float64)
     dropped = np.int64(n_chan * n_freq * n_frames)
     sums(
-        _grid(n_runs),
+        _grid(total),
         (THREADS,),
-        (keys, values, starts, np.int64(n_runs), np.int64(total), dropped, energy, counts),
+        (keys, values, starts, np.int64(total), np.int64(total), dropped, energy, counts),
     )

@@ -87,10 +87,12 @@ def _roots(n: int) -> np.ndarray:
     return np.exp(2j * np.pi * (np.arange(n) / n))
 
 
-def batch_plan(n: int, n_chan: int, f0, sig, complex_itemsize: int):
+def batch_plan(n: int, n_chan: int, f0, sig, complex_itemsize: int, *, deterministic=False):
     """``(channels per chunk, [(j0, j1), ...])``: line batches of about ``_BATCH_BYTES``.
 
     A batch never mixes transform lengths, so each line gets its own (short) fold.
+    ``deterministic`` changes nothing here: the CPU scatter is always deterministic and
+    allocates no more for it.
     """
     per_line = 2 * n_chan * n * complex_itemsize
     most = max(1, _BATCH_BYTES // per_line)
