@@ -16,7 +16,7 @@ import warnings
 import numpy as np
 
 from . import filters
-from ._backend import array_namespace, device_of, fft_module, kernel
+from ._backend import array_namespace, device_of, fft_module, kernel, on_input_device, to_host
 from ._cache import host_table, on_device
 from ._errors import ParameterError
 from ._validate import nonnegative_float, one_of, positive_float, positive_int, real_array
@@ -123,6 +123,7 @@ def _melspectrogram(y, S, bank_host, n_fft, stft_kw, power):
     return apply_bank(_bank_on(bank_host, S, xp), S, xp)
 
 
+@on_input_device
 def melspectrogram(
     y=None,
     *,
@@ -252,6 +253,7 @@ def _cepstrum(S_db, n_mfcc, dct_type, norm, lifter, xp):
     return M
 
 
+@on_input_device
 def mfcc(
     y=None,
     *,
@@ -377,8 +379,9 @@ def _peak_pitches(S, sr, n_fft, fmin, fmax, threshold, xp):
         return S[(*where[:-2], r, where[-1])]
 
     mid = at_rows(rows)
-    left = at_rows(xp.clip(rows - 1, 0, n_freq - 1))
-    right = at_rows(xp.clip(rows + 1, 0, n_freq - 1))
+    # not xp.clip: array-api-compat's CuPy clip indexes with boolean masks (syncs)
+    left = at_rows(xp.maximum(rows - 1, 0))
+    right = at_rows(xp.minimum(rows + 1, n_freq - 1))
     # librosa's numba stencil sums and differences in S's dtype and goes on in float64
     # (2 * x and x / 2 with integer constants promote there); one rounding at the end
     a = xp.astype(right + left, xp.float64) - 2 * xp.astype(mid, xp.float64)
@@ -393,6 +396,7 @@ def _peak_pitches(S, sr, n_fft, fmin, fmax, threshold, xp):
     return pitch, mag
 
 
+@on_input_device
 def estimate_tuning(
     y=None,
     *,
@@ -487,29 +491,48 @@ def _tuning_from_magnitude(S, sr, n_fft, fmin, fmax, threshold, resolution, bpo,
     if n_freq < 3:
         raise ParameterError(f"estimate_tuning needs at least 3 frequency rows, got {n_freq}")
     pitch, mag = _peak_pitches(S, sr, n_fft, fmin, fmax, threshold, xp)
+    # librosa: the peaks with pitch > 0 and magnitude >= the median of theirs.  As masks
+    # over all peaks rather than boolean indexing, so that a GPU copies nothing to the
+    # host until the one answer (boolean indexing sizes its result from the data).
     voiced = pitch > 0
-    floor = xp.median(mag[voiced]) if bool(xp.any(voiced)) else 0.0
-    freqs = pitch[(mag >= floor) & voiced]
-    if freqs.shape[0] == 0:
-        warnings.warn("Trying to estimate tuning from empty frequency set.", stacklevel=3)
-        return 0.0
+    floor = _masked_median(mag, voiced, xp)
+    selected = (mag >= floor) & voiced
     # Residual of each peak against the equal-tempered grid, folded to [-0.5, 0.5)
     # (in the input's precision, like librosa).
-    residual = xp.remainder(bpo * xp.log2(freqs / (440.0 / 16)), 1.0)
+    safe_pitch = xp.where(selected, pitch, xp.asarray(440.0 / 16, dtype=pitch.dtype))
+    residual = xp.remainder(bpo * xp.log2(safe_pitch / (440.0 / 16)), 1.0)
     residual = xp.where(residual >= 0.5, residual - 1.0, residual)
     edges = np.linspace(-0.5, 0.5, int(np.ceil(1.0 / resolution)) + 1)
-    counts = _histogram_counts(residual, edges, xp)
-    return float(edges[int(xp.argmax(counts))])
+    counts = _histogram_counts(residual, selected, edges, xp)
+    n_selected, best = (int(v) for v in to_host(xp.stack([xp.sum(counts), xp.argmax(counts)])))
+    if n_selected == 0:
+        warnings.warn("Trying to estimate tuning from empty frequency set.", stacklevel=3)
+        return 0.0
+    return float(edges[best])
 
 
-def _histogram_counts(values, edges, xp):
-    """numpy.histogram counts (last bin closed) without leaving the device."""
+def _masked_median(values, mask, xp):
+    """numpy.median(values[mask]) (0 for an empty mask), on the device."""
+    n = xp.sum(xp.astype(mask, xp.int64))
+    inf = xp.full((1,), np.inf, dtype=values.dtype)  # one more: never empty
+    ordered = xp.sort(xp.concat([xp.where(mask, values, inf), inf]))
+    low = xp.take(ordered, xp.reshape(xp.maximum((n - 1) // 2, 0), (1,)))
+    high = xp.take(ordered, xp.reshape(xp.maximum(n // 2, 0), (1,)))
+    median = xp.reshape((low + high) / 2, ())  # numpy's mean of the two middle values
+    return xp.where(n > 0, median, xp.zeros_like(median))
+
+
+def _histogram_counts(values, selected, edges, xp):
+    """numpy.histogram(values[selected], edges) counts (last bin closed) on the device:
+    unselected values and values outside the edges go to an extra bin that is dropped."""
+    n_bins = len(edges) - 1
     index = xp.searchsorted(xp.asarray(edges), values, side="right") - 1
-    index = xp.where(values == edges[-1], len(edges) - 2, index)
-    keep = (index >= 0) & (index < len(edges) - 1)
-    return xp.bincount(index[keep], minlength=len(edges) - 1)
+    index = xp.where(values == edges[-1], n_bins - 1, index)
+    keep = selected & (index >= 0) & (index < n_bins)
+    return xp.bincount(xp.where(keep, index, n_bins), minlength=n_bins + 1)[:n_bins]
 
 
+@on_input_device
 def chroma_stft(
     y=None,
     *,
@@ -605,6 +628,7 @@ def _gammatonegram(y, bank_host, n_fft, stft_kw, power):
     return apply_bank(_bank_on(bank_host, S, xp), S, xp)
 
 
+@on_input_device
 def gammatonegram(
     y,
     *,
@@ -705,6 +729,7 @@ class MelSpectrogram:
         """The mel bank on ``xp``/``device`` as ``dtype`` (cached)."""
         return filters._deliver(self.bank_host, dtype, xp, device)
 
+    @on_input_device
     def __call__(self, y=None, *, S=None):
         """Mel spectrogram of ``y (..., n)`` (or of a power spectrogram ``S``)."""
         return _melspectrogram(y, S, self.bank_host, self.n_fft, self.stft_kw, self.power)
@@ -748,6 +773,7 @@ class MFCC:
                 "lower n_mfcc or raise n_mels"
             )
 
+    @on_input_device
     def __call__(self, y):
         """MFCCs of ``y (..., n)``."""
         S_db = power_to_db(self.mel(y), top_db=self.top_db)
@@ -788,6 +814,7 @@ class Gammatonegram:
             sr=sr, n_fft=n_fft, n_bins=n_bins, width=1.0, fmin=fmin, fmax=fmax
         )
 
+    @on_input_device
     def __call__(self, y):
         """Gammatonegram of ``y (..., n)``."""
         return _gammatonegram(y, self.bank_host, self.n_fft, self.stft_kw, self.power)
