@@ -204,6 +204,10 @@ def check_finite(enabled: bool = True):
     ``with sigpu.check_finite(False): ...``.  Unchecked NaN/inf samples then reach
     the output as the arithmetic carries them (every frame or bin that reads them).
 
+    The same switch covers sigpu's other checks that read array values (SFI filter
+    parameters finite and positive, times and frames representable as int64): each is
+    one synchronisation on CuPy, and none runs inside the block (docs: "GPU").
+
     The setting is per thread (and per asyncio task) and restored on exit.
 
     Parameters
@@ -230,13 +234,24 @@ def check_finite(enabled: bool = True):
         _CHECK_FINITE.reset(token)
 
 
+def all_or_unchecked(condition) -> bool:
+    """``bool(all(condition))`` for a boolean array computed from array arguments (finite
+    parameters, values in range); True without looking under ``check_finite(False)``.
+
+    Every check of sigpu that reads array values goes through here, so that on CuPy
+    each is one device-to-host synchronisation and all of them can be switched off.
+    """
+    if not _CHECK_FINITE.get():
+        return True
+    xp = array_namespace(condition)
+    return bool(xp.all(condition))
+
+
 def finite_or_unchecked(x) -> bool:
     """Whether every value of array ``x`` is finite; True without looking under
     ``check_finite(False)`` (the one device-to-host sync of :func:`check_audio_finite`)."""
-    if not _CHECK_FINITE.get():
-        return True
     xp = array_namespace(x)
-    return bool(xp.all(xp.isfinite(x)))
+    return all_or_unchecked(xp.isfinite(x)) if _CHECK_FINITE.get() else True
 
 
 def check_audio_finite(y, func: str, name: str = "y") -> None:

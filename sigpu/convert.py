@@ -12,9 +12,10 @@ import re
 
 import numpy as np
 
-from ._backend import array_namespace, namespace_for
+from ._backend import array_namespace, namespace_for, on_input_device
 from ._errors import ParameterError
 from ._validate import (
+    all_or_unchecked,
     finite_float,
     native_array,
     nonnegative_float,
@@ -79,7 +80,7 @@ def _values(v, name: str):
 def _indices(values, xp, name: str):
     """``values`` (already floored or truncated) as int64, or ParameterError where they have
     no int64 value (NaN, inf, beyond +-2**63): a cast would return garbage silently."""
-    if not bool(xp.all(xp.abs(values) < 2.0**63)):
+    if not all_or_unchecked(xp.abs(values) < 2.0**63):
         raise ParameterError(
             f"{name} must be finite and give indices within +-2**63 (got NaN, inf or a "
             "value too large)"
@@ -91,6 +92,7 @@ def _out(arr, was_scalar):
     return arr[()] if was_scalar else arr
 
 
+@on_input_device
 def hz_to_mel(frequencies, *, htk=False):
     """Convert Hz to mels (Slaney's scale by default, HTK's with ``htk=True``).
 
@@ -126,6 +128,7 @@ def hz_to_mel(frequencies, *, htk=False):
     return _out(xp.where(f >= _SLANEY_MIN_LOG_HZ, log_part, linear), scalar)
 
 
+@on_input_device
 def mel_to_hz(mels, *, htk=False):
     """Convert mels to Hz; the inverse of :func:`hz_to_mel`.
 
@@ -262,6 +265,7 @@ def cqt_frequencies(n_bins, *, fmin, bins_per_octave=12, tuning=0.0, xp=None):
     return namespace_for(xp).asarray(freqs)
 
 
+@on_input_device
 def hz_to_midi(frequencies):
     """MIDI note number(s) of frequencies in Hz (A440 = 69).
 
@@ -279,6 +283,7 @@ def hz_to_midi(frequencies):
     return _out(12.0 * (xp.log2(f) - math.log2(440.0)) + 69.0, scalar)
 
 
+@on_input_device
 def midi_to_hz(notes):
     """Frequency in Hz of MIDI note number(s).
 
@@ -352,6 +357,7 @@ def _offset(n_fft):
     return 0 if n_fft is None else positive_int(n_fft, "n_fft") // 2
 
 
+@on_input_device
 def frames_to_samples(frames, *, hop_length=512, n_fft=None):
     """Sample index of frame(s): ``frames * hop_length + n_fft // 2`` (offset only if n_fft).
 
@@ -368,6 +374,7 @@ def frames_to_samples(frames, *, hop_length=512, n_fft=None):
     return _out(out, scalar)
 
 
+@on_input_device
 def samples_to_frames(samples, *, hop_length=512, n_fft=None):
     """Frame index containing sample(s): ``floor((samples - n_fft // 2) / hop_length)``.
 
@@ -384,6 +391,7 @@ def samples_to_frames(samples, *, hop_length=512, n_fft=None):
     return _out(out, scalar)
 
 
+@on_input_device
 def samples_to_time(samples, *, sr=22050):
     """Seconds of sample index(es): ``samples / sr``.
 
@@ -398,6 +406,7 @@ def samples_to_time(samples, *, sr=22050):
     return _out(s / sr, scalar)
 
 
+@on_input_device
 def time_to_samples(times, *, sr=22050):
     """Sample index of time(s) in seconds: ``int(times * sr)`` (truncation, as librosa).
 
@@ -412,6 +421,7 @@ def time_to_samples(times, *, sr=22050):
     return _out(_indices(xp.trunc(t * sr), xp, "times"), scalar)
 
 
+@on_input_device
 def frames_to_time(frames, *, sr=22050, hop_length=512, n_fft=None):
     """Time (s) of frame(s): ``frames_to_samples(frames, ...) / sr``.
 
@@ -429,6 +439,7 @@ def frames_to_time(frames, *, sr=22050, hop_length=512, n_fft=None):
     return samples_to_time(samples, sr=sr)
 
 
+@on_input_device
 def time_to_frames(times, *, sr=22050, hop_length=512, n_fft=None):
     """Frame index of time(s) in seconds; inverse of :func:`frames_to_time` (floor).
 

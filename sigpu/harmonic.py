@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._backend import array_namespace, kernel
+from ._backend import array_namespace, kernel, on_input_device
 from ._cache import on_device
 from ._errors import ParameterError
 from ._harmonic_gemm import backward_blocks, correlate_taps
@@ -288,6 +288,7 @@ def _backward(conv, func, grad_out, x, weight, needs_bias, deterministic):
 # ----------------------------------------------------------------------------- public API
 
 
+@on_input_device
 def harmonic_lower(x, *, n_harmonics, anchor=1, top_edge="inclusive"):
     """Harmonic Lowering: sample every channel at the harmonics ``f*k/anchor``.
 
@@ -339,6 +340,7 @@ def harmonic_lower(x, *, n_harmonics, anchor=1, top_edge="inclusive"):
     return flat.reshape(n_batch, n_chan * n_harmonics, n_freq, n_time)
 
 
+@on_input_device
 def harmonic_lower_adjoint(g, *, n_harmonics, anchor=1, top_edge="inclusive", deterministic=True):
     """Exact transpose of :func:`harmonic_lower`.
 
@@ -385,6 +387,7 @@ def harmonic_lower_adjoint(g, *, n_harmonics, anchor=1, top_edge="inclusive", de
     return _adjoint(xp, native_array(g), "linear", params, bool(deterministic))
 
 
+@on_input_device
 def harmonic_conv2d(
     x,
     weight,
@@ -462,6 +465,7 @@ def harmonic_conv2d(
     return _forward(conv, x, weight, bias)
 
 
+@on_input_device
 def harmonic_conv2d_backward(
     grad_out,
     x,
@@ -525,6 +529,7 @@ def harmonic_conv2d_backward(
     return _backward(conv, func, grad_out, x, weight, needs_bias, deterministic)
 
 
+@on_input_device
 def log_harmonic_conv2d(
     x,
     weight,
@@ -593,6 +598,7 @@ def log_harmonic_conv2d(
     return _forward(conv, x, weight, bias)
 
 
+@on_input_device
 def log_harmonic_conv2d_backward(
     grad_out,
     x,

@@ -16,6 +16,7 @@ import numpy as np
 
 from . import _reassign_linear as L
 from . import _validate as V
+from ._backend import on_input_device
 from ._errors import ParameterError
 from ._reassign_spectrogram import reassigned_spectrogram
 
@@ -102,6 +103,7 @@ def linear_reassignment_times(n, *, tdeci, sr=None):
     return times
 
 
+@on_input_device
 def linear_reassignment(
     x,
     *,
@@ -240,6 +242,7 @@ def linear_reassignment(
     return H
 
 
+@on_input_device
 def linear_reassignment_consensus(x, *, qs, **kwargs):
     """:func:`linear_reassignment` at several time scales ``q``, stacked.
 
@@ -281,5 +284,6 @@ def linear_reassignment_consensus(x, *, qs, **kwargs):
     if not qs:
         raise ParameterError("qs must hold at least one time scale")
     xp = L.check_signal(x, "x", "linear_reassignment_consensus")
-    images = [linear_reassignment(x, q=q, **kwargs) for q in qs]
+    with V.check_finite(False):  # checked once above, not once per time scale
+        images = [linear_reassignment(x, q=q, **kwargs) for q in qs]
     return xp.stack(images, axis=-3)

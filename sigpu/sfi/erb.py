@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from .._backend import array_namespace, asarray_on, namespace_for
+from .._backend import array_namespace, asarray_on, namespace_for, on_input_device
 from .._errors import ParameterError
 from .._validate import optional_real_dtype, positive_float, positive_int
 
@@ -23,6 +23,7 @@ def _elementwise(value, func: str):
     return None
 
 
+@on_input_device
 def hz_to_erb_rate(frequency):
     """ERB-number of ``frequency`` (Hz): ``E(f) = 9.265 ln(1 + f / (24.7 * 9.265))``.
 
@@ -51,6 +52,7 @@ def hz_to_erb_rate(frequency):
     return _EAR_Q * xp.log1p(frequency / (_MIN_BW * _EAR_Q))
 
 
+@on_input_device
 def erb_rate_to_hz(erb_rate):
     """Inverse of :func:`hz_to_erb_rate`: ``f = 24.7 * 9.265 (exp(E / 9.265) - 1)``.
 

@@ -20,9 +20,10 @@ import numbers
 
 import numpy as np
 
-from .._backend import array_namespace, asarray_on, backend_name
+from .._backend import array_namespace, asarray_on, backend_name, on_input_device
 from .._errors import ParameterError
 from .._validate import (
+    all_or_unchecked,
     is_int,
     native_array,
     nonnegative_float,
@@ -71,7 +72,7 @@ def _bank_parameters(func: str, **params):
         a = xp.reshape(
             xp.broadcast_to(xp.reshape(a, (-1,) if a.ndim else (1,)), (n_filters,)), (n_filters,)
         )
-        if not bool(xp.all(xp.isfinite(a))):
+        if not all_or_unchecked(xp.isfinite(a)):
             raise ParameterError(f"{func}: {name} must be finite (got NaN or inf)")
         out[name] = a
     return xp, np.dtype(dtype), out
@@ -113,6 +114,13 @@ class _Family:
     def _work_dtype(self, grid):
         return np.result_type(self.dtype, grid.dtype)
 
+    @property
+    def device(self):
+        """The CUDA device of the parameter arrays (CuPy), ``"cpu"`` for NumPy or host
+        constants: functions given the family run their work there."""
+        arrays = [v for v in vars(self).values() if hasattr(v, "device")]
+        return arrays[0].device if arrays else "cpu"
+
 
 class ModulatedGaussian(_Family):
     """Modulated Gaussian filters (MGF), the TD/FD latent filters of Saito et al. (2022).
@@ -148,9 +156,10 @@ class ModulatedGaussian(_Family):
     (2, 1)
     """
 
+    @on_input_device
     def __init__(self, mu, sigma, phase, *, one_sided: bool = False):
         xp, dtype, p = _bank_parameters("ModulatedGaussian", mu=mu, sigma=sigma, phase=phase)
-        if not bool(xp.all(p["sigma"] > 0)):
+        if not all_or_unchecked(p["sigma"] > 0):
             raise ParameterError("ModulatedGaussian: sigma must be positive (rad/s)")
         self.xp, self.dtype = xp, dtype
         self.mu, self.sigma, self.phase = p["mu"], p["sigma"], p["phase"]
@@ -165,6 +174,7 @@ class ModulatedGaussian(_Family):
     def strictly_proper(self) -> bool:
         return not self.one_sided
 
+    @on_input_device
     def impulse_response(self, t):
         """Real impulse responses at times ``t``.
 
@@ -189,6 +199,7 @@ class ModulatedGaussian(_Family):
         amp = (2.0 / math.sqrt(2.0 * math.pi)) * sigma
         return amp * xp.exp(-0.5 * (sigma * tt) ** 2) * xp.cos(mu * tt + phase)
 
+    @on_input_device
     def frequency_response(self, w):
         """Complex frequency responses at angular frequencies ``w``.
 
@@ -242,6 +253,7 @@ def _center_frequencies(fc, func: str):
     return nonnegative_float(fc, "fc")
 
 
+@on_input_device
 def gammatone_bandwidth(fc, order: int, *, ear_q: float = 9.265, min_bw: float = 24.7):
     """Gammatone bandwidth ``b`` (Hz) whose equivalent rectangular bandwidth is ERB(fc).
 
@@ -318,6 +330,7 @@ class Gammatone(_Family):
     (2, 5)
     """
 
+    @on_input_device
     def __init__(self, fc, *, phase=0.0, order: int = 4, b=None, ear_q=9.265, min_bw=24.7):
         order = _gammatone_order(order, "Gammatone")
         positive_float(ear_q, "ear_q")
@@ -328,7 +341,7 @@ class Gammatone(_Family):
         xp, dtype, p = _bank_parameters("Gammatone", **params)
         if b is None:
             p["b"] = gammatone_bandwidth(p["fc"], order, ear_q=ear_q, min_bw=min_bw)
-        if not bool(xp.all(p["b"] > 0)):
+        if not all_or_unchecked(p["b"] > 0):
             raise ParameterError("Gammatone: bandwidth b must be positive (Hz)")
         self.xp, self.dtype = xp, dtype
         self.fc, self.phase, self.b = p["fc"], p["phase"], p["b"]
@@ -339,6 +352,7 @@ class Gammatone(_Family):
     def center_hz(self):
         return self.fc
 
+    @on_input_device
     def impulse_response(self, t):
         """Real causal impulse responses at times ``t`` (s): ``(n,)`` -> ``(F, n)``."""
         _points(t, "t", self.xp, "Gammatone.impulse_response")
@@ -350,6 +364,7 @@ class Gammatone(_Family):
         h = h * xp.cos(2 * math.pi * fc * causal + phase)
         return xp.where(tt >= 0, h, xp.zeros_like(h))
 
+    @on_input_device
     def frequency_response(self, w):
         """Complex frequency responses at ``w`` (rad/s): ``(n,)`` -> ``(F, n)``."""
         _points(w, "w", self.xp, "Gammatone.frequency_response")
@@ -511,6 +526,7 @@ class RationalFilter(_Family):
     def _namespace(self, grid, func):
         return real_array(grid, "t" if "impulse" in func else "w", func=func, min_ndim=1)
 
+    @on_input_device
     def impulse_response(self, t):
         """Real causal impulse response at ``t`` (s): ``(n,)`` -> ``(1, n)``."""
         func = "RationalFilter.impulse_response"
@@ -531,6 +547,7 @@ class RationalFilter(_Family):
         h = xp.real(xp.sum(terms, axis=0))
         return xp.where(t >= 0, h, xp.zeros_like(h))[None]
 
+    @on_input_device
     def frequency_response(self, w):
         """Complex frequency response at ``w`` (rad/s): ``(n,)`` -> ``(1, n)``."""
         xp = self._namespace(w, "RationalFilter.frequency_response")

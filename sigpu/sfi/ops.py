@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
-from .._backend import array_namespace, frames
+from .._backend import array_namespace, frames, on_input_device
 from .._errors import ParameterError
 from .._validate import nonnegative_int, one_of, positive_float, positive_int, real_array
 
@@ -95,6 +95,7 @@ def _check_weights(weights, xp_signal, dtype, func: str):
     return xp.astype(weights, dtype, copy=False)
 
 
+@on_input_device
 def encode(x, weights, *, stride, padding):
     """SFI encoder: strided convolution of every signal with every filter.
 
@@ -159,6 +160,7 @@ def encode(x, weights, *, stride, padding):
     return xp.reshape(y, lead + (n_filters, n_frames))
 
 
+@on_input_device
 def decode(y, weights, *, stride, padding, length=None):
     """SFI decoder: transposed strided convolution, the exact adjoint of :func:`encode`.
 

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .._backend import backend_name, fft_module, namespace_for
+from .._backend import backend_name, fft_module, namespace_for, on_input_device
 from .._cache import host_table, on_device
 from .._errors import ParameterError
 from .._validate import finite_float, one_of, positive_float, positive_int, real_array
@@ -67,6 +67,7 @@ def _tap_times(grid: str, numtaps: int, sr: float) -> float:
     return (0.0 if numtaps % 2 else 1.0) / sr  # "causal_ref": even K skips the origin
 
 
+@on_input_device
 def time_domain_weights(
     filters,
     sr,
@@ -193,6 +194,7 @@ def _fd_support(numtaps: int) -> np.ndarray:
     return np.arange(first, first + numtaps, dtype=np.float64)
 
 
+@on_input_device
 def frequency_domain_weights(
     filters, sr, numtaps, *, n_grid: int = 640, delay=0.0, xp=None, dtype=None
 ):
@@ -266,6 +268,7 @@ def frequency_domain_weights(
     return weights, t0
 
 
+@on_input_device
 def hilbert_pair(weights):
     """Append the Hilbert transforms of a weight bank: ``(F, K)`` -> ``(2F, K)``.
 
