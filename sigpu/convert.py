@@ -12,7 +12,7 @@ import re
 
 import numpy as np
 
-from ._backend import array_namespace, namespace_for, on_input_device
+from ._backend import array_namespace, is_device_array, namespace_for, on_input_device
 from ._errors import ParameterError
 from ._validate import (
     all_or_unchecked,
@@ -54,7 +54,7 @@ def _values(v, name: str):
     Integers compute in float64 and float16 in float32 (its range overflows at
     ``times * sr``); anything but real numbers raises TypeError naming ``name``.
     """
-    if isinstance(v, np.ndarray) or type(v).__module__.split(".")[0] == "cupy":
+    if isinstance(v, np.ndarray) or is_device_array(v):
         xp = array_namespace(v)
         kind = np.dtype(v.dtype).kind
         if kind not in "iuf":
