@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import math
 import numbers
-import warnings
 
 import numpy as np
 
+from . import _warnings
 from ._backend import (
     array_namespace,
     centered_frames,
@@ -78,14 +78,13 @@ def _check_sparsity(sparsity) -> float:
     return float(sparsity)
 
 
-def _warn_res_type(res_type, stacklevel=3):
+def _warn_res_type(res_type):
     """librosa >= 0.10's FutureWarning for ``res_type=None`` (sigpu ignores res_type)."""
     if res_type is None:
-        warnings.warn(
+        _warnings.warn(
             "Support for VQT with res_type=None is deprecated in librosa 0.10\n"
             "and will be removed in version 1.0.",
-            category=FutureWarning,
-            stacklevel=stacklevel,
+            FutureWarning,
         )
 
 
@@ -217,7 +216,7 @@ class VQT:
             )
         )
 
-    def _check_length(self, n_samples: int, *, stacklevel: int = 2) -> None:
+    def _check_length(self, n_samples: int) -> None:
         """librosa's rules for short signals: a ParameterError if the early decimations leave
         no sample, a UserWarning if some octave's frames are longer than the signal at its
         rate (the lowest bins then see mostly padding); librosa warns once per such octave
@@ -233,19 +232,18 @@ class VQT:
         short = [(n_fft, n) for n_fft, n in self._octave_lengths(n_samples) if n_fft > n]
         if short:
             n_fft, n = short[0]
-            warnings.warn(
+            _warnings.warn(
                 f"{self._func}: signal length={n_samples} is shorter than the filters of "
                 f"{len(short)} octave(s) (the longest filter has "
                 f"{self.schedule.n_samples_min} samples): n_fft={n_fft} is too large for "
                 f"input signal of length={n} in the first of them; their frames extend into "
-                f"the {self.pad_mode!r} padding (computed anyway, as librosa does)",
-                stacklevel=stacklevel + 1,
+                f"the {self.pad_mode!r} padding (computed anyway, as librosa does)"
             )
 
     def __call__(self, y):
         """Transform ``y`` of shape ``(..., n)`` to ``(..., n_bins, n_frames)``."""
         real_array(y, "y", func=self._func)
-        self._check_length(y.shape[-1], stacklevel=2)
+        self._check_length(y.shape[-1])
         return self._transform(y)
 
     def _transform(self, y):
@@ -448,7 +446,7 @@ def vqt(
         alpha=alpha,
     )
     real_array(y, "y", func="vqt")
-    plan._check_length(y.shape[-1], stacklevel=2)
+    plan._check_length(y.shape[-1])
     return plan._transform(y)
 
 
@@ -533,7 +531,7 @@ def cqt(
         alpha=alpha,
     )
     real_array(y, "y", func="cqt")
-    plan._check_length(y.shape[-1], stacklevel=2)
+    plan._check_length(y.shape[-1])
     return plan._transform(y)
 
 
@@ -1106,7 +1104,7 @@ def griffinlim_cqt(
             )
     n_signal = length if length is not None else inverse.hop_length * (n_frames - 1)
     # once here, not at every re-analysis (librosa warns per iteration and octave)
-    analysis._check_length(n_signal, stacklevel=2)
+    analysis._check_length(n_signal)
     cdtype = complex_dtype(C.dtype)
     phase = initial_phase(init, random_state, C.shape, xp, cdtype)
     with check_finite(False):  # C is finite: so is every estimate, no sync per iteration

@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import math
 import numbers
-import warnings
 
 import numpy as np
 
-from . import _window
+from . import _warnings, _window
 from ._backend import _is_cupy_array, array_namespace, asarray_on, device_of, kernel
 from ._cache import host_table, on_device
 from ._errors import ParameterError
@@ -187,10 +186,7 @@ class STFT:
                     f"pad_mode={self.pad_mode!r} needs a signal of at least 2 samples, got {n}"
                 )
             if self.n_fft > n:
-                warnings.warn(
-                    f"n_fft={self.n_fft} is too large for input signal of length={n}",
-                    stacklevel=3,
-                )
+                _warnings.warn(f"n_fft={self.n_fft} is too large for input signal of length={n}")
         elif self.n_fft > n:
             raise ParameterError(
                 f"n_fft={self.n_fft} is too large for uncentered analysis of input signal "
@@ -219,22 +215,21 @@ class STFT:
     def inverse(self, stft_matrix, *, length=None, dtype=None, out=None):
         """Inverse STFT of ``(..., 1 + n_fft // 2, n_frames)`` → ``(..., n)``; see :func:`istft`."""
         y, key = self._inverse(stft_matrix, length=length, dtype=dtype, out=out)
-        self._warn_nola_gaps(key, stacklevel=3)
+        self._warn_nola_gaps(key)
         return y
 
-    def _warn_nola_gaps(self, key, *, stacklevel):
+    def _warn_nola_gaps(self, key):
         """UserWarning if window and hop violate NOLA (librosa's istft returns the uncovered
         samples undivided, without a warning)."""
         gaps = _window.nola_gaps(key, self.win_length, self.n_fft, self.hop_length)
         if gaps:
             window = "<array>" if _window.is_array_key(key) else repr(self.window)
-            warnings.warn(
+            _warnings.warn(
                 f"window={window} with hop_length={self.hop_length} violates the NOLA "
                 f"condition: {gaps} of every {self.hop_length} samples are covered by no "
                 "nonzero window value and cannot be recovered (they are left undivided, "
                 "as in librosa: near zero); use a smaller hop_length or a window without "
-                "zeros",
-                stacklevel=stacklevel + 1,
+                "zeros"
             )
 
     def _inverse(self, stft_matrix, *, length=None, dtype=None, out=None):
@@ -686,10 +681,9 @@ def power_to_db(S, *, ref=1.0, amin=1e-10, top_db=80.0):
     xp, S, scalar = _db_values(S, "S", "power_to_db")
     amin = positive_float(amin, "amin")
     if xp.isdtype(S.dtype, "complex floating"):
-        warnings.warn(
+        _warnings.warn(
             "power_to_db was called on complex input so phase information will be "
-            "discarded. To suppress this warning, call power_to_db(np.abs(D)**2) instead.",
-            stacklevel=2,
+            "discarded. To suppress this warning, call power_to_db(np.abs(D)**2) instead."
         )
         S = xp.abs(S)
     ref_value = _db_reference(ref, S, "power_to_db")
@@ -731,10 +725,9 @@ def amplitude_to_db(S, *, ref=1.0, amin=1e-5, top_db=80.0):
     xp, S, scalar = _db_values(S, "S", "amplitude_to_db")
     amin = positive_float(amin, "amin")
     if xp.isdtype(S.dtype, "complex floating"):
-        warnings.warn(
+        _warnings.warn(
             "amplitude_to_db was called on complex input so phase information will be "
-            "discarded. To suppress this warning, call amplitude_to_db(np.abs(S)) instead.",
-            stacklevel=2,
+            "discarded. To suppress this warning, call amplitude_to_db(np.abs(S)) instead."
         )
     magnitude = kernel(xp, "db.magnitude")(S)
     ref_value = _db_reference(ref, magnitude, "amplitude_to_db")
@@ -947,9 +940,8 @@ def griffinlim_options(n_iter, momentum, init):
     n_iter = positive_int(n_iter, "n_iter")
     momentum = nonnegative_float(momentum, "momentum")
     if momentum > 1:
-        warnings.warn(
-            f"Griffin-Lim with momentum={momentum} > 1 can be unstable. Proceed with caution!",
-            stacklevel=3,
+        _warnings.warn(
+            f"Griffin-Lim with momentum={momentum} > 1 can be unstable. Proceed with caution!"
         )
     one_of(init, "init", ("random", None))
     return n_iter, momentum
