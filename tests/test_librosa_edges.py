@@ -207,6 +207,19 @@ def test_istft_out_bad(xp):
         sigpu.istft(D, hop_length=128, out=[0.0] * n)
 
 
+def test_out_on_another_device_is_refused(emulated_cupy):
+    cupy = emulated_cupy
+    y = cupy.asarray(np.random.default_rng(0).standard_normal(4000))
+    D = sigpu.stft(y, n_fft=512, hop_length=128)
+    with cupy.cuda.Device(1):
+        spectra = cupy.empty(D.shape, dtype=D.dtype)
+        signal = cupy.empty(4000)
+    with pytest.raises(TypeError, match="out is on device 1, the input on 0"):
+        sigpu.stft(y, n_fft=512, hop_length=128, out=spectra)
+    with pytest.raises(TypeError, match="out is on device 1, the input on 0"):
+        sigpu.istft(D, n_fft=512, hop_length=128, length=4000, out=signal)
+
+
 def test_plan_takes_out_too(xp, rng):
     plan = sigpu.STFT(n_fft=256, hop_length=64)
     y = xp.asarray(rng.standard_normal((3, 2000)).astype(np.float32))
