@@ -11,11 +11,10 @@ calling them gives bit-for-bit the functional result.
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np
 
-from . import filters
+from . import _warnings, filters
 from ._backend import array_namespace, device_of, fft_module, kernel, on_input_device, to_host
 from ._cache import host_table, on_device
 from ._errors import ParameterError
@@ -103,7 +102,7 @@ def _stft_kwargs(hop_length, win_length, window, center, pad_mode):
 # ---------------------------------------------------------------------------
 
 
-def _mel_host_bank(sr, n_fft, n_mels, fmin, fmax, htk, norm, stacklevel):
+def _mel_host_bank(sr, n_fft, n_mels, fmin, fmax, htk, norm):
     return filters._mel_table(
         sr=sr,
         n_fft=positive_int(n_fft, "n_fft"),
@@ -112,7 +111,6 @@ def _mel_host_bank(sr, n_fft, n_mels, fmin, fmax, htk, norm, stacklevel):
         fmax=fmax,
         htk=htk,
         norm=norm,
-        stacklevel=stacklevel + 1,
     )
 
 
@@ -178,7 +176,7 @@ def melspectrogram(
     >>> M.shape, M.dtype
     ((2, 64, 44), dtype('float32'))
     """
-    bank = _mel_host_bank(sr, n_fft, n_mels, fmin, fmax, htk, norm, stacklevel=2)
+    bank = _mel_host_bank(sr, n_fft, n_mels, fmin, fmax, htk, norm)
     power = positive_float(power, "power")
     stft_kw = _stft_kwargs(hop_length, win_length, window, center, pad_mode)
     return _melspectrogram(y, S, bank, n_fft, stft_kw, power)
@@ -319,6 +317,7 @@ def mfcc(
         bad = set(melspectrogram_kwargs) - _MEL_KWARGS
         if bad:
             raise TypeError(f"mfcc() got unexpected keyword argument(s) {sorted(bad)}")
+        filters._check_norm(mel_norm, "mel_norm", allow_slaney=True)  # named as the caller named it
         S = melspectrogram(y, sr=sr, norm=mel_norm, **melspectrogram_kwargs)
         S = power_to_db(S, top_db=top_db)
         xp = array_namespace(S)
@@ -506,7 +505,7 @@ def _tuning_from_magnitude(S, sr, n_fft, fmin, fmax, threshold, resolution, bpo,
     counts = _histogram_counts(residual, selected, edges, xp)
     n_selected, best = (int(v) for v in to_host(xp.stack([xp.sum(counts), xp.argmax(counts)])))
     if n_selected == 0:
-        warnings.warn("Trying to estimate tuning from empty frequency set.", stacklevel=3)
+        _warnings.warn("Trying to estimate tuning from empty frequency set.")
         return 0.0
     return float(edges[best])
 
@@ -722,7 +721,7 @@ class MelSpectrogram:
         self.n_fft = positive_int(n_fft, "n_fft")
         self.power = positive_float(power, "power")
         self.stft_kw = _stft_kwargs(hop_length, win_length, window, center, pad_mode)
-        self.bank_host = _mel_host_bank(sr, n_fft, n_mels, fmin, fmax, htk, norm, stacklevel=2)
+        self.bank_host = _mel_host_bank(sr, n_fft, n_mels, fmin, fmax, htk, norm)
         self.n_mels = self.bank_host.shape[0]
 
     def bank(self, xp=None, dtype=np.float32, device=None):
@@ -766,6 +765,7 @@ class MFCC:
             raise TypeError(f"MFCC() got unexpected keyword argument(s) {sorted(bad)}")
         params = _mfcc_params(n_mfcc, dct_type, norm, lifter, top_db)
         self.n_mfcc, self.dct_type, self.norm, self.lifter, self.top_db = params
+        filters._check_norm(mel_norm, "mel_norm", allow_slaney=True)
         self.mel = MelSpectrogram(sr=sr, norm=mel_norm, **melspectrogram_kwargs)
         if self.n_mfcc > self.mel.n_mels:
             raise ParameterError(

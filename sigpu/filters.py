@@ -11,16 +11,16 @@ from __future__ import annotations
 
 import math
 import numbers
-import warnings
 
 import numpy as np
 
+from . import _warnings
 from ._backend import namespace_for
 from ._cache import host_table, on_device
 from ._constant_q_filters import constant_q, cq_to_chroma, wavelet, wavelet_lengths
 from ._errors import ParameterError
 from ._validate import nonnegative_float, positive_float, positive_int, real_dtype
-from .convert import fft_frequencies, hz_to_mel, mel_to_hz
+from .convert import fft_frequencies, hz_to_mel, mel_to_hz, tuned_frequency
 
 __all__ = [
     "mel",
@@ -139,19 +139,17 @@ def _mel_host(sr, n_fft, n_mels, fmin, fmax, htk, norm):
     return np.ascontiguousarray(weights), has_empty
 
 
-def _mel_table(*, sr, n_fft, n_mels, fmin, fmax, htk, norm, stacklevel):
+def _mel_table(*, sr, n_fft, n_mels, fmin, fmax, htk, norm):
     n_fft = positive_int(n_fft, "n_fft")
     n_mels = positive_int(n_mels, "n_mels")
     sr, fmin, fmax = _frequency_range(sr, fmin, fmax)
     norm = _check_norm(norm, allow_slaney=True)
     weights, has_empty = _mel_host(sr, n_fft, n_mels, fmin, fmax, bool(htk), norm)
     if has_empty:
-        warnings.warn(
+        _warnings.warn(
             "Empty filters detected in mel frequency basis. "
             "Some channels will produce empty responses. "
-            "Try increasing your sampling rate (and fmax) or reducing n_mels.",
-            UserWarning,
-            stacklevel=stacklevel + 1,
+            "Try increasing your sampling rate (and fmax) or reducing n_mels."
         )
     return weights
 
@@ -223,7 +221,7 @@ def mel(
     ((64, 1025), dtype('float32'))
     """
     weights = _mel_table(
-        sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax, htk=htk, norm=norm, stacklevel=2
+        sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax, htk=htk, norm=norm
     )
     return _deliver(weights, dtype, xp, device)
 
@@ -236,7 +234,7 @@ def mel(
 @host_table
 def _chroma_host(sr, n_fft, n_chroma, tuning, ctroct, octwidth, norm, base_c):
     """float64 (n_chroma, 1 + n_fft // 2), D. Ellis' chroma weights as in librosa."""
-    a440 = 440.0 * 2.0 ** (tuning / n_chroma)
+    a440 = tuned_frequency(440.0, tuning, n_chroma)
     # Frequencies of all n_fft FFT bins but DC, in fractional chroma bins
     # above C0-ish (A440 / 16).
     freqs = np.arange(1, n_fft, dtype=np.float64) * (sr / n_fft)
