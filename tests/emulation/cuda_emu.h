@@ -379,7 +379,8 @@ inline void prepare_fibers(Worker& worker, unsigned n_threads) {
       mprotect(worker.stacks + i * per_fiber, page, PROT_NONE);  // guard below each stack
   }
   worker.fibers.resize(n_threads);
-  for (unsigned i = 0; i < n_threads; ++i) worker.fibers[i].stack = worker.stacks + i * per_fiber + page;
+  for (unsigned i = 0; i < n_threads; ++i)
+    worker.fibers[i].stack = worker.stacks + i * per_fiber + page;
 }
 
 // Runs one block as fibers, phase by phase, and reports barriers that not every thread
@@ -458,16 +459,27 @@ struct Options {
   int workers;     // OS threads; 0: one per hardware thread
 };
 
+template <class... P>
+constexpr size_t signature_size(void (*)(P...)) {
+  return sizeof...(P);
+}
+
 // cuLaunchKernel-style parameters: argv[i] points at the value of parameter i.
 template <class... P, size_t... I>
-inline void call_kernel(void (*kernel)(P...), void** argv, std::index_sequence<I...>) {
+inline void call_unpacked(void (*kernel)(P...), void** argv, std::index_sequence<I...>) {
   kernel(*static_cast<std::remove_cv_t<std::remove_reference_t<P>>*>(argv[I])...);
 }
 
+// One kernel instantiation behind a plain function pointer: the launcher below is then
+// compiled once per library instead of once per instantiation (most of the build time).
+template <auto kernel>
+void call(void** argv) {
+  call_unpacked(kernel, argv, std::make_index_sequence<signature_size(kernel)>{});
+}
+
 // The Python side has checked the configuration (nonzero, within CUDA's limits).
-template <class... P>
-long long launch(void (*kernel)(P...), dim3 grid, dim3 block, void** argv, Options options,
-                 char* message, size_t message_size) {
+inline long long launch(void (*kernel_call)(void**), dim3 grid, dim3 block, void** argv,
+                        Options options, char* message, size_t message_size) {
   const unsigned long long n_blocks = (unsigned long long)grid.x * grid.y * grid.z;
   const unsigned n_threads = block.x * block.y * block.z;
   unsigned long long n_workers =
@@ -488,7 +500,7 @@ long long launch(void (*kernel)(P...), dim3 grid, dim3 block, void** argv, Optio
     worker.shuffle = options.seed != 0;
     worker.rng.seed(options.seed * 7919u + worker_id);
     worker.report = &report;
-    worker.body = [&]() { call_kernel(kernel, argv, std::index_sequence_for<P...>{}); };
+    worker.body = [&]() { kernel_call(argv); };
     current_worker = &worker;
     block_size = block;
     grid_size = grid;
@@ -575,15 +587,15 @@ std::string signature(void (*)(P...)) {
 }  // namespace emu
 
 // One C entry point pair per instantiation: EMU_EXPORT(3, overlap_add<float>).
-#define EMU_EXPORT(ID, ...)                                                                \
-  extern "C" long long emu_launch_##ID(unsigned gx, unsigned gy, unsigned gz, unsigned bx, \
-                                       unsigned by, unsigned bz, void** argv,              \
-                                       int use_fibers, unsigned seed, int workers,         \
-                                       char* message, size_t message_size) {               \
-    return ::emu::launch(&__VA_ARGS__, dim3(gx, gy, gz), dim3(bx, by, bz), argv,         \
-                         ::emu::Options{use_fibers, seed, workers}, message, message_size); \
-  }                                                                                        \
-  extern "C" const char* emu_signature_##ID() {                                           \
-    static const std::string s = ::emu::signature(&__VA_ARGS__);                          \
-    return s.c_str();                                                                      \
+#define EMU_EXPORT(ID, ...)                                                                   \
+  extern "C" long long emu_launch_##ID(unsigned gx, unsigned gy, unsigned gz, unsigned bx,    \
+                                       unsigned by, unsigned bz, void** argv, int use_fibers, \
+                                       unsigned seed, int workers, char* message,             \
+                                       size_t message_size) {                                 \
+    return ::emu::launch(&::emu::call<&__VA_ARGS__>, dim3(gx, gy, gz), dim3(bx, by, bz), argv, \
+                         ::emu::Options{use_fibers, seed, workers}, message, message_size);   \
+  }                                                                                           \
+  extern "C" const char* emu_signature_##ID() {                                              \
+    static const std::string s = ::emu::signature(&__VA_ARGS__);                             \
+    return s.c_str();                                                                         \
   }
