@@ -38,13 +38,13 @@ def _reassignment_windows(key, win_length: int, n_fft: int):
 def _windows_on(window, win_length, n_fft, xp):
     """The three analysis windows on ``xp``'s device in float64: host tables copied once
     for a named, callable or NumPy window; derived where it is for a device array."""
-    window = _window.host_window(window, win_length)
-    if not isinstance(window, (str, tuple, int, float)) and np.ndim(window) != 1:
-        raise ParameterError(f"window has {np.ndim(window)} dimensions; it must be 1-D")
-    if not isinstance(window, (str, tuple, int, float)) and window.shape[0] != win_length:
-        raise ParameterError(
-            f"window has {window.shape[0]} samples; it must have win_length={win_length}"
-        )
+    if not callable(window) and not isinstance(window, (str, tuple, int, float)):  # an array
+        if np.ndim(window) != 1:
+            raise ParameterError(f"window has {np.ndim(window)} dimensions; it must be 1-D")
+        if np.shape(window)[0] != win_length:
+            raise ParameterError(
+                f"window has {np.shape(window)[0]} samples; it must have win_length={win_length}"
+            )
     padded, key = _window.resolve_window(window, win_length, n_fft, xp, np.float64)
     if key is None:
         return _derived_windows(padded, xp)

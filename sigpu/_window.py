@@ -104,9 +104,11 @@ def resolve_window(window, win_length: int, n_fft: int, xp, dtype):
     window must live in the same library as the signal (a callable's NumPy result is a
     host table like a named window's, so it serves CuPy signals too).
     """
+    made_here = callable(window) and not _is_named(window)
     window = host_window(window, win_length)
     if not _is_named(window):
-        array_namespace(window, xp.zeros(0), func="window")  # same library as the signal
+        if not made_here:
+            array_namespace(window, xp.zeros(0), func="window")  # same library as the signal
         if window.ndim != 1 or window.shape[0] != win_length:
             raise ParameterError(
                 f"window has shape {window.shape}; it must have win_length={win_length} samples"

@@ -18,7 +18,14 @@ import numbers
 import numpy as np
 
 from . import _warnings, _window
-from ._backend import _is_cupy_array, array_namespace, asarray_on, device_of, kernel
+from ._backend import (
+    _is_cupy_array,
+    array_namespace,
+    asarray_on,
+    device_of,
+    kernel,
+    on_input_device,
+)
 from ._cache import host_table, on_device
 from ._errors import ParameterError
 from ._validate import (
@@ -70,6 +77,16 @@ def _istft_normalizer(key, win_length, n_fft, hop_length, n_frames, start, lengt
     return np.where(covered, 1.0 / np.where(covered, envelope, 1.0), 1.0)
 
 
+def _istft_normalizer_on_device(window, hop_length, n_frames, start, length, xp, dtype):
+    # _istft_normalizer's numbers for a padded window that lives on the device
+    full = _window.sumsquare_on_device(xp.astype(window, xp.float64), hop_length, n_frames, xp)
+    envelope = xp.zeros(length, dtype=xp.float64)
+    part = full[start : start + length]
+    envelope[: part.shape[0]] = part
+    covered = envelope > np.finfo(np.dtype(dtype)).tiny
+    return xp.astype(xp.where(covered, 1.0 / xp.where(covered, envelope, 1.0), 1.0), dtype)
+
+
 class STFT:
     """A short-time Fourier transform plan: parameters and window fixed once.
 
@@ -119,6 +136,7 @@ class STFT:
     True
     """
 
+    @on_input_device
     def __init__(
         self,
         *,
@@ -171,6 +189,7 @@ class STFT:
         padded = n_samples + 2 * (self.n_fft // 2) if self.center else n_samples
         return 1 + (padded - self.n_fft) // self.hop_length
 
+    @on_input_device
     def __call__(self, y, *, dtype=None, out=None):
         """STFT of ``y (..., n)`` → ``(..., 1 + n_fft // 2, n_frames)``; see :func:`stft`."""
         xp = real_array(y, "y", func="stft")
@@ -212,6 +231,7 @@ class STFT:
             spec = xp.astype(spec, out_dtype)
         return spec
 
+    @on_input_device
     def inverse(self, stft_matrix, *, length=None, dtype=None, out=None):
         """Inverse STFT of ``(..., 1 + n_fft // 2, n_frames)`` → ``(..., n)``; see :func:`istft`."""
         y, key = self._inverse(stft_matrix, length=length, dtype=dtype, out=out)
@@ -221,7 +241,12 @@ class STFT:
     def _warn_nola_gaps(self, key):
         """UserWarning if window and hop violate NOLA (librosa's istft returns the uncovered
         samples undivided, without a warning)."""
-        gaps = _window.nola_gaps(key, self.win_length, self.n_fft, self.hop_length)
+        if key is None:  # a device array window
+            xp = array_namespace(self.window)
+            padded, _ = self._window_array(xp, xp.float64)
+            gaps = _window.nola_gaps_on_device(padded, self.hop_length, xp)
+        else:
+            gaps = _window.nola_gaps(key, self.win_length, self.n_fft, self.hop_length)
         if gaps:
             window = "<array>" if _window.is_array_key(key) else repr(self.window)
             _warnings.warn(
@@ -269,17 +294,22 @@ class STFT:
         y = kernel(xp, "ola.irfft_overlap_add")(
             spec, self.n_fft, window, self.hop_length, start, length
         )
-        normalizer = _istft_normalizer(
-            key,
-            self.win_length,
-            self.n_fft,
-            self.hop_length,
-            n_frames,
-            start,
-            length,
-            np.dtype(work_dtype).name,
-        )
-        y *= on_device(normalizer, xp, work_dtype)
+        if key is None:  # a device array window: its envelope where it is
+            y *= _istft_normalizer_on_device(
+                window, self.hop_length, n_frames, start, length, xp, work_dtype
+            )
+        else:
+            normalizer = _istft_normalizer(
+                key,
+                self.win_length,
+                self.n_fft,
+                self.hop_length,
+                n_frames,
+                start,
+                length,
+                np.dtype(work_dtype).name,
+            )
+            y *= on_device(normalizer, xp, work_dtype)
         y = xp.reshape(y, batch_shape + (length,))
         if target is not None:
             target[...] = y
@@ -345,6 +375,7 @@ def _istft_out(out, stft_matrix, shape, dtype):
     return out
 
 
+@on_input_device
 def stft(
     y,
     *,
@@ -443,6 +474,7 @@ def stft(
     return plan(y, dtype=dtype, out=out)
 
 
+@on_input_device
 def istft(
     stft_matrix,
     *,
@@ -534,6 +566,7 @@ def istft(
     return plan.inverse(stft_matrix, length=length, dtype=dtype, out=out)
 
 
+@on_input_device
 def spectrogram(
     y,
     *,
@@ -636,6 +669,7 @@ def _scalar_if(result, scalar):
     return result[()] if scalar and isinstance(result, np.ndarray) else result
 
 
+@on_input_device
 def power_to_db(S, *, ref=1.0, amin=1e-10, top_db=80.0):
     """Convert a power spectrogram to decibels: ``10 log10(max(amin, S) / max(amin, |ref|))``.
 
@@ -690,6 +724,7 @@ def power_to_db(S, *, ref=1.0, amin=1e-10, top_db=80.0):
     return _scalar_if(_to_db(S, ref_value, amin, top_db, xp), scalar)
 
 
+@on_input_device
 def amplitude_to_db(S, *, ref=1.0, amin=1e-5, top_db=80.0):
     """Convert an amplitude spectrogram to decibels.
 
@@ -762,6 +797,7 @@ def _to_db(S, ref_value, amin, top_db, xp, **kernel_options):
     return kernel(xp, "db.power_to_db")(S, amin, offset, top_db, **kernel_options)
 
 
+@on_input_device
 def db_to_power(S_db, *, ref=1.0):
     """Inverse of :func:`power_to_db` (without the clipping): ``ref * 10 ** (S_db / 10)``.
 
@@ -771,7 +807,8 @@ def db_to_power(S_db, *, ref=1.0):
         Decibels: a NumPy/CuPy array (float32/float64 kept; integer, bool and
         float16 computed in float64) or a number/array-like, taken as NumPy.
     ref : float or array
-        Reference power.
+        Reference power (broadcast against ``S_db``; a NumPy array serves CuPy input
+        too, copied to its device).
 
     Returns
     -------
@@ -801,9 +838,12 @@ def db_to_power(S_db, *, ref=1.0):
     if type(ref) in (int, float):  # Python numbers (np.float64 subclasses float)
         return _scalar_if(kernel(xp, "db.db_to_power")(S_db, ref), scalar)
     # a NumPy scalar or array ref: its dtype takes part in the result's, as in librosa
+    if isinstance(ref, np.ndarray) and not isinstance(S_db, np.ndarray):
+        ref = asarray_on(ref, xp, ref.dtype)  # a host parameter, copied to S_db's device
     return _scalar_if(ref * 10.0 ** (S_db * 0.1), scalar)
 
 
+@on_input_device
 def db_to_amplitude(S_db, *, ref=1.0):
     """Inverse of :func:`amplitude_to_db`: ``ref * 10 ** (S_db / 20)``.
 
@@ -847,6 +887,7 @@ def initial_phase(init, random_state, shape, xp, dtype):
     return asarray_on(np.exp(2j * np.pi * rng.random(size=shape)), xp, dtype)
 
 
+@on_input_device
 def griffinlim(
     S,
     *,

@@ -487,3 +487,42 @@ def test_no_sync_per_reassignment_batch(emulated_cupy):
                 sigpu.linear_reassignment(x, **kw)
         counts.append(len([w for _, w in emulated_cupy.SYNCS if w.startswith("sigpu/")]))
     assert counts[0] == counts[1], counts
+
+
+# ---------------------------------------------------------------------------
+# CuPy bugs the emulation found (each failed before its fix)
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("func", ["stft", "spectrogram", "melspectrogram", "gammatonegram"])
+def test_callable_window_on_cupy(cupy_module, func):
+    """librosa's callable windows return NumPy values: they serve CuPy signals as named
+    windows do (the window was built with NumPy and then refused as a mixed library)."""
+    kw = dict(n_fft=256, window=np.hanning)
+    if func in ("melspectrogram", "gammatonegram"):
+        kw["sr"] = SR
+    want = getattr(sigpu, func)(Y, **kw)
+    got = getattr(sigpu, func)(cupy_module.asarray(Y), **kw)
+    _assert_same(func, got, want, "cupy", 0)
+
+
+def test_callable_and_device_windows_in_inverse_and_reassignment(cupy_module):
+    window = np.hanning(256)
+    for spec in (np.hanning, cupy_module.asarray(window)):
+        D = sigpu.stft(cupy_module.asarray(Y), n_fft=256, hop_length=64, window=spec)
+        y = sigpu.istft(D, n_fft=256, hop_length=64, window=spec, length=4000)
+        _assert_same("istft", y, sigpu.istft(sigpu.stft(Y, n_fft=256, hop_length=64,
+                     window=window), n_fft=256, hop_length=64, window=window, length=4000),
+                     "cupy", 0)  # fmt: skip
+        got = sigpu.reassigned_spectrogram(cupy_module.asarray(Y), sr=SR, n_fft=256, window=spec)
+        want = sigpu.reassigned_spectrogram(Y, sr=SR, n_fft=256, window=window)
+        _assert_same("reassigned_spectrogram", got, want, "cupy", 0)
+
+
+@pytest.mark.parametrize("ref", [np.array(2.0), np.linspace(1.0, 3.0, 50)])
+def test_db_conversions_take_a_numpy_ref_on_cupy(cupy_module, ref):
+    """A NumPy ``ref`` (a parameter) is copied to the decibels' device; it raised."""
+    db = np.linspace(-80.0, 0.0, 50)
+    for func in (sigpu.db_to_power, sigpu.db_to_amplitude):
+        got = func(cupy_module.asarray(db), ref=ref)
+        _assert_same(func.__name__, got, func(db, ref=ref), "cupy", 0)

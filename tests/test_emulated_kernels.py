@@ -923,14 +923,26 @@ def test_block_sum_with_barriers_runs_clean(seed):
     np.testing.assert_allclose(out, want, rtol=1e-5, atol=1e-4)
 
 
+# source lines of BARRIERS' __syncthreads() calls: two in block_sum, two in split_barrier,
+# one in early_exit
+SYNC_LINES = [i + 1 for i, line in enumerate(BARRIERS.splitlines()) if "__syncthreads()" in line]
+
+
 @pytest.mark.parametrize(
     "name, message",
     [
-        ("split_barrier", r"different __syncthreads\(\) calls \(lines 19 and 21\)"),
-        ("early_exit", r"\(line 30\).* 200 threads wait at the barrier and 56 have exited"),
+        (
+            "split_barrier",
+            rf"different __syncthreads\(\) calls \(lines {SYNC_LINES[2]} and {SYNC_LINES[3]}\)",
+        ),
+        (
+            "early_exit",
+            rf"\(line {SYNC_LINES[4]}\).* 200 threads wait at the barrier and 56 have exited",
+        ),
     ],
 )
 def test_barrier_divergence_is_reported(name, message):
+    """Each block reports, with the source lines of the barriers involved."""
     with pytest.raises(EmuError, match=message):
         barriers().get_function(name)((2,), (256,), (np.zeros(256, np.float32),))
 
