@@ -17,8 +17,10 @@ from . import _warnings
 from ._backend import (
     array_namespace,
     centered_frames,
+    device_of,
     fft_module,
     kernel,
+    on_input_device,
     single_threaded_blas,
 )
 from ._cache import host_table, on_device
@@ -240,6 +242,7 @@ class VQT:
                 f"the {self.pad_mode!r} padding (computed anyway, as librosa does)"
             )
 
+    @on_input_device
     def __call__(self, y):
         """Transform ``y`` of shape ``(..., n)`` to ``(..., n_bins, n_frames)``."""
         real_array(y, "y", func=self._func)
@@ -257,8 +260,7 @@ class VQT:
         x = xp.reshape(xp.astype(y, work, copy=False), (-1, n))
         batch = x.shape[0]
         n_frames = self.n_frames(n)
-        device = getattr(y, "device", None)
-        dev_id = None if isinstance(y, np.ndarray) else device.id
+        dev_id = device_of(y)
         out = xp.empty((batch, self.n_bins, n_frames), dtype=out_dtype)
         # Many small GEMMs: OpenBLAS's own threads cost more than they give here; on
         # the CPU, blocks of rows run the whole octave loop on sigpu's threads instead.
@@ -403,6 +405,7 @@ _DOC_PARAMS = """
         Relative bandwidth; ``2**(1/bins_per_octave) - 1`` gives the classic Q."""
 
 
+@on_input_device
 def vqt(
     y,
     *,
@@ -492,6 +495,7 @@ vqt.__doc__ = f"""Variable-Q transform: constant-Q filters widened by ``gamma`` 
     """
 
 
+@on_input_device
 def cqt(
     y,
     *,
@@ -610,6 +614,7 @@ def _normalize_chroma(chroma, xp, norm):
     return chroma / xp.where(size < tiny, xp.ones_like(size), size)
 
 
+@on_input_device
 def chroma_cqt(
     y=None,
     *,
@@ -705,7 +710,7 @@ def chroma_cqt(
         window=window,
         dtype=C.dtype,
         xp=xp,
-        device=None if isinstance(C, np.ndarray) else C.device.id,
+        device=device_of(C),
     )
     lead, (n_bins, n_frames) = C.shape[:-2], C.shape[-2:]
     flat = xp.reshape(
@@ -759,6 +764,7 @@ def _upsample(y, factor: int, xp):
     return out[..., : n * factor] * factor
 
 
+@on_input_device
 def icqt(
     C,
     *,
@@ -922,12 +928,12 @@ class _InverseCQT:
         lead = C.shape[:-2]
         if n_frames < 2:  # one frame spans no hop: librosa's signal is all padding
             dtype = work if out_dtype is None else out_dtype
-            return xp.zeros(lead + (length,), dtype=dtype, device=C.device)
+            return xp.zeros(lead + (length,), dtype=dtype)  # on C's device (on_input_device)
         C = xp.reshape(
             xp.astype(C[..., :n_frames], cdtype, copy=False), (-1, self.n_bins, n_frames)
         )
         batch = C.shape[0]
-        dev_id = None if isinstance(C, np.ndarray) else C.device.id
+        dev_id = device_of(C)
         # frames major, bins minor, once: every octave's rows are then a 2-D GEMM operand
         rows = xp.ascontiguousarray(xp.permute_dims(C, (0, 2, 1)))
         rows = xp.reshape(rows, (batch * n_frames, self.n_bins))
@@ -979,6 +985,7 @@ def _ones_window(n: int):
     return np.ones(n)
 
 
+@on_input_device
 def griffinlim_cqt(
     C,
     *,
