@@ -961,6 +961,26 @@ def test_shuffled_schedules_do_reorder_threads_and_blocks():
     assert len(winners) > 1
 
 
+def test_cuda_emu_seed_in_the_environment_shuffles_too(monkeypatch):
+    kernel = barriers().get_function("last_writer")
+    winners = set()
+    for seed in ("0", "1", "2", "3"):
+        monkeypatch.setenv("CUDA_EMU_SEED", seed)
+        out = np.zeros(1, np.uint32)
+        kernel((8,), (64,), (out,), workers=1)
+        winners.add(int(out[0]))
+    assert len(winners) > 1
+
+
+def test_a_sanitizer_build_needs_the_asan_runtime():
+    """Loading an ASan library into a process without the runtime would abort it; the
+    emulator refuses first and says how to run."""
+    if cuda_emu.asan_runtime_loaded():
+        pytest.skip("this process has the ASan runtime preloaded")
+    with pytest.raises(EmuError, match="LD_PRELOAD"):
+        EmuModule(kernel_source("ola.cu"), NVRTC_OPTIONS, sanitize=True, filename="ola.cu")
+
+
 def test_a_missing_barrier_in_gate_scatter_is_caught():
     """Mutant of a real kernel: without the barrier before the flush, threads flush shared
     bins that others have not finished adding to; the counts no longer match numba."""

@@ -250,7 +250,9 @@ def build_library(code, options=(), names=None, *, sanitize=None, filename="kern
     return library
 
 
-def _asan_runtime_loaded() -> bool:
+def asan_runtime_loaded() -> bool:
+    """Whether this process has the AddressSanitizer runtime, which loading a sanitizer
+    build needs (it must be preloaded: it cannot come with a library loaded later)."""
     return hasattr(ctypes.CDLL(None), "__asan_init")
 
 
@@ -283,7 +285,7 @@ class EmuModule:
         if warp_level:
             raise EmuError(f"{filename}: {warp_level.group(0)} (warp-level) is not emulated")
         self.sanitize = sanitizer_requested() if sanitize is None else bool(sanitize)
-        if self.sanitize and not _asan_runtime_loaded():
+        if self.sanitize and not asan_runtime_loaded():
             raise EmuError(
                 "a sanitizer build needs the ASan runtime loaded first: run Python under "
                 "LD_PRELOAD=$(g++ -print-file-name=libasan.so) ASAN_OPTIONS=detect_leaks=0"
