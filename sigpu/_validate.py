@@ -24,12 +24,25 @@ def _dtype_name(x) -> str:
     return np.dtype(x.dtype).name
 
 
+def _require_array(x, name: str, func: str | None) -> None:
+    """TypeError naming the input unless ``x`` is an array (lists, numbers and None are not:
+    the library of the result would be a guess)."""
+    if not (hasattr(x, "dtype") and hasattr(x, "shape") and hasattr(x, "ndim")):
+        where = f"{func}: " if func else ""
+        raise TypeError(
+            f"{where}{name} must be a numpy.ndarray or cupy.ndarray, got "
+            f"{type(x).__module__}.{type(x).__qualname__}; convert it with numpy.asarray(...) "
+            "or cupy.asarray(...) first"
+        )
+
+
 def real_array(x, name: str = "y", *, func: str | None = None, min_ndim: int = 1):
     """Check ``x`` is a float32/float64 NumPy or CuPy array with ``ndim >= min_ndim``.
 
     Returns the array namespace.  Integer, bool, float16 and complex arrays
     raise TypeError naming the accepted dtypes.
     """
+    _require_array(x, name, func)
     xp = array_namespace(x, func=func)
     dt = _dtype_name(x)
     if dt not in REAL_DTYPES:
@@ -71,6 +84,7 @@ def same_dtype(a, b) -> bool:
 
 def float_or_complex_array(x, name: str, *, func: str | None = None, min_ndim: int = 1):
     """Like :func:`real_array` but also accepts complex64/complex128."""
+    _require_array(x, name, func)
     xp = array_namespace(x, func=func)
     dt = _dtype_name(x)
     if dt not in REAL_DTYPES + ("complex64", "complex128"):
@@ -84,21 +98,34 @@ def float_or_complex_array(x, name: str, *, func: str | None = None, min_ndim: i
     return xp
 
 
+def _single_precision(dtype) -> bool:
+    # by kind and size, not identity: '>f4' is float32 too
+    dt = np.dtype(dtype)
+    return dt.itemsize == (8 if dt.kind == "c" else 4)
+
+
 def complex_dtype(real_dtype):
     """complex64 for float32, complex128 for float64 (accepts any dtype-like)."""
-    return np.complex64 if np.dtype(real_dtype) in (np.float32, np.complex64) else np.complex128
+    return np.complex64 if _single_precision(real_dtype) else np.complex128
 
 
 def real_dtype(dtype):
     """float32 for float32/complex64, float64 for float64/complex128."""
-    return np.float32 if np.dtype(dtype) in (np.float32, np.complex64) else np.float64
+    return np.float32 if _single_precision(dtype) else np.float64
+
+
+def _as_dtype(dtype, name: str, accepted: str):
+    try:
+        return np.dtype(dtype)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"{name}={dtype!r} must be {accepted} (or None)") from err
 
 
 def optional_real_dtype(dtype, name: str = "dtype"):
     """``None`` or float32/float64 as a NumPy dtype (an output ``dtype=`` argument)."""
     if dtype is None:
         return None
-    dt = np.dtype(dtype)
+    dt = _as_dtype(dtype, name, "float32 or float64")
     if dt not in (np.float32, np.float64):
         raise TypeError(f"{name}={dtype!r} must be float32 or float64 (or None)")
     return dt
@@ -108,7 +135,7 @@ def optional_complex_dtype(dtype, name: str = "dtype"):
     """``None`` or complex64/complex128 as a NumPy dtype (an output ``dtype=`` argument)."""
     if dtype is None:
         return None
-    dt = np.dtype(dtype)
+    dt = _as_dtype(dtype, name, "complex64 or complex128")
     if dt not in (np.complex64, np.complex128):
         raise TypeError(f"{name}={dtype!r} must be complex64 or complex128 (or None)")
     return dt
@@ -243,6 +270,8 @@ def all_or_unchecked(condition) -> bool:
     """
     if not _CHECK_FINITE.get():
         return True
+    if isinstance(condition, (bool, np.bool_)):  # from 0-d NumPy operands: already a scalar
+        return bool(condition)
     xp = array_namespace(condition)
     return bool(xp.all(condition))
 

@@ -260,9 +260,24 @@ def cqt_frequencies(n_bins, *, fmin, bins_per_octave=12, tuning=0.0, xp=None):
     fmin = positive_float(fmin, "fmin")
     bins_per_octave = positive_int(bins_per_octave, "bins_per_octave")
     tuning = finite_float(tuning, "tuning")
-    correction = 2.0 ** (tuning / bins_per_octave)
-    freqs = fmin * correction * 2.0 ** (np.arange(n_bins, dtype=np.float64) / bins_per_octave)
+    fmin = tuned_frequency(fmin, tuning, bins_per_octave)
+    freqs = fmin * 2.0 ** (np.arange(n_bins, dtype=np.float64) / bins_per_octave)
     return namespace_for(xp).asarray(freqs)
+
+
+def tuned_frequency(frequency: float, tuning: float, bins_per_octave) -> float:
+    """``frequency * 2**(tuning / bins_per_octave)``; ParameterError where a huge ``tuning``
+    takes it out of floating-point range (0 or inf)."""
+    try:
+        tuned = frequency * 2.0 ** (tuning / bins_per_octave)
+    except OverflowError:
+        tuned = math.inf
+    if not 0.0 < tuned < math.inf:
+        raise ParameterError(
+            f"tuning={tuning!r} moves {frequency!r} Hz to {tuned} Hz, outside floating-point "
+            f"range (tuning is in fractions of a bin at bins_per_octave={bins_per_octave})"
+        )
+    return tuned
 
 
 @on_input_device
