@@ -394,23 +394,29 @@ def kernel(xp, name: str):
 
 
 class _SingleThreadedBlas:
-    """The process's BLAS at one thread while any thread is inside a
-    :func:`single_threaded_blas` block, and restored when the last one leaves.
+    """The process's BLAS at one thread while the main thread is inside a
+    :func:`single_threaded_blas` block (nested blocks restore once, at the outermost).
 
-    BLAS thread counts are process-wide: nested or concurrent limits that each saved and
-    restored the setting they found would restore each other's limit and could leave BLAS
-    at one thread for good.  Counting the holders makes the restore happen once, with
-    the setting from before the first.
+    BLAS thread counts are process-wide, and OpenBLAS (0.3.30, pthreads) takes a raised
+    count only from the main thread: a limit set and restored from other threads changed
+    the BLAS of every thread meanwhile and could leave it at one thread for good (a
+    restore from a worker thread is ignored).  So only the main thread limits; calls from
+    other threads leave BLAS as it is, which can oversubscribe the cores but never
+    changes another thread's arithmetic or leaks.
     """
 
     def __init__(self):
         self._lock = threading.Lock()
         self._holders = 0
         self._limit = None
-        self._controller = None  # threadpoolctl's scan of the loaded libraries, kept
+        self._controller = None  # threadpoolctl's scan of the loaded libraries (~1 ms)
+        self._modules_seen = -1  # len(sys.modules) at that scan
 
     @contextlib.contextmanager
     def __call__(self):
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
         with self._lock:
             if self._holders == 0:
                 self._limit = self._start()
@@ -425,12 +431,15 @@ class _SingleThreadedBlas:
                     self._limit = None
 
     def _start(self):
-        if self._controller is None:
+        # Scan again after new imports: one may have loaded another BLAS (scipy.linalg
+        # brings its own OpenBLAS), which a kept scan would leave unlimited.
+        if self._controller is None or self._modules_seen != len(sys.modules):
             try:
                 from threadpoolctl import ThreadpoolController
             except ImportError:  # without threadpoolctl BLAS keeps its own threading
                 return None
             self._controller = ThreadpoolController()
+            self._modules_seen = len(sys.modules)
         return self._controller.limit(limits=1, user_api="blas")
 
 
@@ -444,7 +453,7 @@ def single_threaded_blas(xp):
     which collapses when the cores are shared (measured: the 84-bin CQT of
     16 x 10 s took 0.137 s with OpenBLAS threads, 0.084 s without).  Used
     around loops of small GEMMs and while sigpu's own thread pool runs blocks.
-    Safe to nest and to enter from several threads (see :class:`_SingleThreadedBlas`).
+    Safe to nest; a no-op outside the main thread (see :class:`_SingleThreadedBlas`).
     """
     return contextlib.nullcontext() if is_cupy(xp) else _single_threaded_blas()
 

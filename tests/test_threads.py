@@ -81,34 +81,57 @@ def _blas_threads() -> int:
     return max((i["num_threads"] for i in info if i["user_api"] == "blas"), default=-1)
 
 
-def test_blas_limit_overlapping_threads_restore_once():
-    """Thread A enters the one-thread BLAS limit, B enters, A leaves, B leaves (forced in
-    that order): BLAS stays at one thread while B is inside and gets its setting from
-    before A back at the end.  Each holder saving and restoring what it found restored
-    A's limit for B's region and left BLAS at one thread for the rest of the process."""
+def test_blas_limit_only_from_the_main_thread_and_restored_once():
+    """The main thread's (nested) limit holds BLAS at one thread and restores the setting
+    it found at the outermost exit; a worker thread entering and leaving meanwhile changes
+    nothing (its restore would be ignored by OpenBLAS and leave one thread for good)."""
     before = _blas_threads()
     if before < 2:
         pytest.skip("the BLAS here runs one thread anyway")
-    a_in, b_in, a_out = threading.Event(), threading.Event(), threading.Event()
     seen = {}
 
-    def holder_a():
+    def worker():
         with single_threaded_blas(np):
-            a_in.set()
-            b_in.wait(10)
-        a_out.set()
+            seen["worker_inside"] = _blas_threads()
+        seen["worker_after"] = _blas_threads()
 
-    def holder_b():
-        a_in.wait(10)
+    with single_threaded_blas(np):
         with single_threaded_blas(np):
-            b_in.set()
-            a_out.wait(10)
-            seen["inside_after_a_left"] = _blas_threads()
-
-    threads = [threading.Thread(target=holder_a), threading.Thread(target=holder_b)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    assert seen["inside_after_a_left"] == 1
+            seen["nested"] = _blas_threads()
+        seen["outer_after_nested"] = _blas_threads()
+        thread = threading.Thread(target=worker)
+        thread.start()
+        thread.join(30)
+    assert seen == dict(nested=1, outer_after_nested=1, worker_inside=1, worker_after=1)
     assert _blas_threads() == before
+    thread = threading.Thread(target=worker)  # no main-thread limit: a worker changes nothing
+    thread.start()
+    thread.join(30)
+    assert seen["worker_inside"] == seen["worker_after"] == before == _blas_threads()
+
+
+def test_blas_limit_covers_a_blas_loaded_after_first_use():
+    """A BLAS library loaded after the first limit (here: scipy.linalg's own OpenBLAS, in a
+    fresh process) is limited too; the first scan alone left it at its threads."""
+    code = textwrap.dedent(
+        """
+        import numpy as np, threadpoolctl
+        from sigpu._backend import single_threaded_blas
+        with single_threaded_blas(np):
+            pass
+        import scipy.linalg  # noqa: F401  (loads another BLAS)
+        libs = threadpoolctl.threadpool_info()
+        if len({i["filepath"] for i in libs if i["user_api"] == "blas"}) < 2:
+            print("skip")
+        else:
+            with single_threaded_blas(np):
+                inside = [i["num_threads"] for i in threadpoolctl.threadpool_info()
+                          if i["user_api"] == "blas"]
+            print("ok" if set(inside) == {1} else f"unlimited: {inside}")
+        """
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    result = proc.stdout.strip()
+    if result == "skip":
+        pytest.skip("scipy.linalg shares NumPy's BLAS here")
+    assert proc.returncode == 0 and result == "ok", (result, proc.stderr[-2000:])
