@@ -29,11 +29,18 @@ from ._backend import (
 )
 from ._cache import host_table, on_device
 from ._errors import ParameterError
-from ._validate import is_int, positive_float, positive_int
+from ._validate import (
+    is_int,
+    optional_complex_dtype,
+    optional_real_dtype,
+    positive_float,
+    positive_int,
+)
 from ._window import periodic_window
 
 __all__ = ["wavelet", "wavelet_lengths", "constant_q", "cq_to_chroma", "window_bandwidth"]
 
+MAX_FILTER_LENGTH = 2**31  # samples; far beyond any audio use, and within int32 indexing
 C1_HZ = 440.0 * 2.0 ** ((24 - 69) / 12.0)  # note_to_hz("C1") = 32.70319566 Hz
 
 
@@ -44,6 +51,8 @@ C1_HZ = 440.0 * 2.0 ** ((24 - 69) / 12.0)  # note_to_hz("C1") = 32.70319566 Hz
 
 def _window_key(window):
     """A hashable window specification (str, tuple, number or callable)."""
+    if isinstance(window, numbers.Real) and not np.isfinite(periodic_window(window, 64)).all():
+        raise ParameterError(f"window={window!r} (a Kaiser beta) gives non-finite values")
     if isinstance(window, (str, numbers.Real)) or callable(window):
         return window
     if isinstance(window, tuple):
@@ -77,9 +86,16 @@ def window_bandwidth(window="hann") -> float:
     return _window_bandwidth(_window_key(window))
 
 
+def _float_values(values, name: str) -> np.ndarray:
+    try:
+        return np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"{name}={values!r} must be a number or an array of numbers") from err
+
+
 def _freqs_tuple(freqs) -> tuple:
     # design parameters: a device array is read on the host (one explicit copy)
-    arr = np.asarray(to_host(freqs) if is_device_array(freqs) else freqs, dtype=np.float64)
+    arr = _float_values(to_host(freqs) if is_device_array(freqs) else freqs, "freqs")
     arr = np.atleast_1d(arr)
     if arr.ndim != 1 or arr.size == 0:
         raise ParameterError(f"freqs must be a non-empty 1-D array, got shape {arr.shape}")
@@ -91,7 +107,7 @@ def _freqs_tuple(freqs) -> tuple:
 def _alpha_tuple(alpha, n: int):
     if alpha is None:
         return None
-    arr = np.atleast_1d(np.asarray(alpha, dtype=np.float64))
+    arr = np.atleast_1d(_float_values(alpha, "alpha"))
     if arr.size == 1:
         arr = np.full(n, arr[0])
     if arr.shape != (n,) or not np.all(np.isfinite(arr)) or np.any(arr <= 0):
@@ -162,6 +178,12 @@ def _lengths_host(freqs: tuple, sr: float, window, filter_scale: float, gamma, a
     q = filter_scale / a
     f_cutoff = float(np.max(f * (1 + 0.5 * _window_bandwidth(window) / q) + 0.5 * g))
     lengths = q * sr / (f + g / a)
+    if not np.max(lengths) <= MAX_FILTER_LENGTH:
+        raise ParameterError(
+            f"the longest filter would have {np.max(lengths):.3g} samples (at most 2**31): "
+            f"sr={sr}, the lowest frequency (fmin) {f[0]:.3g} Hz, filter_scale={filter_scale}, "
+            "alpha (from bins_per_octave) and gamma set it"
+        )
     return lengths, f_cutoff
 
 
@@ -172,12 +194,12 @@ def _validate_lengths_args(freqs, sr, filter_scale, gamma, alpha, window):
     gamma = _check_gamma(gamma)
     f = np.asarray(freqs)
     if np.any(f <= 0):
-        raise ParameterError("frequencies must be strictly positive")
+        raise ParameterError(f"freqs={f} must be strictly positive")
     if f.size > 1 and np.any(f[:-1] > f[1:]):
         raise ParameterError(f"Frequency array={f} must be in strictly ascending order")
     alpha = _alpha_tuple(alpha, len(freqs))
     if alpha is None and len(freqs) < 2:
-        raise ParameterError("alpha must be given when there is only one frequency")
+        raise ParameterError(f"alpha must be given when freqs has only one frequency ({f})")
     return freqs, sr, _window_key(window), filter_scale, gamma, alpha
 
 
@@ -342,9 +364,9 @@ def wavelet(
     """
     args = _validate_lengths_args(freqs, sr, filter_scale, gamma, alpha, window)
     norm = _check_norm(norm)
-    dtype = np.dtype(dtype)
-    if dtype.kind != "c":
-        raise TypeError(f"dtype={dtype} must be complex64 or complex128")
+    dtype = optional_complex_dtype(dtype)
+    if dtype is None:
+        raise TypeError("dtype=None must be complex64 or complex128")
     basis, lengths = _wavelet_host(*args, bool(pad_fft), norm)
     if xp is None and is_device_array(freqs):  # default: the library and device of freqs
         xp, device = array_namespace(freqs), device_of(freqs) if device is None else device
@@ -407,7 +429,9 @@ def constant_q(
     )
     if f_cutoff > sr / 2:
         raise ParameterError(
-            f"Maximum filter frequency={freqs[-1]:.2f} would exceed Nyquist={sr / 2}"
+            f"Maximum filter frequency={freqs[-1]:.2f} would exceed Nyquist={sr / 2} (sr={sr}, "
+            f"fmin={fmin}, n_bins={n_bins}, bins_per_octave={bins_per_octave}, filter_scale="
+            f"{filter_scale}, gamma={gamma} set the filters' upper band edge)"
         )
     return wavelet(
         freqs=freqs,
@@ -498,8 +522,16 @@ def cq_to_chroma(
         )
     fmin = C1_HZ if fmin is None else positive_float(fmin, "fmin")
     if window is not None:
-        win = np.asarray(to_host(window) if is_device_array(window) else window, np.float64)
+        try:
+            win = np.asarray(to_host(window) if is_device_array(window) else window, np.float64)
+        except (TypeError, ValueError) as err:
+            raise TypeError(f"window={window!r} must be an array of numbers or None") from err
+        if not np.isfinite(win).all():
+            raise ParameterError("window must be finite everywhere (it holds NaN or inf)")
         window = tuple(float(v) for v in np.atleast_1d(win))
+    dtype = optional_real_dtype(dtype)
+    if dtype is None:
+        raise TypeError("dtype=None must be float32 or float64")
     host = _cq_to_chroma_host(n_input, bins_per_octave, n_chroma, fmin, window, bool(base_c))
     return on_device(host, namespace_for(xp), dtype, device)
 

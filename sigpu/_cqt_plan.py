@@ -144,7 +144,10 @@ def build_schedule(
         fmax_t = float(np.max(freqs[-bins_per_octave:]))
         raise ParameterError(
             f"Wavelet basis with max frequency={fmax_t} would exceed the Nyquist "
-            f"frequency={nyquist}. Try reducing the number of frequency bins."
+            f"frequency={nyquist}. Try reducing the number of frequency bins "
+            f"(sr={sr}, fmin and tuning, n_bins={n_bins}, bins_per_octave={bins_per_octave}, "
+            f"filter_scale={filter_scale}, gamma={gamma}, alpha={alpha} set the filters' "
+            "upper band edge)."
         )
 
     n_octaves = int(math.ceil(n_bins / bins_per_octave))
@@ -268,7 +271,8 @@ def build_inverse_schedule(
     if f_cutoff > sr / 2.0:
         raise ParameterError(
             f"Wavelet basis with max frequency={float(freqs[-1])} would exceed the Nyquist "
-            f"frequency={sr / 2.0}. Check n_bins (C.shape[-2]), fmin and bins_per_octave."
+            f"frequency={sr / 2.0}. Check n_bins (C.shape[-2]), fmin and bins_per_octave "
+            f"(sr={sr}, filter_scale={filter_scale} set the filters' upper band edge)."
         )
     n_octaves = int(math.ceil(n_bins / bins_per_octave))
     # rates and hops from the top octave down, halving while the hop is even

@@ -25,12 +25,13 @@ MAX_OCTAVES = 32
 # ---------------------------------------------------------------------------
 
 
-def check_grid(*, tdeci=None, over=None, noct, minf, maxf, sr=None):
+_UNUSED = object()  # tdeci/over of the callers that have none (None is a bad value)
+
+
+def check_grid(*, tdeci=_UNUSED, over=_UNUSED, noct, minf, maxf, sr=None):
     """Validated ``(tdeci, over, noct, minf, maxf)`` with minf/maxf in cycles/sample."""
-    if tdeci is not None:
-        tdeci = V.positive_int(tdeci, "tdeci")
-    if over is not None:
-        over = V.positive_int(over, "over")
+    tdeci = None if tdeci is _UNUSED else V.positive_int(tdeci, "tdeci")
+    over = None if over is _UNUSED else V.positive_int(over, "over")
     noct = V.positive_int(noct, "noct")
     minf = V.finite_float(minf, "minf")
     maxf = V.finite_float(maxf, "maxf")
@@ -41,7 +42,8 @@ def check_grid(*, tdeci=None, over=None, noct, minf, maxf, sr=None):
         nyquist, unit = sr / 2.0, "Hz"
     if not 0.0 < minf < maxf <= nyquist:
         raise ParameterError(
-            f"minf={minf!r}, maxf={maxf!r} must satisfy 0 < minf < maxf <= {nyquist} ({unit})"
+            f"minf={minf!r}, maxf={maxf!r} must satisfy 0 < minf < maxf <= {nyquist} ({unit}"
+            + (f", sr / 2 with sr={sr!r})" if sr is not None else ")")
         )
     if minf < maxf * 2.0**-MAX_OCTAVES:
         # below it the Gaussian lines' widths underflow (f0 / (2 pi q) ** 2 in the kernels)

@@ -15,7 +15,6 @@ import numpy as np
 
 from . import _warnings
 from ._backend import (
-    array_namespace,
     centered_frames,
     device_of,
     fft_module,
@@ -31,14 +30,17 @@ from ._validate import (
     check_audio_finite,
     check_finite,
     complex_dtype,
+    finite_float,
     float_or_complex_array,
     one_of,
+    optional_complex_dtype,
     optional_real_dtype,
     positive_float,
     positive_int,
     real_array,
     real_dtype,
 )
+from .convert import tuned_frequency
 from .spectrum import fast_griffinlim, griffinlim_options, initial_phase
 
 __all__ = ["cqt", "vqt", "chroma_cqt", "icqt", "griffinlim_cqt", "CQT", "VQT"]
@@ -176,11 +178,9 @@ class VQT:
         self.scale = bool(scale)
         self.pad_mode = one_of(pad_mode, "pad_mode", PAD_MODES)
         _check_res_type(res_type)
-        self.dtype = None if dtype is None else np.dtype(dtype)
-        if self.dtype is not None and self.dtype not in (np.complex64, np.complex128):
-            raise TypeError(f"dtype={self.dtype} must be complex64 or complex128")
+        self.dtype = optional_complex_dtype(dtype)
         self.alpha = _check_alpha(alpha)
-        fmin_tuned = self.fmin * 2.0 ** (self.tuning / self.bins_per_octave)
+        fmin_tuned = tuned_frequency(self.fmin, self.tuning, self.bins_per_octave)
         self.schedule = build_schedule(
             self.sr,
             self.hop_length,
@@ -229,7 +229,7 @@ class VQT:
         if n_samples < early:
             raise ParameterError(
                 f"Input signal length={n_samples} is too short for "
-                f"{len(self.schedule.octaves)}-octave CQT"
+                f"{len(self.schedule.octaves)}-octave CQT (y needs at least {early} samples)"
             )
         short = [(n_fft, n) for n_fft, n in self._octave_lengths(n_samples) if n_fft > n]
         if short:
@@ -696,7 +696,7 @@ def chroma_cqt(
             bins_per_octave=bins_per_octave,
             tuning=tuning,
         )
-    xp = array_namespace(C, func="chroma_cqt")
+    xp = float_or_complex_array(C, "C", func="chroma_cqt")
     if C.ndim < 2:
         raise ParameterError(f"C must have shape (..., n_bins, n_frames), got {C.shape}")
     C = xp.abs(C)
@@ -720,6 +720,7 @@ def chroma_cqt(
     chroma = xp.permute_dims(xp.reshape(chroma, (n_chroma, -1, n_frames)), (1, 0, 2))
     chroma = xp.reshape(chroma, lead + (n_chroma, n_frames))
     if threshold is not None:
+        threshold = finite_float(threshold, "threshold")
         chroma = xp.where(chroma < threshold, xp.zeros_like(chroma), chroma)
     return _normalize_chroma(chroma, xp, norm)
 
@@ -902,7 +903,7 @@ class _InverseCQT:
         self.schedule = build_inverse_schedule(
             self.sr,
             self.hop_length,
-            fmin * 2.0 ** (self.tuning / self.bins_per_octave),
+            tuned_frequency(fmin, self.tuning, self.bins_per_octave),
             self.n_bins,
             self.bins_per_octave,
             self.filter_scale,

@@ -454,9 +454,12 @@ def estimate_tuning(
     0.24
     """
     resolution = positive_float(resolution, "resolution")
-    if resolution >= 1:
-        raise ParameterError(f"resolution={resolution!r} must be in (0, 1)")
+    if not 1e-6 <= resolution < 1:  # below, the histogram of offsets has millions of bins
+        raise ParameterError(f"resolution={resolution!r} must be in [1e-6, 1)")
     bins_per_octave = positive_int(bins_per_octave, "bins_per_octave")
+    fmin = nonnegative_float(fmin, "fmin")
+    fmax = positive_float(fmax, "fmax")
+    threshold = nonnegative_float(threshold, "threshold")
     if S is not None:
         xp = real_array(S, "S", func="estimate_tuning", min_ndim=2)
         if S.shape[-2] != 1 + int(n_fft) // 2:

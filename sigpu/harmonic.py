@@ -141,8 +141,9 @@ class _Conv:
         self.t_out = (self.row_len - self.d_t * (self.k_t - 1) - 1) // self.s_t + 1
         if self.row_len - self.d_t * (self.k_t - 1) - 1 < 0:
             raise ParameterError(
-                f"{func}: no output frames: T={self.n_time} with padding {self.p_t} is shorter "
-                f"than the dilated kernel ({self.d_t}*({self.k_t}-1)+1)"
+                f"{func}: no output frames: x has T={self.n_time} frames, with padding="
+                f"{self.p_t} shorter than the kernel of weight: dilation*(K_t-1)+1 = "
+                f"{self.d_t}*({self.k_t}-1)+1"
             )
         self.slack = self.d_t * (self.k_t - 1)
         self.out_shape = (self.n_batch, self.c_out, self.f_out, self.t_out)
@@ -250,7 +251,8 @@ def _backward(conv, func, grad_out, x, weight, needs_bias, deterministic):
     if tuple(grad_out.shape) != conv.out_shape:
         raise ParameterError(
             f"{func}: grad_out shape {tuple(grad_out.shape)} must be the output shape "
-            f"{conv.out_shape}"
+            f"{conv.out_shape} of x {tuple(x.shape)} and weight {tuple(weight.shape)} with "
+            f"stride=({conv.s_f}, {conv.s_t}), padding={conv.p_t}, dilation={conv.d_t}"
         )
     g = conv.groups
     o_g, c_g = conv.c_out // g, conv.c_in // g

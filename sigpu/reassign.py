@@ -211,6 +211,7 @@ def linear_reassignment(
     0.1
     """
     xp = L.check_signal(x, "x", "linear_reassignment")
+    x = V.native_array(x)
     q = V.positive_float(q, "q")
     tdeci, over, noct, minf_c, maxf_c = L.check_grid(
         tdeci=tdeci, over=over, noct=noct, minf=minf, maxf=maxf, sr=sr

@@ -35,6 +35,7 @@ from ._validate import (
     finite_or_unchecked,
     float_or_complex_array,
     is_int,
+    native_array,
     nonnegative_float,
     one_of,
     optional_complex_dtype,
@@ -157,6 +158,11 @@ class STFT:
         self.hop_length = positive_int(hop, "hop_length")
         self.center = bool(center)
         self.pad_mode = one_of(pad_mode, "pad_mode", PAD_MODES)
+        if window is None or isinstance(window, (bool, np.bool_)):
+            raise TypeError(
+                f"window={window!r} must be a window name, a (name, parameter) tuple, a number "
+                "(Kaiser beta), a callable or an array of win_length samples"
+            )
         self.window = window
         if isinstance(window, (str, tuple)):
             # Resolve named windows now so a bad name fails at plan creation.
@@ -178,10 +184,13 @@ class STFT:
         window, key = _window.resolve_window(self.window, self.win_length, self.n_fft, xp, dtype)
         if key is None:  # a device array window: checked where it is, as audio is
             finite = finite_or_unchecked(window)
-        else:  # a host array window's key holds its values: no device sync
-            finite = not _window.is_array_key(key) or np.isfinite(np.frombuffer(key[2])).all()
+        else:  # a host table (cached): no device sync
+            finite = np.isfinite(_window.padded_window(key, self.win_length, self.n_fft)).all()
         if not finite:
-            raise ParameterError("window must be finite everywhere (it holds NaN or inf)")
+            raise ParameterError(
+                f"window={'<array>' if hasattr(self.window, 'shape') else repr(self.window)} "
+                "must be finite everywhere (it holds NaN or inf)"
+            )
         return window, key
 
     def n_frames(self, n_samples: int) -> int:
@@ -260,6 +269,7 @@ class STFT:
     def _inverse(self, stft_matrix, *, length=None, dtype=None, out=None):
         """:meth:`inverse` without the NOLA warning; returns ``(y, window key)``."""
         xp = float_or_complex_array(stft_matrix, "stft_matrix", func="istft", min_ndim=2)
+        stft_matrix = native_array(stft_matrix)
         if not xp.isdtype(stft_matrix.dtype, "complex floating"):
             raise TypeError(
                 f"stft_matrix has dtype {stft_matrix.dtype}; istft needs complex64 or complex128"
@@ -657,6 +667,9 @@ def _db_values(S, name, func):
             )
     xp = array_namespace(S, func=func)
     kind = np.dtype(S.dtype).kind
+    if kind not in "biufc":
+        raise TypeError(f"{func}: {name} has dtype {S.dtype}; it must hold numbers")
+    S = native_array(S)  # '>f4' is float32: kept, not widened
     if kind == "c" and S.dtype not in (np.complex64, np.complex128):
         S = xp.astype(S, xp.complex128)
     elif kind != "c" and S.dtype not in (np.float32, np.float64):
@@ -772,15 +785,22 @@ def amplitude_to_db(S, *, ref=1.0, amin=1e-5, top_db=80.0):
     return _scalar_if(S_db, scalar)
 
 
+def _check_ref(ref, func):
+    """``ref`` unless it is not a finite number or an array (TypeError/ParameterError)."""
+    if isinstance(ref, (bool, np.bool_)) or not (
+        isinstance(ref, numbers.Number) or hasattr(ref, "dtype")
+    ):
+        raise TypeError(f"{func}: ref={ref!r} must be a number, an array or a callable")
+    if isinstance(ref, numbers.Number) and not math.isfinite(abs(ref)):
+        raise ParameterError(f"{func}: ref={ref!r} must be finite")
+    return ref
+
+
 def _db_reference(ref, values, func):
     """``ref(values)``, or ``|ref|``: a number (finite) or an array broadcasting to values."""
     if callable(ref):
         return ref(values)
-    if not hasattr(ref, "__abs__") or isinstance(ref, (bool, np.bool_)):
-        raise TypeError(f"{func}: ref={ref!r} must be a number, an array or a callable")
-    if isinstance(ref, numbers.Number) and not math.isfinite(abs(ref)):
-        raise ParameterError(f"{func}: ref={ref!r} must be finite")
-    return abs(ref)
+    return abs(_check_ref(ref, func))
 
 
 def _to_db(S, ref_value, amin, top_db, xp, **kernel_options):
@@ -835,6 +855,7 @@ def db_to_power(S_db, *, ref=1.0):
     xp, S_db, scalar = _db_values(S_db, "S_db", "db_to_power")
     if xp.isdtype(S_db.dtype, "complex floating"):
         raise TypeError(f"db_to_power: S_db has dtype {S_db.dtype}; decibels must be real")
+    _check_ref(ref, "db_to_power")
     if type(ref) in (int, float):  # Python numbers (np.float64 subclasses float)
         return _scalar_if(kernel(xp, "db.db_to_power")(S_db, ref), scalar)
     # a NumPy scalar or array ref: its dtype takes part in the result's, as in librosa
@@ -868,7 +889,7 @@ def db_to_amplitude(S_db, *, ref=1.0):
     >>> sigpu.db_to_amplitude(np.array([0.0, 20.0])).tolist()
     [1.0, 10.0]
     """
-    return db_to_power(S_db, ref=ref**2) ** 0.5
+    return db_to_power(S_db, ref=_check_ref(ref, "db_to_amplitude") ** 2) ** 0.5
 
 
 def initial_phase(init, random_state, shape, xp, dtype):
@@ -945,6 +966,8 @@ def griffinlim(
     ((8192,), dtype('float32'))
     """
     xp = real_array(S, "S", func="griffinlim", min_ndim=2)
+    if S.shape[-1] < 2:  # one frame spans no hop: the first estimate is an empty signal
+        raise ParameterError(f"S has {S.shape[-1]} frames; griffinlim needs at least 2")
     n_iter, momentum = griffinlim_options(n_iter, momentum, init)
     if n_fft is None:
         n_fft = 2 * (S.shape[-2] - 1)

@@ -389,7 +389,7 @@ def test_db_reference_must_be_a_finite_number_array_or_callable(xp):
 def test_window_must_be_finite(xp):
     window = np.hanning(256)
     window[10] = np.nan
-    with pytest.raises(ParameterError, match="window must be finite"):
+    with pytest.raises(ParameterError, match="window=<array> must be finite everywhere"):
         spectrum.stft(xp.asarray(np.ones(1024)), n_fft=256, window=xp.asarray(window))
 
 

@@ -66,7 +66,8 @@ def _bank_parameters(func: str, **params):
         shapes = ", ".join(f"{k}{tuple(v.shape)}" for k, v in out.items())
         raise ParameterError(f"{func}: parameters {shapes} do not broadcast together") from err
     if len(shape) > 1:
-        raise ParameterError(f"{func}: parameters must be scalars or 1-D (F,), got shape {shape}")
+        shapes = ", ".join(f"{k}{tuple(v.shape)}" for k, v in out.items())
+        raise ParameterError(f"{func}: parameters must be scalars or 1-D (F,), got {shapes}")
     n_filters = shape[0] if shape else 1
     for name, a in out.items():
         a = xp.reshape(

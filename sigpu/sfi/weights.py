@@ -17,7 +17,14 @@ import numpy as np
 from .._backend import backend_name, fft_module, namespace_for, on_input_device
 from .._cache import host_table, on_device
 from .._errors import ParameterError
-from .._validate import finite_float, one_of, positive_float, positive_int, real_array
+from .._validate import (
+    finite_float,
+    one_of,
+    optional_real_dtype,
+    positive_float,
+    positive_int,
+    real_array,
+)
 
 __all__ = ["time_domain_weights", "frequency_domain_weights", "hilbert_pair"]
 
@@ -52,9 +59,7 @@ def _bank(filters, func: str, xp, dtype):
     if dtype is None:
         dtypes = [f.dtype for f in families if f.xp is not None]
         dtype = np.result_type(*dtypes) if dtypes else np.float64
-    dtype = np.dtype(dtype)
-    if dtype.name not in ("float32", "float64"):
-        raise TypeError(f"{func}: dtype={dtype.name} must be float32 or float64")
+    dtype = optional_real_dtype(dtype)
     return families, target, dtype
 
 
@@ -299,6 +304,8 @@ def hilbert_pair(weights):
     xp = real_array(weights, "weights", func="hilbert_pair", min_ndim=2)
     if weights.ndim != 2:
         raise ParameterError(f"weights must have shape (F, K), got {weights.shape}")
+    if weights.shape[-1] < 1:
+        raise ParameterError(f"weights must have at least one tap (K >= 1), got {weights.shape}")
     fft = fft_module(xp)
     n = weights.shape[-1]
     spec = fft.rfft(weights, axis=-1) * (-1j)
