@@ -8,6 +8,8 @@ from pathlib import Path
 
 import sigpu
 
+ROOT = Path(__file__).resolve().parent.parent
+
 KERNELS = ("cqt", "harmonic", "ola", "reassign", "reassigned", "spectrum")
 
 
@@ -46,3 +48,16 @@ def test_kernels_compile_without_a_writable_cache(tmp_path):
     )
     assert run.returncode == 0, run.stderr[-2000:]
     assert run.stdout.strip() == "[1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0]"
+
+
+def test_slow_tests_are_deselected_unless_selected():
+    """The ``slow`` marker's promise (pyproject's addopts): a plain run leaves them out,
+    ``-m slow`` runs them."""
+    collect = [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider"]
+    target = "tests/test_reassign.py::test_matlab_golden"
+    plain = subprocess.run(collect + [target], cwd=ROOT, capture_output=True, text=True)
+    chosen = subprocess.run(
+        collect + ["-m", "slow", target], cwd=ROOT, capture_output=True, text=True
+    )
+    assert "deselected" in plain.stdout and "::test_matlab_golden" not in plain.stdout
+    assert "test_matlab_golden" in chosen.stdout, chosen.stdout[-500:]
