@@ -1,7 +1,8 @@
 """Run a ``.cu`` file's kernels on the CPU: a checking stand-in for ``cupy.RawModule``.
 
 The source is compiled unmodified as host C++ through ``cuda_emu.h`` (which says what is
-and is not emulated) into a shared library, and its kernels are launched on NumPy arrays::
+and is not emulated) into a shared library linked to the launcher (``cuda_emu_runtime.cpp``,
+built once per set of flags), and its kernels are launched on NumPy arrays::
 
     module = EmuModule(code, ("-std=c++17",), ["overlap_add<float>"], filename="ola.cu")
     kernel = module.get_function("overlap_add<float>")
@@ -41,6 +42,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +50,7 @@ from pathlib import Path
 import numpy as np
 
 HEADER = Path(__file__).resolve().with_name("cuda_emu.h")
+RUNTIME = HEADER.with_name("cuda_emu_runtime.cpp")
 COMPILER = "g++"
 NAME_TAG = "// name_expressions:"
 
@@ -213,6 +216,38 @@ def _write_atomically(path: Path, build: Callable[[Path], None]) -> None:
             os.unlink(temporary)
 
 
+def _compile(command: list[str], what: str) -> Callable[[Path], None]:
+    """A builder for :func:`_write_atomically` that runs the compiler into the temp path."""
+
+    def run(tmp: Path) -> None:
+        proc = subprocess.run([*command, "-o", str(tmp)], capture_output=True, text=True)
+        if proc.returncode:
+            raise EmuError(f"{COMPILER} failed on {what}:\n{proc.stderr[-8000:]}")
+
+    return run
+
+
+def _key(*parts: str) -> str:
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
+
+
+_building = collections.defaultdict(threading.Lock)  # one build of each library at a time
+
+
+def _runtime_library(flags: list[str]) -> Path:
+    """The launcher (cuda_emu_runtime.cpp) built for ``flags``, once for every kernel
+    library: it holds most of the code, so kernel builds stay short."""
+    runtime_flags = [f for f in flags if not f.startswith("-D")]  # the runtime reads none
+    sources = (HEADER.read_text(), RUNTIME.read_text())
+    sanitized = "-asan" if "-fsanitize=address,undefined" in flags else ""
+    library = build_dir() / f"cuda_emu_runtime{sanitized}-{_key(*sources, *runtime_flags)}.so"
+    with _building[library]:
+        if not library.exists():
+            command = [COMPILER, *runtime_flags, str(RUNTIME)]
+            _write_atomically(library, _compile(command, RUNTIME.name))
+    return library
+
+
 def build_library(code, options=(), names=None, *, sanitize=None, filename="kernel.cu") -> Path:
     """Compile ``code`` (or take it from the cache) and return the shared library's path,
     without loading it: a sanitizer build can be made in a process without ASan, and
@@ -228,25 +263,16 @@ def build_library(code, options=(), names=None, *, sanitize=None, filename="kern
         f'#include "{HEADER}"\n#line 1 "{filename}"\n{code}\n#line 1 "emu_exports.cpp"\n{exports}\n'
     )
     flags = _compile_flags(options, sanitize)
+    runtime = _runtime_library(flags)
     stem = Path(filename).stem + ("-asan" if sanitize else "")
-    key = hashlib.sha256("\0".join([source, HEADER.read_text(), *flags]).encode()).hexdigest()[:16]
-    directory = build_dir()
-    library = directory / f"{stem}-{key}.so"
+    library = build_dir() / f"{stem}-{_key(source, HEADER.read_text(), str(runtime), *flags)}.so"
     if library.exists():
         return library
-    cpp = directory / f"{stem}-{key}.cpp"  # kept: g++ messages and gdb point into it
+    cpp = library.with_suffix(".cpp")  # kept: g++ messages and gdb point into it
     _write_atomically(cpp, lambda tmp: tmp.write_text(source))
-
-    def compile_to(tmp: Path) -> None:
-        proc = subprocess.run(
-            [COMPILER, *flags, "-x", "c++", str(cpp), "-o", str(tmp)],
-            capture_output=True,
-            text=True,
-        )
-        if proc.returncode:
-            raise EmuError(f"{COMPILER} failed on {filename}:\n{proc.stderr[-8000:]}")
-
-    _write_atomically(library, compile_to)
+    # the runtime is linked by its absolute path, which the loader then finds it by
+    command = [COMPILER, *flags, "-x", "c++", str(cpp), "-x", "none", str(runtime)]
+    _write_atomically(library, _compile(command, filename))
     return library
 
 
