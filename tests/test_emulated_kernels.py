@@ -283,7 +283,8 @@ def emu_gate_scatter(filtered, f0, sig, grid, *, threads=THREADS, tile=GATE_TILE
 
 
 def emu_gate_sorted(filtered, f0, sig, grid, *, threads=THREADS, n_blocks=(None, None), **kw):
-    """The deterministic path: gate_keys, a stable sort, segment_sums."""
+    """The deterministic path: gate_keys, a stable sort, segment_sums over run starts
+    found without a device->host copy (one thread per point, most of them idle)."""
     _, n_lines, n_chan, _, n = filtered.shape
     shape = histogram_shape(n_chan, n, grid)
     energy, counts = np.zeros(shape), np.zeros(shape, np.int64)
@@ -298,10 +299,15 @@ def emu_gate_sorted(filtered, f0, sig, grid, *, threads=THREADS, n_blocks=(None,
     change = np.empty(total, bool)
     change[0] = True
     np.not_equal(keys[1:], keys[:-1], out=change[1:])
-    starts = np.flatnonzero(change)
-    n_runs = starts.size
-    args = (keys, values, starts, *i64(n_runs, total, dropped), energy, counts)
-    blocks = n_blocks[1] or stride_blocks(n_runs, threads)
+    # run k's first point at starts[k], the unused tail at total (an empty run); every
+    # other point lands on the spare slot starts[total], which CuPy's scatter leaves holding
+    # any of them: 0 here, not NumPy's last one
+    run = np.cumsum(change) - 1
+    starts = np.full(total + 1, total, np.int64)
+    starts[np.where(change, run, total)] = np.arange(total)
+    starts[total] = 0
+    args = (keys, values, starts, *i64(total, total, dropped), energy, counts)
+    blocks = n_blocks[1] or stride_blocks(total, threads)
     launch("reassign.cu", "segment_sums<double>", blocks, threads, args, **kw)
     return energy, counts
 
