@@ -23,9 +23,10 @@ The contract, shared by both files of a topic:
 * Each ``.cu`` file starts with one or more lines
   ``// name_expressions: kern<float> kern<double>`` listing every template
   instantiation the launcher uses.  :func:`cuda_sources` and
-  :func:`name_expressions` read them: the CuPy loader and the test suite's
-  NVRTC compile test (every source, compute_80 and compute_90, no GPU needed)
-  use the same list.
+  :func:`name_expressions` read them: the CuPy loader, the CPU emulation of the
+  kernels (``tests/emulation``) and the test suite's NVRTC compile test (every
+  source for compute_50, 60, 80 and 90, so the double ``atomicAdd`` fallback
+  below sm_60 compiles too; no GPU needed) use the same list.
 
 This module imports neither numba nor cupy.
 """
