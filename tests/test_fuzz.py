@@ -112,3 +112,26 @@ def test_every_call_is_right_or_a_clear_error(group):
         if r["outcome"] == "fail"
     ]
     assert not failures, f"{len(failures)} of {len(results)} cases:\n" + "\n".join(failures)
+
+
+def test_every_public_callable_has_cases():
+    """A new public function, class or submodule name fails here until the catalogue of
+    ``tests/fuzz_cases.py`` has a valid call of it."""
+    import importlib
+    import inspect
+
+    covered = set()
+    for entries in fuzz_cases.catalogue().values():
+        for entry in entries:
+            name = entry.name.removeprefix("filters.")
+            covered.add(name.split("(")[0].split(".")[0])
+    modules = ["sigpu"] + [f"sigpu.{m}" for m in ("filters", "sfi", "feature", "reassign")]
+    public = set()
+    for module_name in modules:
+        module = importlib.import_module(module_name)
+        for name in module.__all__:
+            obj = getattr(module, name)
+            if callable(obj) and not inspect.ismodule(obj):
+                public.add(name)
+    not_computations = {"ParameterError", "check_finite"}
+    assert sorted(public - covered - not_computations) == []
