@@ -35,6 +35,14 @@ CUPY_SKIP_REASON = {
 }.get(CUPY_MODE, "")
 
 
+def pytest_collection_modifyitems(config, items):
+    """Tests that use CuPy through ``cupy_module`` or ``emulated_cupy`` are marked ``gpu``
+    too, so that ``pytest -m gpu`` runs the whole CuPy half."""
+    for item in items:
+        if {"cupy_module", "emulated_cupy"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.gpu)
+
+
 def pytest_report_header(config):
     return f"sigpu: xp=cupy runs on {CUPY_MODE} CuPy" + (
         "" if CUPY_USABLE else f" (skipped: {CUPY_SKIP_REASON})"
