@@ -46,8 +46,9 @@ nvidia-smi --query-gpu=name,memory.total,clocks.max.memory --format=csv | tee "$
 python3 -c "import sigpu, cupy; print(sigpu.__file__, cupy.__version__, cupy.cuda.is_available())"
 
 if [ "$stage" = tests ]; then
-    # every xp=cupy parameter; the CPU half ran in CI
-    timeout 500 python3 -m pytest -q -m gpu -p no:cacheprovider tests 2>&1 | tee "$OUT/pytest_gpu.log"
+    # the whole CuPy half on the real GPU (never the CPU emulation CI runs it on)
+    SIGPU_TEST_CUPY=real timeout 500 python3 -m pytest -q -m gpu -p no:cacheprovider tests \
+        2>&1 | tee "$OUT/pytest_gpu.log"
     exit
 fi
 
