@@ -8,6 +8,7 @@ precision.  ``import sigpu`` imports neither numba nor cupy.
 from . import filters, sfi
 from ._errors import ParameterError
 from ._validate import check_finite
+from .audio import get_duration, get_samplerate, load, resample, to_mono
 from .constantq import CQT, VQT, chroma_cqt, cqt, griffinlim_cqt, icqt, vqt
 from .convert import (
     cqt_frequencies,
@@ -69,6 +70,12 @@ __all__ = [
     "ParameterError",
     "__version__",
     "check_finite",
+    # audio files and sampling rates
+    "get_duration",
+    "get_samplerate",
+    "load",
+    "resample",
+    "to_mono",
     # unit conversions
     "cqt_frequencies",
     "fft_frequencies",

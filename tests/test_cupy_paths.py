@@ -306,6 +306,16 @@ CASES = {
         INDEX_CHECK + " (times to samples, samples to frames)",
     ),
     "samples_to_time": (lambda put: sigpu.samples_to_time(put(np.arange(5)), sr=SR), 0, ""),
+    # audio: the high-quality filter by grouped GEMMs (8000 -> 22050 is 441/160), the
+    # polyphase one by overlap-save FFTs (2:1)
+    "resample": (lambda put: sigpu.resample(put(Y), orig_sr=SR, target_sr=22050), 1, FINITE),
+    "resample.polyphase": (
+        lambda put: sigpu.resample(put(Y), orig_sr=SR, target_sr=4000, res_type="polyphase"),
+        1,
+        FINITE,
+    ),
+    "to_mono": (lambda put: sigpu.to_mono(put(Y)), 1, FINITE),
+    "get_duration": (lambda put: sigpu.get_duration(y=put(Y), sr=SR), 0, ""),
     "time_to_samples": (
         lambda put: sigpu.time_to_samples(put(np.array([0.0, 0.1, 0.25])), sr=SR),
         1,
@@ -325,6 +335,10 @@ NO_ARRAYS = {
     # axis values from parameters alone, on the host (NumPy), like librosa's helpers
     "linear_reassignment_frequencies",
     "linear_reassignment_times",
+    # files in, decoded on the host by libsndfile: NumPy out (cupy.asarray it, then
+    # sigpu.resample there); get_duration(y=...) has a case above
+    "load",
+    "get_samplerate",
 }
 
 
