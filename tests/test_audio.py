@@ -167,6 +167,15 @@ def test_load_errors(corpus, tmp_path):
             sigpu.load(path, **kw)
 
 
+@pytest.mark.parametrize("kw", [dict(sr=None), dict(sr=None, mono=False), {}, dict(mono=False)])
+def test_load_file_without_samples(tmp_path, kw):
+    path = tmp_path / "none.wav"
+    sf.write(path, np.zeros((0, 2)), 8000)
+    y, _ = sigpu.load(path, **kw)
+    want, _ = _librosa_load(path, **kw)
+    assert y.shape == want.shape and y.dtype == want.dtype == np.float32
+
+
 def test_load_non_finite_float_file(tmp_path):
     path = tmp_path / "nan.wav"
     y = np.zeros(800, np.float32)
