@@ -24,12 +24,16 @@ with a message.
     python benchmarks/compare.py --quick              # 2 clips, 3 repeats (smoke test)
 
 Writes the report to ``--report`` (markdown) and the ratio plot to ``--plot`` (PNG).
+
+This file is the driver (command line, thread limits, goals, report, plot); the rows of each
+topic sit with that topic's other comparisons: ``compare_spectrum.py`` (STFT, iSTFT,
+Griffin-Lim), ``compare_feature.py`` (mel, MFCC), ``compare_cqt.py`` (CQT, VQT), on the
+workload and timing of ``harness.py``.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import platform
 import re
@@ -37,14 +41,9 @@ import statistics
 import subprocess
 import sys
 import time
-import warnings
-from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SR = 22050
-N_FFT, HOP = 2048, 512
-C1 = 32.70319566257483
 TOPIC_SCRIPTS = {
     # script: default arguments (kept small enough for a 2-core machine; override with --full)
     "compare_harmonic.py": ["--batch", "4", "--kernels", "3", "5", "7", "--no-memory"],
@@ -63,9 +62,11 @@ def _parse(argv=None):
     p.add_argument("--gl-clips", type=int, default=4, help="Griffin-Lim batch (x --seconds)")
     p.add_argument("--gl-iter", type=int, default=16)
     p.add_argument(
-        "--bandwidth-clips", type=int, default=None,
+        "--bandwidth-clips",
+        type=int,
+        default=None,
         help="large batch for the STFT bandwidth row (default: 128 on cupy, --clips on numpy)",
-    )  # fmt: skip
+    )
     p.add_argument("--only", nargs="+", help="tasks to run (STFT iSTFT mel MFCC CQT VQT GL)")
     p.add_argument(
         "--goal-rounds",
@@ -113,632 +114,12 @@ def _limit_threads(n: int) -> None:
 if ARGS is not None:
     _limit_threads(ARGS.threads)
 
+import compare_cqt  # noqa: E402
+import compare_feature  # noqa: E402
+import compare_spectrum  # noqa: E402
 import numpy as np  # noqa: E402
+from harness import HOP, N_FFT, SR, Bench, Report, load  # noqa: E402
 from timing import interleaved_rounds  # noqa: E402
-
-
-# ---------------------------------------------------------------------------------------------
-# workload and measurement
-# ---------------------------------------------------------------------------------------------
-def workload(n_clips: int, seconds: float, seed: int = 20261122) -> np.ndarray:
-    """Spec section 7 signal: notes E1-E7 (6 harmonics, decay), log chirp, -50 dB noise."""
-    rng = np.random.default_rng(seed)
-    n = int(seconds * SR)
-    t = np.arange(n) / SR
-    out = np.empty((n_clips, n), dtype=np.float32)
-    for c in range(n_clips):
-        y = np.zeros(n)
-        for _ in range(max(1, int(2 * seconds))):
-            f0 = 440.0 * 2 ** ((rng.integers(28, 101) - 69) / 12)  # E1 .. E7
-            start = int(rng.uniform(0, n - SR // 4))
-            tt = t[: n - start]
-            env = np.exp(-rng.uniform(1.0, 4.0) * tt)
-            for h in range(1, 7):
-                if h * f0 < SR / 2:
-                    y[start:] += env * np.sin(2 * np.pi * h * f0 * tt) / h
-        k = np.log(10_000 / 30) / seconds  # 30 Hz -> 10 kHz over the clip
-        y += 0.5 * np.sin(2 * np.pi * 30 * np.expm1(k * t) / k)
-        y += 10 ** (-50 / 20) * rng.standard_normal(n)
-        out[c] = 0.9 * y / np.max(np.abs(y))
-    return out
-
-
-def median_time(fn, repeat: int, sync=lambda: None) -> float:
-    t0 = time.perf_counter()
-    fn()  # warm-up: plans, banks, JIT, allocator
-    sync()
-    if time.perf_counter() - t0 > 2.0:  # slow peers: fewer samples, still a median
-        repeat = min(repeat, 3)
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        sync()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
-
-
-def device_peak_bandwidth(xp) -> float | None:
-    """Theoretical memory bandwidth of the current GPU in bytes/s (None on the CPU):
-    2 transfers per memory clock x bus width (CUDA device properties)."""
-    if xp is np:
-        return None
-    props = xp.cuda.runtime.getDeviceProperties(xp.cuda.Device().id)
-    return 2.0 * props["memoryClockRate"] * 1e3 * props["memoryBusWidth"] / 8
-
-
-def rel_to_peak(a, b) -> float:
-    """max|a - b| / max|b| over the common frames (librosa is the reference ``b``)."""
-    a, b = np.asarray(a), np.asarray(b)
-    frames = min(a.shape[-1], b.shape[-1])
-    a, b = a[..., :frames].astype(np.complex128), b[..., :frames].astype(np.complex128)
-    return float(np.max(np.abs(a - b)) / np.max(np.abs(b)))
-
-
-def load() -> str:
-    try:
-        return "load average " + " / ".join(f"{x:.2f}" for x in os.getloadavg())
-    except OSError:
-        return "load average n/a"
-
-
-@dataclass
-class Row:
-    task: str
-    impl: str
-    seconds: float | None
-    accuracy: str
-    is_sigpu: bool = False
-    note: str = ""
-    fn: object = field(default=None, repr=False)  # the timed call, for the goal check
-
-
-@dataclass
-class Report:
-    rows: list[Row] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)
-    extra: list[str] = field(default_factory=list)  # topic-script markdown sections
-    extra_sections: list[str] = field(default_factory=list)  # own markdown sections
-    topic_ratios: list[tuple[str, float]] = field(default_factory=list)  # (label, sigpu/peer)
-    # goal text -> (ratio, sigpu seconds, peer seconds, peer name, rounds): interleaved runs
-    goal_checks: dict[str, tuple[float, float, float, str, int]] = field(default_factory=dict)
-
-    def skip(self, message: str) -> None:
-        print(f"skipped: {message}", flush=True)
-        self.skipped.append(message)
-
-
-# ---------------------------------------------------------------------------------------------
-# peers
-# ---------------------------------------------------------------------------------------------
-class Peers:
-    """Imports every peer once; a missing one becomes a message, not an error."""
-
-    def __init__(self, report: Report, backend: str, threads: int):
-        self.librosa = self._try("librosa", report)
-        self.torch = self._try("torch", report)
-        self.nnaudio = None
-        self.torch_device = "cpu"
-        if self.torch is not None:
-            if threads > 0:
-                self.torch.set_num_threads(threads)
-            if backend == "cupy" and self.torch.cuda.is_available():
-                self.torch_device = "cuda"
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                self.nnaudio = self._try("nnAudio.features", report, "nnAudio")
-        else:
-            report.skip("nnAudio: needs torch")
-        self.torchaudio = self._try("torchaudio", report)
-        try:
-            from scipy.signal import ShortTimeFFT
-
-            self.ShortTimeFFT = ShortTimeFFT
-        except ImportError:
-            self.ShortTimeFFT = None
-            report.skip("scipy.signal.ShortTimeFFT (needs SciPy >= 1.12)")
-
-    @staticmethod
-    def _try(module: str, report: Report, label: str | None = None):
-        try:
-            return importlib.import_module(module)
-        except Exception as exc:  # ImportError, or a broken install (e.g. ABI mismatch)
-            report.skip(f"{label or module} not usable ({type(exc).__name__}: {exc})")
-            return None
-
-    def torch_sync(self):
-        if self.torch is not None and self.torch_device == "cuda":
-            self.torch.cuda.synchronize()
-
-
-# ---------------------------------------------------------------------------------------------
-# the tasks
-# ---------------------------------------------------------------------------------------------
-class Bench:
-    def __init__(self, args, report: Report):
-        self.args, self.report = args, report
-        self.peers = Peers(report, args.backend, args.threads)
-        import sigpu
-        import sigpu._backend as backend
-
-        self.sigpu, self.backend = sigpu, backend
-        if args.backend == "cupy":
-            import cupy
-
-            if not cupy.cuda.is_available():
-                raise SystemExit("--backend cupy: no usable CUDA GPU")
-            self.xp = cupy
-        else:
-            self.xp = np
-        self.y_host = workload(args.clips, args.seconds)
-        self.y = self.xp.asarray(self.y_host)
-        self.n = self.y_host.shape[-1]
-
-    # helpers -----------------------------------------------------------------------------
-    def sync(self):
-        self.backend.synchronize(self.xp)
-
-    def host(self, x):
-        return self.backend.to_host(x)
-
-    def add(self, task, impl, fn, ref, sigpu_impl=False, *, sync=None, out=None, metric=None):
-        """Time ``fn`` and compare its output (``out(result)`` -> host array) with ``ref``."""
-        try:
-            result = fn()
-            (sync or self.sync)()
-            value = out(result) if out else self.host(result)
-            if ref is None:
-                acc = "-"
-            elif metric is not None:
-                acc = metric(value)
-            else:
-                acc = f"{rel_to_peak(value, ref):.1e}"
-            seconds = median_time(fn, self.args.repeat, sync or self.sync)
-        except Exception as exc:  # a peer's API drift must not kill the run
-            self.report.skip(f"{task} / {impl}: {type(exc).__name__}: {exc}")
-            return
-        self.report.rows.append(Row(task, impl, seconds, acc, is_sigpu=sigpu_impl, fn=fn))
-        print(f"  {task:6s} {impl:45s} {seconds:8.4f} s  acc {acc}", flush=True)
-
-    def librosa_row(self, task, fn):
-        if self.peers.librosa is None:
-            return None
-        ref = fn()
-        seconds = median_time(fn, self.args.repeat)
-        self.report.rows.append(Row(task, "librosa (one batched call)", seconds, "ref", fn=fn))
-        print(f"  {task:6s} {'librosa':45s} {seconds:8.4f} s", flush=True)
-        return ref
-
-    def torch_input(self):
-        t = self.peers.torch
-        return t.from_numpy(self.y_host).to(self.peers.torch_device)
-
-    # tasks -------------------------------------------------------------------------------
-    def stft(self):
-        lr, sp, torch = self.peers.librosa, self.sigpu, self.peers.torch
-        ref = self.librosa_row("STFT", lambda: lr.stft(self.y_host, n_fft=N_FFT, hop_length=HOP))
-        plan = sp.STFT(n_fft=N_FFT, hop_length=HOP)
-        self.add(
-            "STFT",
-            "sigpu.stft",
-            lambda: sp.stft(self.y, n_fft=N_FFT, hop_length=HOP),
-            ref,
-            sigpu_impl=True,
-        )
-        self.add("STFT", "sigpu.STFT plan", lambda: plan(self.y), ref, sigpu_impl=True)
-        self.stft_bandwidth(plan)
-        if self.peers.ShortTimeFFT is not None:
-            import scipy.signal
-
-            win = scipy.signal.get_window("hann", N_FFT)
-            sft = self.peers.ShortTimeFFT(win, hop=HOP, fs=SR, mfft=N_FFT, fft_mode="onesided")
-            p1 = 1 + self.n // HOP
-            # ShortTimeFFT puts FFT index 0 at the window centre: (-1)^k relative to librosa
-            sign = (-1.0) ** np.arange(N_FFT // 2 + 1)[:, None]
-            self.add(
-                "STFT",
-                "scipy ShortTimeFFT.stft (complex128)",
-                lambda: sft.stft(self.y_host, p0=0, p1=p1, axis=-1),
-                ref,
-                out=lambda r: r * sign,
-                sync=lambda: None,
-            )
-        if torch is not None:
-            x = self.torch_input()
-            window = torch.hann_window(N_FFT, device=x.device)
-
-            def run_torch():
-                return torch.stft(
-                    x, N_FFT, HOP, window=window, center=True, pad_mode="constant",
-                    return_complex=True,
-                )  # fmt: skip
-
-            self.add(
-                "STFT",
-                f"torch.stft ({self.peers.torch_device})",
-                run_torch,
-                ref,
-                out=lambda r: r.cpu().numpy(),
-                sync=self.peers.torch_sync,
-            )
-        if self.peers.torchaudio is not None:
-            layer = self.peers.torchaudio.transforms.Spectrogram(
-                n_fft=N_FFT, hop_length=HOP, power=None, pad_mode="constant"
-            ).to(self.peers.torch_device)
-            self.add(
-                "STFT",
-                f"torchaudio Spectrogram, complex ({self.peers.torch_device})",
-                self._nn_call(layer),
-                ref,
-                out=lambda r: r.cpu().numpy(),
-                sync=self.peers.torch_sync,
-            )
-        if self.peers.nnaudio is not None:
-            layer = self._nn_layer(
-                "STFT",
-                n_fft=N_FFT,
-                hop_length=HOP,
-                window="hann",
-                center=True,
-                pad_mode="constant",
-                output_format="Magnitude",
-                iSTFT=True,
-                verbose=False,
-            )
-            self._nn_stft_layer = layer
-            self.add(
-                "STFT",
-                f"nnAudio STFT ({self.peers.torch_device}), |X|",
-                self._nn_call(layer),
-                None if ref is None else np.abs(ref),
-                out=lambda r: r.cpu().numpy(),
-                sync=self.peers.torch_sync,
-            )
-        return ref
-
-    def stft_bandwidth(self, plan):
-        """Achieved memory bandwidth of the STFT plan: bytes of its input plus its output
-        (the least any STFT must move) per second, on the default batch and on a batch
-        ``--bandwidth-clips`` long (the GPU goal: >= 50 % of peak on a large batch)."""
-        peak = device_peak_bandwidth(self.xp)
-        rows = []
-        for clips in sorted({self.args.clips, self.args.bandwidth_clips}):
-            y = (
-                self.xp.asarray(workload(clips, self.args.seconds))
-                if clips != self.args.clips
-                else self.y
-            )
-            try:
-                out = plan(y)
-                self.sync()
-                seconds = median_time(lambda y=y: plan(y), self.args.repeat, self.sync)
-            except Exception as exc:  # out of memory on a small device
-                self.report.skip(f"STFT bandwidth, {clips} clips: {type(exc).__name__}: {exc}")
-                continue
-            moved = y.size * y.itemsize + out.size * out.itemsize
-            share = f"{moved / seconds / peak:.0%}" if peak else "-"
-            rows.append(
-                f"| {clips} x {self.args.seconds:g} s | {moved / 1e6:.0f} | {seconds:.4f} | "
-                f"{moved / seconds / 1e9:.1f} | {share} |"
-            )
-            del out
-        peak_s = f"{peak / 1e9:.0f} GB/s" if peak else "not known for a CPU"
-        self.report.extra_sections.append(
-            "\n".join(
-                [
-                    f"### STFT achieved memory bandwidth (sigpu.STFT plan; peak: {peak_s})",
-                    "",
-                    "| batch | MB in + out | seconds | GB/s | share of peak |",
-                    "|---|---|---|---|---|",
-                    *rows,
-                ]
-            )
-        )
-
-    def istft(self, D_host):
-        lr, sp, torch = self.peers.librosa, self.sigpu, self.peers.torch
-        n = self.n
-        ref = self.librosa_row(
-            "iSTFT", lambda: lr.istft(D_host, n_fft=N_FFT, hop_length=HOP, length=n)
-        )
-        D = self.xp.asarray(D_host)
-        plan = sp.STFT(n_fft=N_FFT, hop_length=HOP)
-        self.add(
-            "iSTFT",
-            "sigpu.istft",
-            lambda: sp.istft(D, n_fft=N_FFT, hop_length=HOP, length=n),
-            ref,
-            sigpu_impl=True,
-        )
-        self.add("iSTFT", "sigpu.STFT plan .inverse", lambda: plan.inverse(D, length=n), ref, True)
-        if self.peers.ShortTimeFFT is not None:
-            import scipy.signal
-
-            win = scipy.signal.get_window("hann", N_FFT)
-            sft = self.peers.ShortTimeFFT(win, hop=HOP, fs=SR, mfft=N_FFT, fft_mode="onesided")
-            # its own STFT (slices p_min..p_max, one more before 0 than librosa's): the inverse
-            # needs the slices that overlap the first samples
-            S_sft = sft.stft(self.y_host, axis=-1)
-            self.add(
-                "iSTFT",
-                "scipy ShortTimeFFT.istft",
-                lambda: sft.istft(S_sft, k1=n, f_axis=-2, t_axis=-1),
-                ref,
-                sync=lambda: None,
-            )
-        if torch is not None:
-            Dt = torch.from_numpy(D_host).to(self.peers.torch_device)
-            window = torch.hann_window(N_FFT, device=Dt.device)
-            self.add(
-                "iSTFT",
-                f"torch.istft ({self.peers.torch_device})",
-                lambda: torch.istft(Dt, N_FFT, HOP, window=window, center=True, length=n),
-                ref,
-                out=lambda r: r.cpu().numpy(),
-                sync=self.peers.torch_sync,
-            )
-        if self.peers.torchaudio is not None:
-            inverse = self.peers.torchaudio.transforms.InverseSpectrogram(
-                n_fft=N_FFT, hop_length=HOP
-            ).to(self.peers.torch_device)
-            Dt = torch.from_numpy(D_host).to(self.peers.torch_device)
-            self.add(
-                "iSTFT",
-                f"torchaudio InverseSpectrogram ({self.peers.torch_device})",
-                self._nn_call(inverse, arg=Dt, length=n),
-                ref,
-                out=lambda r: r.cpu().numpy(),
-                sync=self.peers.torch_sync,
-            )
-        layer = getattr(self, "_nn_stft_layer", None)
-        if layer is not None:
-            X = torch.from_numpy(np.stack([D_host.real, D_host.imag], axis=-1))
-            X = X.to(self.peers.torch_device)
-
-            def run_nn():
-                with torch.no_grad():
-                    return layer.inverse(X, onesided=True, length=n)
-
-            self.add(
-                "iSTFT",
-                f"nnAudio STFT.inverse ({self.peers.torch_device})",
-                run_nn,
-                ref,
-                out=lambda r: r.cpu().numpy(),
-                sync=self.peers.torch_sync,
-            )
-
-    def mel_mfcc(self):
-        F = self.sigpu  # top-level names: robust to the submodule layout
-
-        lr, torch = self.peers.librosa, self.peers.torch
-        kw = dict(sr=SR, n_fft=N_FFT, hop_length=HOP)
-        ref = self.librosa_row("mel", lambda: lr.feature.melspectrogram(y=self.y_host, **kw))
-        plan = F.MelSpectrogram(**kw)
-        self.add("mel", "sigpu melspectrogram", lambda: F.melspectrogram(self.y, **kw), ref, True)
-        self.add("mel", "sigpu MelSpectrogram plan", lambda: plan(self.y), ref, True)
-        if torch is not None and lr is not None:
-            x = self.torch_input()
-            window = torch.hann_window(N_FFT, device=x.device)
-            bank = torch.from_numpy(lr.filters.mel(sr=SR, n_fft=N_FFT)).to(x.device)
-
-            def run_torch():
-                X = torch.stft(
-                    x, N_FFT, HOP, window=window, center=True, pad_mode="constant",
-                    return_complex=True,
-                )  # fmt: skip
-                return torch.matmul(bank, X.real**2 + X.imag**2)
-
-            self.add(
-                "mel",
-                f"torch.stft + matmul ({self.peers.torch_device})",
-                run_torch,
-                ref,
-                out=lambda r: r.cpu().numpy(),
-                sync=self.peers.torch_sync,
-            )
-        if self.peers.torchaudio is not None:
-            ta = self.peers.torchaudio
-            layer = ta.transforms.MelSpectrogram(
-                sample_rate=SR, n_fft=N_FFT, hop_length=HOP, n_mels=128, norm="slaney",
-                mel_scale="slaney", pad_mode="constant",
-            ).to(self.peers.torch_device)  # fmt: skip
-            self.add(
-                "mel",
-                f"torchaudio MelSpectrogram ({self.peers.torch_device})",
-                self._nn_call(layer),
-                ref,
-                out=lambda r: r.cpu().numpy(),
-                sync=self.peers.torch_sync,
-            )
-        if self.peers.nnaudio is not None:
-            layer = self._nn_layer(
-                "MelSpectrogram", sr=SR, n_fft=N_FFT, hop_length=HOP, pad_mode="constant",
-                verbose=False,
-            )  # fmt: skip
-            self.add(
-                "mel",
-                f"nnAudio MelSpectrogram ({self.peers.torch_device})",
-                self._nn_call(layer),
-                ref,
-                out=lambda r: r.cpu().numpy(),
-                sync=self.peers.torch_sync,
-            )
-
-        ref = self.librosa_row("MFCC", lambda: lr.feature.mfcc(y=self.y_host, **kw))
-        mplan = F.MFCC(**kw)
-        self.add("MFCC", "sigpu mfcc", lambda: F.mfcc(self.y, **kw), ref, True)
-        self.add("MFCC", "sigpu MFCC plan", lambda: mplan(self.y), ref, True)
-        if self.peers.torchaudio is not None:
-            ta = self.peers.torchaudio
-            layer = ta.transforms.MFCC(
-                sample_rate=SR, n_mfcc=20,
-                melkwargs=dict(n_fft=N_FFT, hop_length=HOP, n_mels=128, norm="slaney",
-                               mel_scale="slaney", pad_mode="constant"),
-            ).to(self.peers.torch_device)  # fmt: skip
-            self.add(
-                "MFCC",
-                f"torchaudio MFCC ({self.peers.torch_device})",
-                self._nn_call(layer),
-                ref,
-                out=lambda r: r.cpu().numpy(),
-                sync=self.peers.torch_sync,
-            )
-        if self.peers.nnaudio is not None:
-            layer = self._nn_layer(
-                "MFCC", sr=SR, n_mfcc=20, n_fft=N_FFT, hop_length=HOP, pad_mode="constant",
-                verbose=False,
-            )  # fmt: skip
-            self.add(
-                "MFCC",
-                f"nnAudio MFCC ({self.peers.torch_device})",
-                self._nn_call(layer),
-                ref,
-                out=lambda r: r.cpu().numpy(),
-                sync=self.peers.torch_sync,
-            )
-
-    def cqt_vqt(self):
-        C = self.sigpu
-
-        lr = self.peers.librosa
-        kw = dict(sr=SR, hop_length=HOP, fmin=C1, n_bins=84, bins_per_octave=12)
-        # librosa's gamma=None is a constant: 24.7 * alpha / 0.108 (alpha from bins/octave)
-        alpha = (2 ** (2 / 12) - 1) / (2 ** (2 / 12) + 1)
-        gamma = 24.7 * alpha / 0.108
-        for task, ours, theirs in (
-            ("CQT", C.cqt, lambda: lr.cqt(self.y_host, **kw)),
-            ("VQT", C.vqt, lambda: lr.vqt(self.y_host, **kw)),
-        ):
-            ref = self.librosa_row(task, theirs) if lr is not None else None
-            ref_mag = None if ref is None else np.abs(ref)
-            mag = dict(out=lambda r: np.abs(self.host(r)))
-            self.add(task, f"sigpu {ours.__name__}", lambda o=ours: o(self.y, **kw), ref_mag,
-                     sigpu_impl=True, **mag)  # fmt: skip
-            plan = (C.CQT if task == "CQT" else C.VQT)(**kw)
-            self.add(task, f"sigpu {task} plan", lambda p=plan: p(self.y), ref_mag,
-                     sigpu_impl=True, **mag)  # fmt: skip
-            if self.peers.nnaudio is None:
-                continue
-            common = dict(
-                sr=SR, hop_length=HOP, fmin=C1, n_bins=84, bins_per_octave=12, window="hann",
-                pad_mode="constant", output_format="Magnitude", verbose=False,
-            )  # fmt: skip
-            layers = (
-                {
-                    "CQT1992v2": dict(common, norm=1, center=True),
-                    "CQT2010v2": dict(common, norm=1),
-                }
-                if task == "CQT"
-                else {"VQT": dict(common, gamma=gamma)}
-            )
-            for name, lkw in layers.items():
-                layer = self._nn_layer(name, **lkw)
-                self.add(
-                    task,
-                    f"nnAudio {name} ({self.peers.torch_device})",
-                    self._nn_call(layer, normalization_type="librosa"),
-                    ref_mag,
-                    out=lambda r: r.cpu().numpy(),
-                    sync=self.peers.torch_sync,
-                )
-
-    def griffinlim(self):
-        lr, sp, torch = self.peers.librosa, self.sigpu, self.peers.torch
-        y = self.y_host[: self.args.gl_clips]
-        S_host = np.abs(lr.stft(y, n_fft=N_FFT, hop_length=HOP)) if lr else None
-        if S_host is None:
-            S_host = np.abs(self.host(sp.stft(self.xp.asarray(y), n_fft=N_FFT, hop_length=HOP)))
-        S = self.xp.asarray(S_host)
-        n_iter = self.args.gl_iter
-        n = y.shape[-1]
-        kw = dict(n_iter=n_iter, hop_length=HOP, length=n)
-
-        def convergence(x):
-            """Spectral convergence || |STFT(x)| - S || / ||S|| (lower is better)."""
-            X = np.abs(self.host(sp.stft(np.asarray(x, np.float32), n_fft=N_FFT, hop_length=HOP)))
-            return float(np.linalg.norm(X - S_host) / np.linalg.norm(S_host))
-
-        ref = None
-        if lr is not None:
-            ref = lr.griffinlim(S_host, init=None, **kw)
-            seconds = median_time(lambda: lr.griffinlim(S_host, init=None, **kw), self.args.repeat)
-            self.report.rows.append(
-                Row("GL", "librosa (one batched call)", seconds,
-                    f"ref; spectral conv. {convergence(ref):.3f}")
-            )  # fmt: skip
-            print(f"  GL     librosa {seconds:8.4f} s", flush=True)
-
-        def metric(x):
-            base = f"{rel_to_peak(x, ref):.1e}; " if ref is not None else ""
-            return base + f"spectral conv. {convergence(x):.3f}"
-
-        self.add(
-            "GL",
-            f"sigpu griffinlim (init=None, {n_iter} it)",
-            lambda: sp.griffinlim(S, init=None, **kw),
-            ref,
-            sigpu_impl=True,
-            metric=metric,
-        )
-        if torch is not None:
-            St = torch.from_numpy(S_host).to(self.peers.torch_device)
-        if self.peers.torchaudio is not None:
-            # librosa's settings: zero-phase start (rand_init=False), momentum 0.99, the
-            # magnitude (power=1); torchaudio pads by reflection, librosa with zeros
-            layer = self.peers.torchaudio.transforms.GriffinLim(
-                n_fft=N_FFT, n_iter=n_iter, hop_length=HOP, power=1.0, momentum=0.99,
-                length=n, rand_init=False,
-            ).to(self.peers.torch_device)  # fmt: skip
-            self.add(
-                "GL",
-                f"torchaudio GriffinLim (init=None, {n_iter} it, {self.peers.torch_device})",
-                self._nn_call(layer, arg=St),
-                ref,
-                out=lambda r: r.cpu().numpy(),
-                sync=self.peers.torch_sync,
-                metric=metric,
-            )
-        if self.peers.nnaudio is not None:
-            layer = self._nn_layer(
-                "Griffin_Lim", n_fft=N_FFT, n_iter=n_iter, hop_length=HOP, pad_mode="constant",
-                device=self.peers.torch_device,
-            )  # fmt: skip
-            self.add(
-                "GL",
-                f"nnAudio Griffin_Lim (random init, {self.peers.torch_device})",
-                self._nn_call(layer, arg=St),
-                ref,
-                out=lambda r: r.cpu().numpy(),
-                sync=self.peers.torch_sync,
-                metric=lambda x: f"spectral conv. {convergence(x[..., :n]):.3f}",
-            )
-
-    # nnAudio/torch plumbing --------------------------------------------------------------
-    def _nn_layer(self, name, **kwargs):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            t0 = time.perf_counter()
-            layer = getattr(self.peers.nnaudio, name)(**kwargs)
-            if hasattr(layer, "to"):
-                layer = layer.to(self.peers.torch_device)
-            self.peers.torch_sync()
-            init = time.perf_counter() - t0
-        self.report.extra_init = getattr(self.report, "extra_init", [])
-        self.report.extra_init.append((f"nnAudio {name} layer init", init))
-        return layer
-
-    def _nn_call(self, layer, arg=None, **kwargs):
-        torch = self.peers.torch
-
-        def run():
-            x = self.torch_input() if arg is None else arg
-            with torch.no_grad(), warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                return layer(x, **kwargs)
-
-        return run
-
 
 # ---------------------------------------------------------------------------------------------
 # first-call costs, topic scripts, report, plot
@@ -822,8 +203,12 @@ def _topic_ratios(script: str, text: str) -> list[tuple[str, float]]:
                 ratios.append((f"{label} vs torch conv2d", float(row["sigpu / conv2d"])))
             elif script == "compare_reassign.py" and "x port" in row.get("note", ""):
                 m = re.search(r"([\d.]+)x port", row["note"])
-                ratios.append((f"linear reassign. {row['implementation'][12:]} vs NumPy port",
-                               float(m.group(1))))  # fmt: skip
+                ratios.append(
+                    (
+                        f"linear reassign. {row['implementation'][12:]} vs NumPy port",
+                        float(m.group(1)),
+                    )
+                )
             elif script == "compare_sfi.py" and "enc speed-up" in row:
                 label = f"SFI {row['sr']} {row['dtype']}"
                 ratios.append((f"{label} encode vs conv1d", 1 / float(row["enc speed-up"])))
@@ -1018,20 +403,20 @@ def main(args) -> int:
     tasks = set(args.only or ["STFT", "iSTFT", "mel", "MFCC", "CQT", "VQT", "GL"])
     D = None
     if tasks & {"STFT", "iSTFT"}:
-        D = bench.stft()
+        D = compare_spectrum.stft(bench)
     if "iSTFT" in tasks:
         if D is None:
             D = bench.host(bench.sigpu.stft(bench.y, n_fft=N_FFT, hop_length=HOP))
-        bench.istft(D)
+        compare_spectrum.istft(bench, D)
     if tasks & {"mel", "MFCC"}:
-        bench.mel_mfcc()
+        compare_feature.mel_mfcc(bench)
     if tasks & {"CQT", "VQT"}:
-        bench.cqt_vqt()
+        compare_cqt.cqt_vqt(bench)
     if "GL" in tasks:
         if bench.peers.librosa is None:
             report.skip("Griffin-Lim: librosa (the reference) not installed")
         else:
-            bench.griffinlim()
+            compare_spectrum.griffinlim(bench)
     if args.goal_rounds > 0:
         check_goals(report, args.goal_rounds, bench.sync)
     loads.append(load())

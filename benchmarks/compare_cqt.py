@@ -15,6 +15,9 @@ error of the signals against librosa's and, for Griffin-Lim, the spectral
 convergence ``||abs(cqt(y_hat)) - C|| / ||C||`` of both.
 
     OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 python benchmarks/compare_cqt.py [--repeat 5]
+
+:func:`cqt_vqt` is the CQT and VQT part of ``compare.py``'s report (its workload, its peers on
+the GPU too), run through ``compare.py --only CQT VQT``.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import warnings
 import numpy as np
 import scipy.fft
 import scipy.sparse
+from harness import C1, HOP
 
 SR = 22050
 
@@ -231,6 +235,68 @@ def main():
         print(f"| {name} | {secs:.3f} | {ratio} | {acc} | {el} |")
     if args.inverse_clips > 0:
         inverse_table(y[: args.inverse_clips], args.repeat, args.gl_iter)
+
+
+def cqt_vqt(bench):
+    """CQT and VQT rows of ``compare.py``: sigpu's functions and plans against librosa and
+    nnAudio (CQT1992v2, CQT2010v2, VQT) on the :class:`harness.Bench` workload, magnitudes."""
+    C = bench.sigpu
+
+    lr = bench.peers.librosa
+    kw = dict(sr=SR, hop_length=HOP, fmin=C1, n_bins=84, bins_per_octave=12)
+    # librosa's gamma=None is a constant: 24.7 * alpha / 0.108 (alpha from bins/octave)
+    alpha = (2 ** (2 / 12) - 1) / (2 ** (2 / 12) + 1)
+    gamma = 24.7 * alpha / 0.108
+    for task, ours, theirs in (
+        ("CQT", C.cqt, lambda: lr.cqt(bench.y_host, **kw)),
+        ("VQT", C.vqt, lambda: lr.vqt(bench.y_host, **kw)),
+    ):
+        ref = bench.librosa_row(task, theirs) if lr is not None else None
+        ref_mag = None if ref is None else np.abs(ref)
+        mag = dict(out=lambda r: np.abs(bench.host(r)))
+        bench.add(
+            task,
+            f"sigpu {ours.__name__}",
+            lambda o=ours: o(bench.y, **kw),
+            ref_mag,
+            sigpu_impl=True,
+            **mag,
+        )
+        plan = (C.CQT if task == "CQT" else C.VQT)(**kw)
+        bench.add(
+            task, f"sigpu {task} plan", lambda p=plan: p(bench.y), ref_mag, sigpu_impl=True, **mag
+        )
+        if bench.peers.nnaudio is None:
+            continue
+        common = dict(
+            sr=SR,
+            hop_length=HOP,
+            fmin=C1,
+            n_bins=84,
+            bins_per_octave=12,
+            window="hann",
+            pad_mode="constant",
+            output_format="Magnitude",
+            verbose=False,
+        )
+        layers = (
+            {
+                "CQT1992v2": dict(common, norm=1, center=True),
+                "CQT2010v2": dict(common, norm=1),
+            }
+            if task == "CQT"
+            else {"VQT": dict(common, gamma=gamma)}
+        )
+        for name, lkw in layers.items():
+            layer = bench.nn_layer(name, **lkw)
+            bench.add(
+                task,
+                f"nnAudio {name} ({bench.peers.torch_device})",
+                bench.nn_call(layer, normalization_type="librosa"),
+                ref_mag,
+                out=lambda r: r.cpu().numpy(),
+                sync=bench.peers.torch_sync,
+            )
 
 
 if __name__ == "__main__":

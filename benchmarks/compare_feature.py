@@ -9,6 +9,9 @@ the cached paths; librosa rebuilds its banks every call, as it does for users).
 Accuracy is rel-to-peak against librosa (float32 result vs librosa float32).
 
 Run:  python benchmarks/compare_feature.py [--repeat 7] [--threads 1]
+
+:func:`mel_mfcc` is the mel and MFCC part of ``compare.py``'s report (its workload, its peers
+on the GPU too), run through ``compare.py --only mel MFCC``.
 """
 
 from __future__ import annotations
@@ -28,13 +31,14 @@ def _parse():
     return p.parse_args()
 
 
-ARGS = _parse()
-if ARGS.threads:
+ARGS = _parse() if __name__ == "__main__" else None  # imported by compare.py: its settings
+if ARGS is not None and ARGS.threads:
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = str(ARGS.threads)
     os.sched_setaffinity(0, set(range(ARGS.threads)))
 
 import numpy as np  # noqa: E402
+from harness import HOP, N_FFT  # noqa: E402
 
 import sigpu.feature as F  # noqa: E402
 
@@ -198,6 +202,124 @@ def main():
         ratio = f"{seconds / base[name]:.2f}" if name in base else "-"
         acc_s = "-" if impl.startswith("librosa") else ("n/a" if acc != acc else f"{acc:.1e}")
         print(f"| {name} | {impl} | {seconds:.4f} | {ratio} | {acc_s} |")
+
+
+def mel_mfcc(bench):
+    """Mel and MFCC rows of ``compare.py``: sigpu's functions and plans against librosa,
+    torch.stft + matmul, torchaudio and nnAudio on the :class:`harness.Bench` workload."""
+    sp = bench.sigpu
+    lr, torch = bench.peers.librosa, bench.peers.torch
+    kw = dict(sr=SR, n_fft=N_FFT, hop_length=HOP)
+    ref = bench.librosa_row("mel", lambda: lr.feature.melspectrogram(y=bench.y_host, **kw))
+    plan = sp.MelSpectrogram(**kw)
+    bench.add("mel", "sigpu melspectrogram", lambda: sp.melspectrogram(bench.y, **kw), ref, True)
+    bench.add("mel", "sigpu MelSpectrogram plan", lambda: plan(bench.y), ref, True)
+    if torch is not None and lr is not None:
+        x = bench.torch_input()
+        window = torch.hann_window(N_FFT, device=x.device)
+        bank = torch.from_numpy(lr.filters.mel(sr=SR, n_fft=N_FFT)).to(x.device)
+
+        def run_torch():
+            X = torch.stft(
+                x,
+                N_FFT,
+                HOP,
+                window=window,
+                center=True,
+                pad_mode="constant",
+                return_complex=True,
+            )
+            return torch.matmul(bank, X.real**2 + X.imag**2)
+
+        bench.add(
+            "mel",
+            f"torch.stft + matmul ({bench.peers.torch_device})",
+            run_torch,
+            ref,
+            out=lambda r: r.cpu().numpy(),
+            sync=bench.peers.torch_sync,
+        )
+    if bench.peers.torchaudio is not None:
+        ta = bench.peers.torchaudio
+        layer = ta.transforms.MelSpectrogram(
+            sample_rate=SR,
+            n_fft=N_FFT,
+            hop_length=HOP,
+            n_mels=128,
+            norm="slaney",
+            mel_scale="slaney",
+            pad_mode="constant",
+        ).to(bench.peers.torch_device)
+        bench.add(
+            "mel",
+            f"torchaudio MelSpectrogram ({bench.peers.torch_device})",
+            bench.nn_call(layer),
+            ref,
+            out=lambda r: r.cpu().numpy(),
+            sync=bench.peers.torch_sync,
+        )
+    if bench.peers.nnaudio is not None:
+        layer = bench.nn_layer(
+            "MelSpectrogram",
+            sr=SR,
+            n_fft=N_FFT,
+            hop_length=HOP,
+            pad_mode="constant",
+            verbose=False,
+        )
+        bench.add(
+            "mel",
+            f"nnAudio MelSpectrogram ({bench.peers.torch_device})",
+            bench.nn_call(layer),
+            ref,
+            out=lambda r: r.cpu().numpy(),
+            sync=bench.peers.torch_sync,
+        )
+
+    ref = bench.librosa_row("MFCC", lambda: lr.feature.mfcc(y=bench.y_host, **kw))
+    mplan = sp.MFCC(**kw)
+    bench.add("MFCC", "sigpu mfcc", lambda: sp.mfcc(bench.y, **kw), ref, True)
+    bench.add("MFCC", "sigpu MFCC plan", lambda: mplan(bench.y), ref, True)
+    if bench.peers.torchaudio is not None:
+        ta = bench.peers.torchaudio
+        layer = ta.transforms.MFCC(
+            sample_rate=SR,
+            n_mfcc=20,
+            melkwargs=dict(
+                n_fft=N_FFT,
+                hop_length=HOP,
+                n_mels=128,
+                norm="slaney",
+                mel_scale="slaney",
+                pad_mode="constant",
+            ),
+        ).to(bench.peers.torch_device)
+        bench.add(
+            "MFCC",
+            f"torchaudio MFCC ({bench.peers.torch_device})",
+            bench.nn_call(layer),
+            ref,
+            out=lambda r: r.cpu().numpy(),
+            sync=bench.peers.torch_sync,
+        )
+    if bench.peers.nnaudio is not None:
+        layer = bench.nn_layer(
+            "MFCC",
+            sr=SR,
+            n_mfcc=20,
+            n_fft=N_FFT,
+            hop_length=HOP,
+            pad_mode="constant",
+            verbose=False,
+        )
+        bench.add(
+            "MFCC",
+            f"nnAudio MFCC ({bench.peers.torch_device})",
+            bench.nn_call(layer),
+            ref,
+            out=lambda r: r.cpu().numpy(),
+            sync=bench.peers.torch_sync,
+        )
 
 
 if __name__ == "__main__":

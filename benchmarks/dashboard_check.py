@@ -99,8 +99,11 @@ def fetch_assets(cache: Path) -> list[str]:
                     if where not in packs:
                         out = subprocess.run(
                             ["npm", "pack", where, "--silent", "--pack-destination", str(cache)],
-                            capture_output=True, text=True, timeout=120, check=True,
-                        )  # fmt: skip
+                            capture_output=True,
+                            text=True,
+                            timeout=120,
+                            check=True,
+                        )
                         packs[where] = cache / out.stdout.strip().splitlines()[-1]
                     with tarfile.open(packs[where]) as tar:
                         target.write_bytes(tar.extractfile(member).read())
@@ -229,33 +232,56 @@ def main(argv=None) -> int:
     failures = []
     try:
         # a tall window: the grid draws a summary graph only once it is scrolled into view
-        dom = chromium(binary, f"{base}/index.html", "--dump-dom", "--window-size=1400,20000",
-                       budget_ms=args.budget_ms, timeout=args.timeout)  # fmt: skip
+        dom = chromium(
+            binary,
+            f"{base}/index.html",
+            "--dump-dom",
+            "--window-size=1400,20000",
+            budget_ms=args.budget_ms,
+            timeout=args.timeout,
+        )
         shown = [n for n in names if n in dom]
         canvases = len(re.findall(r"<canvas", dom))
-        print(f"index.html: {len(dom)} chars of DOM, {len(shown)}/{len(names)} benchmark names, "
-              f"{canvases} canvas elements")  # fmt: skip
+        print(
+            f"index.html: {len(dom)} chars of DOM, {len(shown)}/{len(names)} benchmark names, "
+            f"{canvases} canvas elements"
+        )
         if not shown:
             failures.append("no benchmark name in the rendered summary grid")
         if canvases == 0:
             failures.append("no graph (canvas) drawn on the summary grid")
 
         graph = args.graph if args.graph in names else (names[0] if names else "")
-        gdom = chromium(binary, f"{base}/index.html#{graph}", "--dump-dom",
-                        budget_ms=args.budget_ms, timeout=args.timeout)  # fmt: skip
+        gdom = chromium(
+            binary,
+            f"{base}/index.html#{graph}",
+            "--dump-dom",
+            budget_ms=args.budget_ms,
+            timeout=args.timeout,
+        )
         plot = re.search(r'id="main-graph".*?<canvas', gdom, re.S) or re.search(r"flot-base", gdom)
         print(f"graph page {graph}: plot canvas {'found' if plot else 'MISSING'}")
         if not plot:
             failures.append(f"graph page {graph} drew no plot")
 
         args.screenshot.parent.mkdir(parents=True, exist_ok=True)
-        chromium(binary, f"{base}/index.html", f"--screenshot={args.screenshot.resolve()}",
-                 f"--window-size={args.grid_window}", budget_ms=args.budget_ms,
-                 timeout=args.timeout)  # fmt: skip
+        chromium(
+            binary,
+            f"{base}/index.html",
+            f"--screenshot={args.screenshot.resolve()}",
+            f"--window-size={args.grid_window}",
+            budget_ms=args.budget_ms,
+            timeout=args.timeout,
+        )
         args.graph_screenshot.parent.mkdir(parents=True, exist_ok=True)
-        chromium(binary, f"{base}/index.html#{graph}",
-                 f"--screenshot={args.graph_screenshot.resolve()}", f"--window-size={args.window}",
-                 budget_ms=args.budget_ms, timeout=args.timeout)  # fmt: skip
+        chromium(
+            binary,
+            f"{base}/index.html#{graph}",
+            f"--screenshot={args.graph_screenshot.resolve()}",
+            f"--window-size={args.window}",
+            budget_ms=args.budget_ms,
+            timeout=args.timeout,
+        )
         for shot in (args.screenshot, args.graph_screenshot):
             size = shot.stat().st_size if shot.exists() else 0
             print(f"screenshot: {shot} ({size} bytes)")
