@@ -15,12 +15,11 @@ from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parents[1] / "asv_bench" / "benchmarks"
 
-# Top level plus the capability modules (those that exist in this checkout).
+# Top level plus the capability modules.
 MODULES = (
     "sigpu",
     "sigpu.feature",
     "sigpu.filters",
-    "sigpu.cqt",  # renamed sigpu.constantq; kept for older checkouts
     "sigpu.constantq",
     "sigpu.harmonic",
     "sigpu.reassign",
@@ -32,13 +31,10 @@ NOT_TIMED = {"ParameterError", "__version__", "check_finite"}  # check_finite: a
 
 
 def public_names() -> dict[str, str]:
-    """``{name: module}`` of every public callable in :data:`MODULES` that exists."""
+    """``{name: module}`` of every public callable in :data:`MODULES`."""
     names: dict[str, str] = {}
     for module_name in MODULES:
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError:
-            continue
+        module = importlib.import_module(module_name)
         for name in getattr(module, "__all__", ()):
             if name in NOT_TIMED or not callable(getattr(module, name, None)):
                 continue
