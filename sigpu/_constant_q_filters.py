@@ -30,7 +30,6 @@ from ._backend import (
 from ._cache import host_table, on_device
 from ._errors import ParameterError
 from ._validate import (
-    is_int,
     optional_complex_dtype,
     optional_real_dtype,
     positive_float,
@@ -534,10 +533,3 @@ def cq_to_chroma(
         raise TypeError("dtype=None must be float32 or float64")
     host = _cq_to_chroma_host(n_input, bins_per_octave, n_chroma, fmin, window, bool(base_c))
     return on_device(host, namespace_for(xp), dtype, device)
-
-
-def check_bins_per_octave(value) -> int:
-    """bins_per_octave must be a positive integer (ParameterError otherwise)."""
-    if not is_int(value) or value < 1:
-        raise ParameterError(f"bins_per_octave={value!r} must be a positive integer")
-    return int(value)

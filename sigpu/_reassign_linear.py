@@ -16,7 +16,6 @@ from . import _validate as V
 from ._backend import fft_module, kernel
 from ._errors import ParameterError
 
-COUNT_GATES = ("sqrt_max", None, "a number >= 0")
 MAX_OCTAVES = 32
 
 
