@@ -57,6 +57,11 @@ from ._validate import (
 __all__ = ["load", "resample", "to_mono", "get_duration", "get_samplerate"]
 
 
+def __dir__():
+    """The public names: ``__all__``, not the names this module imports."""
+    return list(__all__)
+
+
 # ----------------------------------------------------------------------------- files
 
 

@@ -45,6 +45,12 @@ from .spectrum import fast_griffinlim, griffinlim_options, initial_phase
 
 __all__ = ["cqt", "vqt", "chroma_cqt", "icqt", "griffinlim_cqt", "CQT", "VQT"]
 
+
+def __dir__():
+    """The public names: ``__all__``, not the names this module imports."""
+    return list(__all__)
+
+
 PAD_MODES = ("constant", "edge", "reflect", "symmetric", "wrap", "linear_ramp", "mean")
 
 

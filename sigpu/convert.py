@@ -41,6 +41,12 @@ __all__ = [
     "time_to_samples",
 ]
 
+
+def __dir__():
+    """The public names: ``__all__``, not the names this module imports."""
+    return list(__all__)
+
+
 # Slaney's Auditory Toolbox mel scale: linear below 1 kHz, logarithmic above.
 _SLANEY_F_SP = 200.0 / 3
 _SLANEY_MIN_LOG_HZ = 1000.0

@@ -33,6 +33,11 @@ __all__ = [
 ]
 
 
+def __dir__():
+    """The public names: ``__all__``, not the names this module imports."""
+    return list(__all__)
+
+
 # ---------------------------------------------------------------------------
 # plumbing shared by every feature
 # ---------------------------------------------------------------------------

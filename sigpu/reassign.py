@@ -29,6 +29,11 @@ __all__ = [
 ]
 
 
+def __dir__():
+    """The public names: ``__all__``, not the names this module imports."""
+    return list(__all__)
+
+
 def linear_reassignment_frequencies(*, noct=12, minf, maxf, sr=None):
     """Centre frequencies of :func:`linear_reassignment`'s rows, ascending.
 

@@ -58,6 +58,12 @@ __all__ = [
     "griffinlim",
 ]
 
+
+def __dir__():
+    """The public names: ``__all__``, not the names this module imports."""
+    return list(__all__)
+
+
 # np.pad modes librosa.stft accepts (those needing the whole signal are refused by librosa too).
 PAD_MODES = ("constant", "edge", "linear_ramp", "reflect", "symmetric")
 # centred frames longer than this many signals (and than 2**16) are padding, not analysis

@@ -12,6 +12,12 @@ from .._validate import optional_real_dtype, positive_float, positive_int
 
 __all__ = ["hz_to_erb_rate", "erb_rate_to_hz", "erb_space", "mpgtf_layout"]
 
+
+def __dir__():
+    """The public names: ``__all__``, not the names this module imports."""
+    return list(__all__)
+
+
 _EAR_Q = 9.265
 _MIN_BW = 24.7
 

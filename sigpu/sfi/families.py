@@ -33,6 +33,12 @@ from .._validate import (
 
 __all__ = ["ModulatedGaussian", "Gammatone", "RationalFilter", "gammatone_bandwidth"]
 
+
+def __dir__():
+    """The public names: ``__all__``, not the names this module imports."""
+    return list(__all__)
+
+
 _PARAM_DTYPES = ("float32", "float64")
 
 

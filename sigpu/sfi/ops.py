@@ -17,6 +17,12 @@ from .._validate import nonnegative_int, one_of, positive_float, positive_int, r
 
 __all__ = ["scaled_geometry", "encode", "decode"]
 
+
+def __dir__():
+    """The public names: ``__all__``, not the names this module imports."""
+    return list(__all__)
+
+
 ROUNDINGS = ("floor", "round", "error")
 
 

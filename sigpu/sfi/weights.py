@@ -28,6 +28,12 @@ from .._validate import (
 
 __all__ = ["time_domain_weights", "frequency_domain_weights", "hilbert_pair"]
 
+
+def __dir__():
+    """The public names: ``__all__``, not the names this module imports."""
+    return list(__all__)
+
+
 GRIDS = ("centered", "causal", "causal_ref")
 SCALES = ("impulse_invariance", None)
 NORMALIZATIONS = (None, "equal_rms")
