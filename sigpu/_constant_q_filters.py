@@ -232,6 +232,11 @@ def wavelet_lengths(*, freqs, sr=22050, window="hann", filter_scale=1, gamma=0, 
         ``max(freqs * (1 + 0.5 * window_bandwidth / Q) + 0.5 * gamma)``, the
         highest frequency the basis reaches.
 
+    See Also
+    --------
+    wavelet : Constant-/variable-Q filters in time.
+    sigpu.cqt_frequencies : Centre frequencies of constant-Q bins.
+
     Examples
     --------
     >>> import numpy as np
@@ -347,6 +352,12 @@ def wavelet(
     lengths : array, shape (n_bins,), float64
         Fractional filter lengths in samples.
 
+    See Also
+    --------
+    wavelet_lengths : Lengths of the constant-/variable-Q filters.
+    constant_q : Constant-Q basis (librosa's deprecated constant_q).
+    sigpu.vqt : Variable-Q transform.
+
     Examples
     --------
     >>> import numpy as np
@@ -403,6 +414,11 @@ def constant_q(
     -------
     filters : array, shape (n_bins, width)
     lengths : array, shape (n_bins,)
+
+    See Also
+    --------
+    wavelet : Constant-/variable-Q filters in time.
+    sigpu.cqt : Constant-Q transform.
 
     Examples
     --------
@@ -500,6 +516,11 @@ def cq_to_chroma(
     -------
     matrix : array, shape (n_chroma, n_input)
         ``chroma = matrix @ |C|``.
+
+    See Also
+    --------
+    sigpu.chroma_cqt : Chromagram from a constant-Q transform.
+    chroma : Chroma filter bank over FFT bins.
 
     Examples
     --------

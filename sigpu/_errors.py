@@ -7,4 +7,8 @@ class ParameterError(ValueError):
     Subclasses :class:`ValueError` (unlike librosa's ``ParameterError``), so
     ``except ValueError`` catches it.  The message names the parameter and the
     accepted range, e.g. ``hop_length=0 must be a positive integer``.
+
+    See Also
+    --------
+    check_finite : Skip the non-finite input checks within a block.
     """

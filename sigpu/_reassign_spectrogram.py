@@ -114,6 +114,11 @@ def reassigned_spectrogram(
     TypeError
         ``y`` is not a float32/float64 NumPy or CuPy array.
 
+    See Also
+    --------
+    linear_reassignment : Linear reassignment (spectral hyperresolution).
+    stft : Short-time Fourier transform.
+
     Notes
     -----
     Backends: NumPy and CuPy (three calls of :func:`sigpu.spectrum.stft`).

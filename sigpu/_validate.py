@@ -242,6 +242,10 @@ def check_finite(enabled: bool = True):
     enabled : bool, default True
         Whether the check runs inside the block.
 
+    See Also
+    --------
+    ParameterError : The error raised for bad parameter values.
+
     Examples
     --------
     >>> import numpy as np, sigpu

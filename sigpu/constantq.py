@@ -127,6 +127,11 @@ class VQT:
     depend on it): ``tuning=None`` raises ParameterError; estimate it first
     with ``sigpu.feature.estimate_tuning`` or call :func:`vqt`.
 
+    See Also
+    --------
+    vqt : Variable-Q transform.
+    CQT : Constant-Q transform plan: kernels built once.
+
     Examples
     --------
     >>> import numpy as np
@@ -318,6 +323,11 @@ class CQT(VQT):
     Parameters are those of :func:`cqt` except the signal; ``CQT(...)(y)``
     equals ``cqt(y, ...)`` exactly.
 
+    See Also
+    --------
+    cqt : Constant-Q transform.
+    VQT : Variable-Q transform plan: kernels built once.
+
     Examples
     --------
     >>> import numpy as np
@@ -485,6 +495,11 @@ vqt.__doc__ = f"""Variable-Q transform: constant-Q filters widened by ``gamma`` 
     FutureWarning
         ``res_type=None``, as librosa >= 0.10.
 
+    See Also
+    --------
+    cqt : Constant-Q transform.
+    VQT : Variable-Q transform plan: kernels built once.
+
     Examples
     --------
     >>> import numpy as np
@@ -571,6 +586,12 @@ cqt.__doc__ = f"""Constant-Q transform (librosa's current bandwidth convention).
         librosa does (librosa warns once per such octave, sigpu once per call).
     FutureWarning
         ``res_type=None``, as librosa >= 0.10.
+
+    See Also
+    --------
+    vqt : Variable-Q transform.
+    CQT : Constant-Q transform plan: kernels built once.
+    icqt : Inverse constant-Q transform.
 
     Examples
     --------
@@ -667,6 +688,12 @@ def chroma_cqt(
     Returns
     -------
     chroma : array, shape (..., n_chroma, n_frames), real
+
+    See Also
+    --------
+    chroma_stft : Chromagram from an STFT.
+    cqt : Constant-Q transform.
+    sigpu.filters.cq_to_chroma : Constant-Q bins to chroma matrix.
 
     Examples
     --------
@@ -824,6 +851,11 @@ def icqt(
         Filters above Nyquist, bad parameters, ``tuning=None``.
     TypeError
         Integer or float16 ``C``, or a ``dtype`` that is not float32/float64.
+
+    See Also
+    --------
+    cqt : Constant-Q transform.
+    griffinlim_cqt : Signal from a CQT magnitude (Griffin-Lim).
 
     Examples
     --------
@@ -1056,6 +1088,11 @@ def griffinlim_cqt(
     UserWarning
         Once, if the signal is shorter than some octave's frames (see
         :func:`cqt`); librosa computes the same and warns at every iteration.
+
+    See Also
+    --------
+    icqt : Inverse constant-Q transform.
+    griffinlim : Signal from an STFT magnitude (Griffin-Lim).
 
     Examples
     --------

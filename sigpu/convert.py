@@ -114,6 +114,11 @@ def hz_to_mel(frequencies, *, htk=False):
     -------
     mels : float or array like ``frequencies``
 
+    See Also
+    --------
+    mel_to_hz : Mels to Hz.
+    mel_frequencies : Centre frequencies of mel bands.
+
     Notes
     -----
     NumPy and CuPy. Matches ``librosa.hz_to_mel``.
@@ -148,6 +153,11 @@ def mel_to_hz(mels, *, htk=False):
     -------
     frequencies : float or array like ``mels``
 
+    See Also
+    --------
+    hz_to_mel : Hz to mels.
+    mel_frequencies : Centre frequencies of mel bands.
+
     Notes
     -----
     NumPy and CuPy. Matches ``librosa.mel_to_hz``.
@@ -180,6 +190,11 @@ def mel_frequencies(n_mels=128, *, fmin=0.0, fmax=11025.0, htk=False, xp=None):
     Returns
     -------
     frequencies : array, shape (n_mels,), float64
+
+    See Also
+    --------
+    hz_to_mel : Hz to mels.
+    sigpu.filters.mel : Mel filter bank.
 
     Notes
     -----
@@ -216,6 +231,11 @@ def fft_frequencies(*, sr=22050, n_fft=2048, xp=None):
     -------
     freqs : array, shape (1 + n_fft // 2,), float64
 
+    See Also
+    --------
+    stft : Short-time Fourier transform.
+    cqt_frequencies : Centre frequencies of constant-Q bins.
+
     Notes
     -----
     NumPy and CuPy. Matches ``librosa.fft_frequencies``.
@@ -250,6 +270,11 @@ def cqt_frequencies(n_bins, *, fmin, bins_per_octave=12, tuning=0.0, xp=None):
     Returns
     -------
     freqs : array, shape (n_bins,), float64
+
+    See Also
+    --------
+    cqt : Constant-Q transform.
+    fft_frequencies : Frequencies of the FFT bins.
 
     Notes
     -----
@@ -290,6 +315,11 @@ def tuned_frequency(frequency: float, tuning: float, bins_per_octave) -> float:
 def hz_to_midi(frequencies):
     """MIDI note number(s) of frequencies in Hz (A440 = 69).
 
+    See Also
+    --------
+    midi_to_hz : MIDI note numbers to Hz.
+    note_to_midi : Note names to MIDI note numbers.
+
     Notes
     -----
     NumPy and CuPy. Matches ``librosa.hz_to_midi``.
@@ -307,6 +337,11 @@ def hz_to_midi(frequencies):
 @on_input_device
 def midi_to_hz(notes):
     """Frequency in Hz of MIDI note number(s).
+
+    See Also
+    --------
+    hz_to_midi : Hz to MIDI note numbers.
+    note_to_hz : Note names to Hz.
 
     Notes
     -----
@@ -332,6 +367,11 @@ _ACCIDENTAL = {"#": 1, "♯": 1, "x": 2, "𝄪": 2, "b": -1, "!": -1, "♭": -1,
 
 def note_to_midi(note, *, round_midi=True):
     """MIDI number of a note name such as ``"A4"``, ``"C#3"``, ``"Db-1"`` or ``"E4+25"`` (cents).
+
+    See Also
+    --------
+    note_to_hz : Note names to Hz.
+    midi_to_hz : MIDI note numbers to Hz.
 
     Notes
     -----
@@ -361,6 +401,11 @@ def note_to_midi(note, *, round_midi=True):
 def note_to_hz(note):
     """Frequency in Hz of a note name (``"C1"`` is 32.703 Hz).
 
+    See Also
+    --------
+    note_to_midi : Note names to MIDI note numbers.
+    hz_to_midi : Hz to MIDI note numbers.
+
     Notes
     -----
     Host only (strings). Matches ``librosa.note_to_hz``.
@@ -382,6 +427,11 @@ def _offset(n_fft):
 def frames_to_samples(frames, *, hop_length=512, n_fft=None):
     """Sample index of frame(s): ``frames * hop_length + n_fft // 2`` (offset only if n_fft).
 
+    See Also
+    --------
+    samples_to_frames : Sample indices to frame indices.
+    frames_to_time : Frame indices to seconds.
+
     Examples
     --------
     >>> import sigpu
@@ -398,6 +448,11 @@ def frames_to_samples(frames, *, hop_length=512, n_fft=None):
 @on_input_device
 def samples_to_frames(samples, *, hop_length=512, n_fft=None):
     """Frame index containing sample(s): ``floor((samples - n_fft // 2) / hop_length)``.
+
+    See Also
+    --------
+    frames_to_samples : Frame indices to sample indices.
+    time_to_frames : Seconds to frame indices.
 
     Examples
     --------
@@ -416,6 +471,11 @@ def samples_to_frames(samples, *, hop_length=512, n_fft=None):
 def samples_to_time(samples, *, sr=22050):
     """Seconds of sample index(es): ``samples / sr``.
 
+    See Also
+    --------
+    time_to_samples : Seconds to sample indices.
+    frames_to_time : Frame indices to seconds.
+
     Examples
     --------
     >>> import sigpu
@@ -431,6 +491,11 @@ def samples_to_time(samples, *, sr=22050):
 def time_to_samples(times, *, sr=22050):
     """Sample index of time(s) in seconds: ``int(times * sr)`` (truncation, as librosa).
 
+    See Also
+    --------
+    samples_to_time : Sample indices to seconds.
+    time_to_frames : Seconds to frame indices.
+
     Examples
     --------
     >>> import sigpu
@@ -445,6 +510,11 @@ def time_to_samples(times, *, sr=22050):
 @on_input_device
 def frames_to_time(frames, *, sr=22050, hop_length=512, n_fft=None):
     """Time (s) of frame(s): ``frames_to_samples(frames, ...) / sr``.
+
+    See Also
+    --------
+    time_to_frames : Seconds to frame indices.
+    frames_to_samples : Frame indices to sample indices.
 
     Notes
     -----
@@ -463,6 +533,11 @@ def frames_to_time(frames, *, sr=22050, hop_length=512, n_fft=None):
 @on_input_device
 def time_to_frames(times, *, sr=22050, hop_length=512, n_fft=None):
     """Frame index of time(s) in seconds; inverse of :func:`frames_to_time` (floor).
+
+    See Also
+    --------
+    frames_to_time : Frame indices to seconds.
+    time_to_samples : Seconds to sample indices.
 
     Examples
     --------

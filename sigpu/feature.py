@@ -167,6 +167,12 @@ def melspectrogram(
     M : array, shape (..., n_mels, T), dtype of ``y`` / ``S``
         May be a transposed view of a time-major array (no copy is made).
 
+    See Also
+    --------
+    MelSpectrogram : Mel spectrogram plan: bank built once.
+    mfcc : Mel-frequency cepstral coefficients.
+    sigpu.filters.mel : Mel filter bank.
+
     Notes
     -----
     NumPy and CuPy. Matches ``librosa.feature.melspectrogram``.  The bank is
@@ -303,6 +309,11 @@ def mfcc(
     Returns
     -------
     M : array, shape (..., n_mfcc, T), dtype of the input
+
+    See Also
+    --------
+    MFCC : MFCC plan: mel bank built once.
+    melspectrogram : Mel-scaled power spectrogram.
 
     Notes
     -----
@@ -444,6 +455,11 @@ def estimate_tuning(
         In ``[-0.5, 0.5)``, a histogram bin edge, like librosa.  One value for the
         whole batch (all items pooled, as librosa).
 
+    See Also
+    --------
+    chroma_stft : Chromagram from an STFT.
+    cqt : Constant-Q transform.
+
     Notes
     -----
     NumPy and CuPy. Matches ``librosa.estimate_tuning`` (``piptrack`` +
@@ -580,6 +596,12 @@ def chroma_stft(
     -------
     chroma : array, shape (..., n_chroma, T)
 
+    See Also
+    --------
+    chroma_cqt : Chromagram from a constant-Q transform.
+    sigpu.filters.chroma : Chroma filter bank over FFT bins.
+    estimate_tuning : Tuning offset of a signal, in fractions of a bin.
+
     Notes
     -----
     NumPy and CuPy. Matches ``librosa.feature.chroma_stft``.  Non-finite input
@@ -668,6 +690,11 @@ def gammatonegram(
     -------
     G : array, shape (..., n_bins, T), dtype of ``y``
 
+    See Also
+    --------
+    Gammatonegram : Gammatonegram plan: bank built once.
+    sigpu.filters.gammatone : Gammatone filter bank over FFT bins.
+
     Notes
     -----
     NumPy and CuPy. No librosa equivalent; matches nnAudio's ``Gammatonegram``
@@ -700,6 +727,11 @@ class MelSpectrogram:
     Parameters are those of :func:`melspectrogram` (keyword-only).  Calling the
     plan on a NumPy or CuPy array returns exactly ``melspectrogram(y, ...)``; the
     bank is copied once per (backend, device, dtype).
+
+    See Also
+    --------
+    melspectrogram : Mel-scaled power spectrogram.
+    MFCC : MFCC plan: mel bank built once.
 
     Examples
     --------
@@ -748,6 +780,11 @@ class MFCC:
     Parameters are those of :func:`mfcc` (keyword-only, including the
     mel-spectrogram keywords).
 
+    See Also
+    --------
+    mfcc : Mel-frequency cepstral coefficients.
+    MelSpectrogram : Mel spectrogram plan: bank built once.
+
     Examples
     --------
     >>> import numpy as np, sigpu.feature
@@ -791,6 +828,11 @@ class MFCC:
 
 class Gammatonegram:
     """Reusable :func:`gammatonegram` with its gammatone bank built once.
+
+    See Also
+    --------
+    gammatonegram : Gammatone-weighted spectrogram.
+    MelSpectrogram : Mel spectrogram plan: bank built once.
 
     Examples
     --------

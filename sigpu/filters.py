@@ -211,6 +211,11 @@ def mel(
         "Empty filters detected in mel frequency basis" when a band (not starting
         at 0 Hz) covers no FFT bin, exactly as librosa.
 
+    See Also
+    --------
+    sigpu.melspectrogram : Mel-scaled power spectrogram.
+    sigpu.mel_frequencies : Centre frequencies of mel bands.
+
     Notes
     -----
     NumPy and CuPy. Matches ``librosa.filters.mel`` (Slaney's Auditory Toolbox
@@ -315,6 +320,11 @@ def chroma(
     Returns
     -------
     weights : array, shape (n_chroma, 1 + n_fft // 2)
+
+    See Also
+    --------
+    sigpu.chroma_stft : Chromagram from an STFT.
+    cq_to_chroma : Constant-Q bins to chroma matrix.
 
     Notes
     -----
@@ -432,6 +442,11 @@ def gammatone(
     Returns
     -------
     weights : array, shape (n_bins, 1 + n_fft // 2)
+
+    See Also
+    --------
+    sigpu.gammatonegram : Gammatone-weighted spectrogram.
+    mel : Mel filter bank.
 
     Notes
     -----

@@ -316,6 +316,11 @@ def harmonic_lower(x, *, n_harmonics, anchor=1, top_edge="inclusive"):
         Channel ``c*n_harmonics + (k-1)`` holds ``Z_k x[:, c]``:
         ``(1-a)*x[.., i, :] + a*x[.., i+1, :]`` with ``f*k = i*anchor + r``, ``a = r/anchor``.
 
+    See Also
+    --------
+    harmonic_lower_adjoint : Adjoint of harmonic lowering.
+    harmonic_conv2d : Harmonic convolution.
+
     Notes
     -----
     Backends: NumPy (numba kernel) and CuPy (CUDA kernel).  Reference: Takeuchi et al.,
@@ -366,6 +371,11 @@ def harmonic_lower_adjoint(g, *, n_harmonics, anchor=1, top_edge="inclusive", de
     x_grad : array, shape (N, C, F, T)
         ``sum_k A_k^T g_k`` with ``A_k`` the interpolation matrix of harmonic ``k``, so
         ``<harmonic_lower(x), g> == <x, harmonic_lower_adjoint(g)>``.
+
+    See Also
+    --------
+    harmonic_lower : Harmonic lowering of a spectrogram.
+    harmonic_conv2d_backward : Gradients of harmonic convolution.
 
     Notes
     -----
@@ -438,6 +448,12 @@ def harmonic_conv2d(
     y : array, shape (N, C_out, F', T')
         ``F' = (F-1)//s_f + 1``, ``T' = (T + 2*P_t - d_t*(K_t-1) - 1)//s_t + 1``.
 
+    See Also
+    --------
+    harmonic_conv2d_backward : Gradients of harmonic convolution.
+    log_harmonic_conv2d : Harmonic convolution on a log-frequency axis.
+    harmonic_lower : Harmonic lowering of a spectrogram.
+
     Notes
     -----
     Backends: NumPy (numba lowering + BLAS) and CuPy (CUDA lowering + cuBLAS).  References:
@@ -509,6 +525,11 @@ def harmonic_conv2d_backward(
     grad_weight : array, shape (C_out, C_in/groups, K_f, K_t)
     grad_bias : array, shape (C_out,) or None
 
+    See Also
+    --------
+    harmonic_conv2d : Harmonic convolution.
+    harmonic_lower_adjoint : Adjoint of harmonic lowering.
+
     Notes
     -----
     Backends: NumPy and CuPy.  Per block of output rows, ``grad_out`` is placed once per
@@ -570,6 +591,11 @@ def log_harmonic_conv2d(
     Returns
     -------
     y : array, shape (N, C_out, F', T')
+
+    See Also
+    --------
+    log_harmonic_conv2d_backward : Gradients of log-frequency harmonic convolution.
+    harmonic_conv2d : Harmonic convolution.
 
     Notes
     -----
@@ -637,6 +663,11 @@ def log_harmonic_conv2d_backward(
     grad_x : array, shape (N, C_in, F, T)
     grad_weight : array, shape (C_out, C_in/groups, K_f, K_t)
     grad_bias : array, shape (C_out,) or None
+
+    See Also
+    --------
+    log_harmonic_conv2d : Harmonic convolution on a log-frequency axis.
+    harmonic_conv2d_backward : Gradients of harmonic convolution.
 
     Notes
     -----

@@ -54,6 +54,11 @@ def linear_reassignment_frequencies(*, noct=12, minf, maxf, sr=None):
         ``n_freq = ceil(noct * log2(maxf / minf) + 1)``.  The last equals
         ``maxf``; the first is at or just below ``minf``.
 
+    See Also
+    --------
+    linear_reassignment_times : Time bins of a linear reassignment.
+    linear_reassignment : Linear reassignment (spectral hyperresolution).
+
     Notes
     -----
     Host (NumPy) array on every backend.  The grid is anchored at ``maxf``
@@ -89,6 +94,11 @@ def linear_reassignment_times(n, *, tdeci, sr=None):
         ``(r + 0.5) * tdeci - 1`` in 0-based samples (``/ sr`` seconds),
         ``r = 0 ... ceil(n / tdeci) - 1``.  Frame ``r`` collects points whose
         reassigned 0-based time lies in ``[r tdeci - 1, (r + 1) tdeci - 1)``.
+
+    See Also
+    --------
+    linear_reassignment_frequencies : Frequency bins of a linear reassignment.
+    linear_reassignment : Linear reassignment (spectral hyperresolution).
 
     Notes
     -----
@@ -191,6 +201,13 @@ def linear_reassignment(
     sigpu.ParameterError
         A parameter is outside the ranges above, ``x`` is empty or not finite.
 
+    See Also
+    --------
+    linear_reassignment_consensus : Consensus of linear reassignments over scales.
+    linear_reassignment_frequencies : Frequency bins of a linear reassignment.
+    linear_reassignment_times : Time bins of a linear reassignment.
+    reassigned_spectrogram : Reassigned spectrogram (librosa's).
+
     Notes
     -----
     Backends: NumPy (batches of lines spread over a thread pool, each with
@@ -265,6 +282,10 @@ def linear_reassignment_consensus(x, *, qs, **kwargs):
     -------
     H : array, shape (..., len(qs), n_freq, n_frames), dtype of ``x``
         ``H[..., k, :, :] = linear_reassignment(x, q=qs[k], ...)``.
+
+    See Also
+    --------
+    linear_reassignment : Linear reassignment (spectral hyperresolution).
 
     Notes
     -----

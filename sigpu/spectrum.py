@@ -126,6 +126,11 @@ class STFT:
         default, unlike torch and nnAudio's "reflect"), "edge", "linear_ramp",
         "reflect" or "symmetric".
 
+    See Also
+    --------
+    stft : Short-time Fourier transform.
+    istft : Inverse short-time Fourier transform.
+
     Notes
     -----
     NumPy (scipy.fft with a thread pool + numba overlap-add) and CuPy (cuFFT +
@@ -453,6 +458,12 @@ def stft(
         (as librosa, which refuses anything but an ``ndarray``), or an ``out``
         of the other array library.
 
+    See Also
+    --------
+    istft : Inverse short-time Fourier transform.
+    STFT : STFT plan: window and tables built once.
+    spectrogram : Magnitude or power spectrogram.
+
     Notes
     -----
     NumPy and CuPy. Matches ``librosa.stft`` (max error ~1e-7 of the peak in
@@ -553,6 +564,12 @@ def istft(
         cannot be recovered and come out undivided, i.e. (near) zero.
         librosa returns the same values without a warning.
 
+    See Also
+    --------
+    stft : Short-time Fourier transform.
+    STFT : STFT plan: window and tables built once.
+    griffinlim : Signal from an STFT magnitude (Griffin-Lim).
+
     Notes
     -----
     NumPy (numba overlap-add) and CuPy (CUDA overlap-add kernel, gather form,
@@ -607,6 +624,12 @@ def spectrogram(
     Returns
     -------
     S : array, shape (..., 1 + n_fft // 2, n_frames), real, the dtype of ``y``
+
+    See Also
+    --------
+    stft : Short-time Fourier transform.
+    power_to_db : Power to decibels.
+    melspectrogram : Mel-scaled power spectrogram.
 
     Notes
     -----
@@ -716,6 +739,11 @@ def power_to_db(S, *, ref=1.0, amin=1e-10, top_db=80.0):
     TypeError
         Values that are not numbers (strings, ragged sequences, objects).
 
+    See Also
+    --------
+    db_to_power : Decibels to power.
+    amplitude_to_db : Amplitude to decibels.
+
     Notes
     -----
     NumPy and CuPy (a CuPy array in gives a CuPy array out). Matches
@@ -762,6 +790,11 @@ def amplitude_to_db(S, *, ref=1.0, amin=1e-5, top_db=80.0):
     Returns
     -------
     S_db : array, real, or a NumPy scalar for a number or 0-d NumPy input
+
+    See Also
+    --------
+    db_to_amplitude : Decibels to amplitude.
+    power_to_db : Power to decibels.
 
     Notes
     -----
@@ -845,6 +878,11 @@ def db_to_power(S_db, *, ref=1.0):
     TypeError
         Complex or non-numeric values.
 
+    See Also
+    --------
+    power_to_db : Power to decibels.
+    db_to_amplitude : Decibels to amplitude.
+
     Notes
     -----
     NumPy and CuPy. Matches ``librosa.db_to_power`` (scalars too; librosa
@@ -884,6 +922,11 @@ def db_to_amplitude(S_db, *, ref=1.0):
     Returns
     -------
     S : array like ``S_db``, or a NumPy scalar for a number or 0-d NumPy input
+
+    See Also
+    --------
+    amplitude_to_db : Amplitude to decibels.
+    db_to_power : Decibels to power.
 
     Notes
     -----
@@ -954,6 +997,11 @@ def griffinlim(
     Returns
     -------
     y : array, shape (..., n)
+
+    See Also
+    --------
+    istft : Inverse short-time Fourier transform.
+    griffinlim_cqt : Signal from a CQT magnitude (Griffin-Lim).
 
     Notes
     -----

@@ -41,6 +41,11 @@ def hz_to_erb_rate(frequency):
     -------
     erb_rate : float or array, same shape and namespace
 
+    See Also
+    --------
+    erb_rate_to_hz : ERB-rate to Hz.
+    erb_space : Frequencies equally spaced in ERB-rate.
+
     Notes
     -----
     Backends: NumPy and CuPy.  Reference: Glasberg & Moore (1990) constants as used by
@@ -61,6 +66,11 @@ def hz_to_erb_rate(frequency):
 @on_input_device
 def erb_rate_to_hz(erb_rate):
     """Inverse of :func:`hz_to_erb_rate`: ``f = 24.7 * 9.265 (exp(E / 9.265) - 1)``.
+
+    See Also
+    --------
+    hz_to_erb_rate : Hz to ERB-rate.
+    erb_space : Frequencies equally spaced in ERB-rate.
 
     Examples
     --------
@@ -90,6 +100,11 @@ def erb_space(fmin, fmax, n, *, xp=None, dtype=np.float64):
     Returns
     -------
     frequencies : array, shape (n,)
+
+    See Also
+    --------
+    hz_to_erb_rate : Hz to ERB-rate.
+    mpgtf_layout : Centre frequencies and bandwidths of a filter-bank layout.
 
     Notes
     -----
@@ -154,6 +169,11 @@ def mpgtf_layout(
         Centre frequencies in Hz, centre-major (all phases of a centre are adjacent).
     phase : array, shape (n_filters,)
         Phases in rad.
+
+    See Also
+    --------
+    erb_space : Frequencies equally spaced in ERB-rate.
+    ModulatedGaussian : Modulated Gaussian analog filter.
 
     Notes
     -----

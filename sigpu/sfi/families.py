@@ -148,6 +148,12 @@ class ModulatedGaussian(_Family):
         Keep only the positive-frequency Gaussian: ``H(w) = exp(-(w - mu)^2 / (2 sigma^2))
         e^{j phase}``.  Its impulse response is complex, so only the FD design accepts it.
 
+    See Also
+    --------
+    Gammatone : Gammatone analog filter.
+    RationalFilter : Analog filter given by a rational transfer function.
+    time_domain_weights : Convolution weights sampled in time.
+
     Notes
     -----
     Backends: NumPy and CuPy (parameters and grids in one namespace).  Reference:
@@ -280,6 +286,11 @@ def gammatone_bandwidth(fc, order: int, *, ear_q: float = 9.265, min_bw: float =
     -------
     b : float, or array like ``fc``
 
+    See Also
+    --------
+    Gammatone : Gammatone analog filter.
+    hz_to_erb_rate : Hz to ERB-rate.
+
     Notes
     -----
     Backends: NumPy and CuPy (elementwise).  The factorials are evaluated as log-gamma
@@ -321,6 +332,11 @@ class Gammatone(_Family):
         min_bw + fc / ear_q`` matched to the order).
     ear_q, min_bw : float
         Glasberg-Moore ERB constants used when ``b`` is None.
+
+    See Also
+    --------
+    ModulatedGaussian : Modulated Gaussian analog filter.
+    gammatone_bandwidth : Bandwidth of a gammatone filter.
 
     Notes
     -----
@@ -458,6 +474,11 @@ class RationalFilter(_Family):
         System gain.
     repeated_pole_rtol : float, default 1e-8
         Poles closer than this (relative) form one repeated pole.
+
+    See Also
+    --------
+    ModulatedGaussian : Modulated Gaussian analog filter.
+    Gammatone : Gammatone analog filter.
 
     Notes
     -----

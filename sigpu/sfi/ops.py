@@ -50,6 +50,11 @@ def scaled_geometry(sr, *, train_sr, kernel_size, stride, rounding: str = "floor
     -------
     numtaps, stride, padding : int
 
+    See Also
+    --------
+    encode : Filter-bank encoder (strided convolution).
+    decode : Decoder: the adjoint of encode.
+
     Notes
     -----
     Backend independent.  Reference: ``model/tasnet.py`` of
@@ -126,6 +131,12 @@ def encode(x, weights, *, stride, padding):
         ``(..., n_frames, F)`` buffer (one GEMM, no extra copy); :func:`decode` consumes it
         without copying.  Use ``xp.ascontiguousarray`` if you need C order.
 
+    See Also
+    --------
+    decode : Decoder: the adjoint of encode.
+    time_domain_weights : Convolution weights sampled in time.
+    scaled_geometry : Kernel size, stride and padding at a sampling rate.
+
     Notes
     -----
     Backends: NumPy and CuPy (one batched GEMM over a frame view).  Equals PyTorch
@@ -191,6 +202,11 @@ def decode(y, weights, *, stride, padding, length=None):
     Returns
     -------
     x : array, shape (..., length)
+
+    See Also
+    --------
+    encode : Filter-bank encoder (strided convolution).
+    scaled_geometry : Kernel size, stride and padding at a sampling rate.
 
     Notes
     -----

@@ -131,6 +131,12 @@ def time_domain_weights(
     t0 : float
         Analog time (s) of tap 0.
 
+    See Also
+    --------
+    frequency_domain_weights : Convolution weights by frequency-domain least squares.
+    hilbert_pair : Real and imaginary (Hilbert) weights of a filter.
+    encode : Filter-bank encoder (strided convolution).
+
     Notes
     -----
     Backends: NumPy and CuPy (elementwise ``xp`` math).  Reference: ``fir_design.py`` TD
@@ -240,6 +246,11 @@ def frequency_domain_weights(
     t0 : float
         Analog time (s) of tap 0, ``n_0 / sr + delay``.
 
+    See Also
+    --------
+    time_domain_weights : Convolution weights sampled in time.
+    encode : Filter-bank encoder (strided convolution).
+
     Notes
     -----
     Backends: NumPy and CuPy: the pseudo-inverse depends only on (K, M); it is built once
@@ -294,6 +305,11 @@ def hilbert_pair(weights):
     Returns
     -------
     pair : array, shape (2F, K)
+
+    See Also
+    --------
+    time_domain_weights : Convolution weights sampled in time.
+    frequency_domain_weights : Convolution weights by frequency-domain least squares.
 
     Notes
     -----
