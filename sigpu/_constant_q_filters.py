@@ -237,6 +237,12 @@ def wavelet_lengths(*, freqs, sr=22050, window="hann", filter_scale=1, gamma=0, 
     wavelet : Constant-/variable-Q filters in time.
     sigpu.cqt_frequencies : Centre frequencies of constant-Q bins.
 
+    Notes
+    -----
+    Host (NumPy float64) computation; matches ``librosa.filters.wavelet_lengths``
+    (librosa 0.11). Raises ParameterError for ``filter_scale <= 0``, ``gamma < 0``,
+    non-positive or unsorted ``freqs``.
+
     Examples
     --------
     >>> import numpy as np
@@ -244,12 +250,6 @@ def wavelet_lengths(*, freqs, sr=22050, window="hann", filter_scale=1, gamma=0, 
     >>> lengths, f_cut = wavelet_lengths(freqs=32.70319566 * 2.0 ** (np.arange(12) / 12))
     >>> round(float(lengths[0]), 3)
     11685.756
-
-    Notes
-    -----
-    Host (NumPy float64) computation; matches ``librosa.filters.wavelet_lengths``
-    (librosa 0.11). Raises ParameterError for ``filter_scale <= 0``, ``gamma < 0``,
-    non-positive or unsorted ``freqs``.
     """
     args = _validate_lengths_args(freqs, sr, filter_scale, gamma, alpha, window)
     lengths, f_cutoff = _lengths_host(*args)
@@ -358,6 +358,11 @@ def wavelet(
     constant_q : Constant-Q basis (librosa's deprecated constant_q).
     sigpu.vqt : Variable-Q transform.
 
+    Notes
+    -----
+    NumPy and CuPy (built in float64 on the host, cached, copied once per
+    device/dtype). Matches ``librosa.filters.wavelet`` (librosa 0.11).
+
     Examples
     --------
     >>> import numpy as np
@@ -366,11 +371,6 @@ def wavelet(
     >>> basis, lengths = wavelet(freqs=freqs, sr=22050)
     >>> basis.shape, basis.dtype
     ((12, 2048), dtype('complex64'))
-
-    Notes
-    -----
-    NumPy and CuPy (built in float64 on the host, cached, copied once per
-    device/dtype). Matches ``librosa.filters.wavelet`` (librosa 0.11).
     """
     args = _validate_lengths_args(freqs, sr, filter_scale, gamma, alpha, window)
     norm = _check_norm(norm)
@@ -420,18 +420,18 @@ def constant_q(
     wavelet : Constant-/variable-Q filters in time.
     sigpu.cqt : Constant-Q transform.
 
+    Notes
+    -----
+    NumPy and CuPy. Same as :func:`wavelet` with the equal-tempered ``alpha``;
+    matches ``librosa.filters.constant_q`` (0.11; removed from librosa 1.0).
+    Raises ParameterError when the top filter passes the Nyquist frequency.
+
     Examples
     --------
     >>> from sigpu._constant_q_filters import constant_q
     >>> basis, lengths = constant_q(sr=22050, n_bins=24)
     >>> basis.shape
     (24, 16384)
-
-    Notes
-    -----
-    NumPy and CuPy. Same as :func:`wavelet` with the equal-tempered ``alpha``;
-    matches ``librosa.filters.constant_q`` (0.11; removed from librosa 1.0).
-    Raises ParameterError when the top filter passes the Nyquist frequency.
     """
     fmin = C1_HZ if fmin is None else positive_float(fmin, "fmin")
     n_bins = positive_int(n_bins, "n_bins")
@@ -522,15 +522,15 @@ def cq_to_chroma(
     sigpu.chroma_cqt : Chromagram from a constant-Q transform.
     chroma : Chroma filter bank over FFT bins.
 
+    Notes
+    -----
+    NumPy and CuPy. Matches ``librosa.filters.cq_to_chroma`` (librosa 0.11).
+
     Examples
     --------
     >>> from sigpu._constant_q_filters import cq_to_chroma
     >>> cq_to_chroma(84, bins_per_octave=36, n_chroma=12).shape
     (12, 84)
-
-    Notes
-    -----
-    NumPy and CuPy. Matches ``librosa.filters.cq_to_chroma`` (librosa 0.11).
     """
     n_input = positive_int(n_input, "n_input")
     bins_per_octave = positive_int(bins_per_octave, "bins_per_octave")

@@ -132,6 +132,11 @@ class VQT:
     vqt : Variable-Q transform.
     CQT : Constant-Q transform plan: kernels built once.
 
+    Notes
+    -----
+    NumPy and CuPy; float32 -> complex64, float64 -> complex128. Reference:
+    ``librosa.vqt`` (librosa 0.11).
+
     Examples
     --------
     >>> import numpy as np
@@ -140,11 +145,6 @@ class VQT:
     >>> y = np.random.default_rng(0).standard_normal(22050).astype(np.float32)
     >>> plan(y).shape
     (48, 44)
-
-    Notes
-    -----
-    NumPy and CuPy; float32 -> complex64, float64 -> complex128. Reference:
-    ``librosa.vqt`` (librosa 0.11).
     """
 
     _func = "vqt"
@@ -328,6 +328,10 @@ class CQT(VQT):
     cqt : Constant-Q transform.
     VQT : Variable-Q transform plan: kernels built once.
 
+    Notes
+    -----
+    NumPy and CuPy; reference ``librosa.cqt`` (librosa 0.11).
+
     Examples
     --------
     >>> import numpy as np
@@ -336,10 +340,6 @@ class CQT(VQT):
     >>> y = np.random.default_rng(0).standard_normal((2, 22050)).astype(np.float32)
     >>> plan(y).shape
     (2, 60, 45)
-
-    Notes
-    -----
-    NumPy and CuPy; reference ``librosa.cqt`` (librosa 0.11).
     """
 
     _func = "cqt"
@@ -500,6 +500,12 @@ vqt.__doc__ = f"""Variable-Q transform: constant-Q filters widened by ``gamma`` 
     cqt : Constant-Q transform.
     VQT : Variable-Q transform plan: kernels built once.
 
+    Notes
+    -----
+    NumPy and CuPy (float32 -> complex64, float64 -> complex128). Multirate
+    algorithm with librosa's octave schedule; reference ``librosa.vqt``
+    (librosa 0.11), Schoerkhuber et al., AES 53rd Conf. 2014.
+
     Examples
     --------
     >>> import numpy as np
@@ -507,12 +513,6 @@ vqt.__doc__ = f"""Variable-Q transform: constant-Q filters widened by ``gamma`` 
     >>> y = np.random.default_rng(0).standard_normal(22050).astype(np.float32)
     >>> vqt(y, sr=22050, n_bins=60).shape
     (60, 44)
-
-    Notes
-    -----
-    NumPy and CuPy (float32 -> complex64, float64 -> complex128). Multirate
-    algorithm with librosa's octave schedule; reference ``librosa.vqt``
-    (librosa 0.11), Schoerkhuber et al., AES 53rd Conf. 2014.
     """
 
 
@@ -593,6 +593,16 @@ cqt.__doc__ = f"""Constant-Q transform (librosa's current bandwidth convention).
     CQT : Constant-Q transform plan: kernels built once.
     icqt : Inverse constant-Q transform.
 
+    Notes
+    -----
+    NumPy and CuPy (float32 -> complex64, float64 -> complex128). Multirate
+    (octave-by-octave, half-band decimation, batched GEMMs over all frames).
+    Reference ``librosa.cqt`` (librosa 0.11); Schoerkhuber & Klapuri, SMC 2010.
+    Short signals follow librosa (warning, same frame count); from about 300
+    samples up the values agree as for long signals (within 3 % of the peak),
+    below that both results are dominated by their resamplers' edge
+    transients and differ by up to ~15 % of the peak.
+
     Examples
     --------
     >>> import numpy as np
@@ -612,16 +622,6 @@ cqt.__doc__ = f"""Constant-Q transform (librosa's current bandwidth convention).
     (84, 4)
     >>> str(caught[0].message)[:48]
     'cqt: signal length=2000 is shorter than the filt'
-
-    Notes
-    -----
-    NumPy and CuPy (float32 -> complex64, float64 -> complex128). Multirate
-    (octave-by-octave, half-band decimation, batched GEMMs over all frames).
-    Reference ``librosa.cqt`` (librosa 0.11); Schoerkhuber & Klapuri, SMC 2010.
-    Short signals follow librosa (warning, same frame count); from about 300
-    samples up the values agree as for long signals (within 3 % of the peak),
-    below that both results are dominated by their resamplers' edge
-    transients and differ by up to ~15 % of the peak.
     """
 
 
@@ -695,6 +695,10 @@ def chroma_cqt(
     cqt : Constant-Q transform.
     sigpu.filters.cq_to_chroma : Constant-Q bins to chroma matrix.
 
+    Notes
+    -----
+    NumPy and CuPy. Reference ``librosa.feature.chroma_cqt`` (librosa 0.11).
+
     Examples
     --------
     >>> import numpy as np
@@ -703,10 +707,6 @@ def chroma_cqt(
     >>> y = np.sin(2 * np.pi * 440 * t).astype(np.float32)
     >>> int(chroma_cqt(y, sr=22050, tuning=0.0).mean(axis=-1).argmax())  # A
     9
-
-    Notes
-    -----
-    NumPy and CuPy. Reference ``librosa.feature.chroma_cqt`` (librosa 0.11).
     """
     one_of(cqt_mode, "cqt_mode", ("full",))
     n_chroma = positive_int(n_chroma, "n_chroma")
@@ -857,6 +857,17 @@ def icqt(
     cqt : Constant-Q transform.
     griffinlim_cqt : Signal from a CQT magnitude (Griffin-Lim).
 
+    Notes
+    -----
+    NumPy and CuPy (inverse rFFT, GEMM and the ``ola`` overlap-add kernel:
+    numba on the CPU, CUDA on the GPU). Reference ``librosa.icqt`` (librosa
+    0.11); it differs from librosa only by the resampler (soxr there), see the
+    tests for the measured gap. Like librosa's, this inverse is approximate: it
+    reconstructs well only where the hop is short against the filters.
+    Non-finite values are not hidden: a NaN or inf in ``C`` gives NaN output,
+    local to its frames in octaves at ``sr`` but over the whole signal in
+    octaves that are upsampled (the FFT interpolator mixes all samples).
+
     Examples
     --------
     >>> import numpy as np
@@ -869,17 +880,6 @@ def icqt(
     ((22050,), dtype('float64'))
     >>> bool(np.max(np.abs(y_hat - y)[sr // 4 : -sr // 4]) < 0.05)
     True
-
-    Notes
-    -----
-    NumPy and CuPy (inverse rFFT, GEMM and the ``ola`` overlap-add kernel:
-    numba on the CPU, CUDA on the GPU). Reference ``librosa.icqt`` (librosa
-    0.11); it differs from librosa only by the resampler (soxr there), see the
-    tests for the measured gap. Like librosa's, this inverse is approximate: it
-    reconstructs well only where the hop is short against the filters.
-    Non-finite values are not hidden: a NaN or inf in ``C`` gives NaN output,
-    local to its frames in octaves at ``sr`` but over the whole signal in
-    octaves that are upsampled (the FFT interpolator mixes all samples).
     """
     return _InverseCQT(
         C,
@@ -1094,6 +1094,13 @@ def griffinlim_cqt(
     icqt : Inverse constant-Q transform.
     griffinlim : Signal from an STFT magnitude (Griffin-Lim).
 
+    Notes
+    -----
+    NumPy and CuPy. Matches ``librosa.griffinlim_cqt`` (librosa 0.11): same
+    iteration and initial phases; the resampler differs (see :func:`icqt`).
+    Short signals are reconstructed as librosa does (measured within 5 % of
+    the peak of librosa's result for 1000-8000 samples at C1).
+
     Examples
     --------
     >>> import numpy as np
@@ -1104,13 +1111,6 @@ def griffinlim_cqt(
     >>> y_hat = griffinlim_cqt(C, sr=sr, hop_length=128, fmin=110.0, n_iter=4, random_state=0)
     >>> y_hat.shape, y_hat.dtype
     ((22016,), dtype('float32'))
-
-    Notes
-    -----
-    NumPy and CuPy. Matches ``librosa.griffinlim_cqt`` (librosa 0.11): same
-    iteration and initial phases; the resampler differs (see :func:`icqt`).
-    Short signals are reconstructed as librosa does (measured within 5 % of
-    the peak of librosa's result for 1000-8000 samples at C1).
     """
     xp = real_array(C, "C", func="griffinlim_cqt", min_ndim=2)
     n_iter, momentum = griffinlim_options(n_iter, momentum, init)
