@@ -315,6 +315,16 @@ def tuned_frequency(frequency: float, tuning: float, bins_per_octave) -> float:
 def hz_to_midi(frequencies):
     """MIDI note number(s) of frequencies in Hz (A440 = 69).
 
+    Parameters
+    ----------
+    frequencies : float or array
+        Frequencies in Hz.
+
+    Returns
+    -------
+    notes : float or array like ``frequencies``
+        Fractional MIDI note numbers.
+
     See Also
     --------
     midi_to_hz : MIDI note numbers to Hz.
@@ -337,6 +347,16 @@ def hz_to_midi(frequencies):
 @on_input_device
 def midi_to_hz(notes):
     """Frequency in Hz of MIDI note number(s).
+
+    Parameters
+    ----------
+    notes : float or array
+        MIDI note numbers (fractional allowed).
+
+    Returns
+    -------
+    frequencies : float or array like ``notes``
+        Frequencies in Hz.
 
     See Also
     --------
@@ -367,6 +387,18 @@ _ACCIDENTAL = {"#": 1, "♯": 1, "x": 2, "𝄪": 2, "b": -1, "!": -1, "♭": -1,
 
 def note_to_midi(note, *, round_midi=True):
     """MIDI number of a note name such as ``"A4"``, ``"C#3"``, ``"Db-1"`` or ``"E4+25"`` (cents).
+
+    Parameters
+    ----------
+    note : str or sequence of str
+        Note name(s): a letter, accidentals, an octave and optional cents.
+    round_midi : bool
+        Round to the nearest integer (the cents then only round).
+
+    Returns
+    -------
+    midi : int, float or ndarray
+        MIDI number(s); an array for a sequence of names.
 
     See Also
     --------
@@ -401,6 +433,16 @@ def note_to_midi(note, *, round_midi=True):
 def note_to_hz(note):
     """Frequency in Hz of a note name (``"C1"`` is 32.703 Hz).
 
+    Parameters
+    ----------
+    note : str or sequence of str
+        Note name(s), as for :func:`note_to_midi`.
+
+    Returns
+    -------
+    frequencies : float or ndarray
+        Frequencies in Hz.
+
     See Also
     --------
     note_to_midi : Note names to MIDI note numbers.
@@ -427,6 +469,20 @@ def _offset(n_fft):
 def frames_to_samples(frames, *, hop_length=512, n_fft=None):
     """Sample index of frame(s): ``frames * hop_length + n_fft // 2`` (offset only if n_fft).
 
+    Parameters
+    ----------
+    frames : int or array
+        Frame indices.
+    hop_length : int > 0
+        Samples between frames.
+    n_fft : int > 0 or None
+        If given, offset by ``n_fft // 2`` (the centre of an uncentred frame).
+
+    Returns
+    -------
+    samples : int or integer array like ``frames``
+        Sample indices.
+
     See Also
     --------
     samples_to_frames : Sample indices to frame indices.
@@ -449,6 +505,20 @@ def frames_to_samples(frames, *, hop_length=512, n_fft=None):
 def samples_to_frames(samples, *, hop_length=512, n_fft=None):
     """Frame index containing sample(s): ``floor((samples - n_fft // 2) / hop_length)``.
 
+    Parameters
+    ----------
+    samples : int or array
+        Sample indices.
+    hop_length : int > 0
+        Samples between frames.
+    n_fft : int > 0 or None
+        If given, samples are first shifted back by ``n_fft // 2``.
+
+    Returns
+    -------
+    frames : int or integer array like ``samples``
+        Frame indices.
+
     See Also
     --------
     frames_to_samples : Frame indices to sample indices.
@@ -469,7 +539,19 @@ def samples_to_frames(samples, *, hop_length=512, n_fft=None):
 
 @on_input_device
 def samples_to_time(samples, *, sr=22050):
-    """Seconds of sample index(es): ``samples / sr``.
+    """Time in seconds of sample index(es): ``samples / sr``.
+
+    Parameters
+    ----------
+    samples : int, float or array
+        Sample indices.
+    sr : float > 0
+        Sampling rate in Hz.
+
+    Returns
+    -------
+    times : float or array like ``samples``
+        Times in seconds.
 
     See Also
     --------
@@ -491,6 +573,18 @@ def samples_to_time(samples, *, sr=22050):
 def time_to_samples(times, *, sr=22050):
     """Sample index of time(s) in seconds: ``int(times * sr)`` (truncation, as librosa).
 
+    Parameters
+    ----------
+    times : float or array
+        Times in seconds.
+    sr : float > 0
+        Sampling rate in Hz.
+
+    Returns
+    -------
+    samples : int or integer array like ``times``
+        Sample indices.
+
     See Also
     --------
     samples_to_time : Sample indices to seconds.
@@ -510,6 +604,20 @@ def time_to_samples(times, *, sr=22050):
 @on_input_device
 def frames_to_time(frames, *, sr=22050, hop_length=512, n_fft=None):
     """Time (s) of frame(s): ``frames_to_samples(frames, ...) / sr``.
+
+    Parameters
+    ----------
+    frames : int or array
+        Frame indices.
+    sr : float > 0
+        Sampling rate in Hz.
+    hop_length, n_fft
+        As for :func:`frames_to_samples`.
+
+    Returns
+    -------
+    times : float or array like ``frames``
+        Times in seconds.
 
     See Also
     --------
@@ -533,6 +641,20 @@ def frames_to_time(frames, *, sr=22050, hop_length=512, n_fft=None):
 @on_input_device
 def time_to_frames(times, *, sr=22050, hop_length=512, n_fft=None):
     """Frame index of time(s) in seconds; inverse of :func:`frames_to_time` (floor).
+
+    Parameters
+    ----------
+    times : float or array
+        Times in seconds.
+    sr : float > 0
+        Sampling rate in Hz.
+    hop_length, n_fft
+        As for :func:`samples_to_frames`.
+
+    Returns
+    -------
+    frames : int or integer array like ``times``
+        Frame indices.
 
     See Also
     --------
