@@ -724,9 +724,15 @@ def gammatonegram(
 class MelSpectrogram:
     """Reusable :func:`melspectrogram` with its mel bank built once.
 
-    Parameters are those of :func:`melspectrogram` (keyword-only).  Calling the
-    plan on a NumPy or CuPy array returns exactly ``melspectrogram(y, ...)``; the
-    bank is copied once per (backend, device, dtype).
+    Calling the plan on a NumPy or CuPy array returns exactly
+    ``melspectrogram(y, ...)``; the bank is copied once per (backend, device, dtype).
+
+    Parameters
+    ----------
+    sr, n_fft, hop_length, win_length, window, center, pad_mode
+        As for :func:`melspectrogram` (keyword-only).
+    power, n_mels, fmin, fmax, htk, norm
+        As for :func:`melspectrogram` (keyword-only).
 
     See Also
     --------
@@ -765,20 +771,54 @@ class MelSpectrogram:
         self.n_mels = self.bank_host.shape[0]
 
     def bank(self, xp=None, dtype=np.float32, device=None):
-        """The mel bank on ``xp``/``device`` as ``dtype`` (cached)."""
+        """Return the mel bank on ``xp``/``device`` as ``dtype`` (cached).
+
+        Parameters
+        ----------
+        xp : module or None
+            ``numpy`` or ``cupy`` (None: NumPy).
+        dtype : float dtype
+            float32 or float64.
+        device : int or None
+            CuPy device id (None: the current device).
+
+        Returns
+        -------
+        bank : array, shape (n_mels, 1 + n_fft // 2)
+            Read-only; the same array on every call with the same arguments.
+        """
         return filters._deliver(self.bank_host, dtype, xp, device)
 
     @on_input_device
     def __call__(self, y=None, *, S=None):
-        """Mel spectrogram of ``y (..., n)`` (or of a power spectrogram ``S``)."""
+        """Compute the mel spectrogram of ``y`` (or of a spectrogram ``S``).
+
+        Parameters
+        ----------
+        y : array, shape (..., n), float32/float64, optional
+            Signal.
+        S : array, shape (..., 1 + n_fft // 2, n_frames), optional
+            Magnitude spectrogram raised to ``power``; used instead of ``y``.
+
+        Returns
+        -------
+        M : array, shape (..., n_mels, n_frames)
+            Equal to ``melspectrogram(y, ...)`` (or ``melspectrogram(S=S, ...)``).
+        """
         return _melspectrogram(y, S, self.bank_host, self.n_fft, self.stft_kw, self.power)
 
 
 class MFCC:
-    """Reusable :func:`mfcc` with its mel bank and DCT matrix built once.
+    """Reusable :func:`mfcc` with its mel bank built once.
 
-    Parameters are those of :func:`mfcc` (keyword-only, including the
-    mel-spectrogram keywords).
+    Calling the plan returns exactly ``mfcc(y, ...)``; the DCT is computed as in
+    :func:`mfcc` (``scipy.fft.dct`` / ``cupyx.scipy.fft.dct``), so the plan holds
+    only the mel plan.
+
+    Parameters
+    ----------
+    sr, n_mfcc, dct_type, norm, lifter, mel_norm, top_db, **melspectrogram_kwargs
+        As for :func:`mfcc` (keyword-only).
 
     See Also
     --------
@@ -819,15 +859,38 @@ class MFCC:
             )
 
     @on_input_device
-    def __call__(self, y):
-        """MFCCs of ``y (..., n)``."""
-        S_db = power_to_db(self.mel(y), top_db=self.top_db)
-        xp = array_namespace(S_db)
-        return _cepstrum(S_db, self.n_mfcc, self.dct_type, self.norm, self.lifter, xp)
+    def __call__(self, y=None, *, S=None):
+        """Compute the MFCCs of ``y`` (or of a log-power mel spectrogram ``S``).
+
+        Parameters
+        ----------
+        y : array, shape (..., n), float32/float64, optional
+            Signal.
+        S : array, shape (..., n_mels, n_frames), optional
+            Log-power mel spectrogram (dB); used instead of ``y``, as in :func:`mfcc`.
+
+        Returns
+        -------
+        M : array, shape (..., n_mfcc, n_frames)
+            Equal to ``mfcc(y, ...)`` (or ``mfcc(S=S, ...)``).
+        """
+        if S is None:
+            S = power_to_db(self.mel(y), top_db=self.top_db)
+            xp = array_namespace(S)
+        else:
+            xp = real_array(S, "S", func="MFCC", min_ndim=2)
+        return _cepstrum(S, self.n_mfcc, self.dct_type, self.norm, self.lifter, xp)
 
 
 class Gammatonegram:
     """Reusable :func:`gammatonegram` with its gammatone bank built once.
+
+    Calling the plan returns exactly ``gammatonegram(y, ...)``.
+
+    Parameters
+    ----------
+    sr, n_fft, hop_length, win_length, window, center, pad_mode, power, n_bins, fmin, fmax
+        As for :func:`gammatonegram` (keyword-only).
 
     See Also
     --------
@@ -866,5 +929,16 @@ class Gammatonegram:
 
     @on_input_device
     def __call__(self, y):
-        """Gammatonegram of ``y (..., n)``."""
+        """Compute the gammatonegram of ``y``.
+
+        Parameters
+        ----------
+        y : array, shape (..., n), float32/float64
+            Signal.
+
+        Returns
+        -------
+        G : array, shape (..., n_bins, n_frames)
+            Equal to ``gammatonegram(y, ...)``.
+        """
         return _gammatonegram(y, self.bank_host, self.n_fft, self.stft_kw, self.power)

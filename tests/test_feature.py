@@ -175,6 +175,18 @@ def test_mfcc_from_S(xp):
     np.testing.assert_allclose(to_np(got), want, rtol=0, atol=5e-4)
 
 
+def test_mfcc_plan_from_S(xp):
+    """MFCC plans take ``S=`` as mfcc does (a log-power mel spectrogram instead of ``y``)."""
+    rng = np.random.default_rng(5)
+    S_db = (rng.random((2, 30, 9)) * 80 - 80).astype(np.float32)
+    got = MFCC(sr=SR, n_mfcc=12, n_mels=30)(S=xp.asarray(S_db))
+    np.testing.assert_array_equal(to_np(got), to_np(mfcc(S=xp.asarray(S_db), n_mfcc=12)))
+    want = librosa.feature.mfcc(S=S_db, n_mfcc=12)
+    np.testing.assert_allclose(to_np(got), want, rtol=0, atol=5e-4)
+    with pytest.raises(TypeError, match="S"):
+        MFCC(sr=SR)(S=xp.asarray(S_db.astype(np.int32)))
+
+
 def test_mfcc_batch_equals_stacked_with_top_db_none(xp):
     y = _tones(n=5000, batch=(2, 3))
     y[1, 2] *= 1e-3  # a quiet item: with top_db=80 it would depend on the loud ones
