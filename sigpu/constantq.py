@@ -127,6 +127,13 @@ class VQT:
     depend on it): ``tuning=None`` raises ParameterError; estimate it first
     with ``sigpu.feature.estimate_tuning`` or call :func:`vqt`.
 
+    Parameters
+    ----------
+    sr, hop_length, fmin, n_bins, intervals, gamma, bins_per_octave, tuning
+        As for :func:`vqt` (keyword-only); ``tuning`` a float.
+    filter_scale, norm, sparsity, window, scale, pad_mode, res_type, dtype, alpha
+        As for :func:`vqt` (keyword-only).
+
     See Also
     --------
     vqt : Variable-Q transform.
@@ -221,7 +228,18 @@ class VQT:
         return lengths
 
     def n_frames(self, n_samples: int) -> int:
-        """Number of output frames for a signal of ``n_samples``."""
+        """Return the number of output frames for a signal of ``n_samples``.
+
+        Parameters
+        ----------
+        n_samples : int
+            Length of the signal's last axis.
+
+        Returns
+        -------
+        n_frames : int
+            The last axis of ``plan(y)``.
+        """
         return min(
             1 + (n + 2 * (octave.n_fft // 2) - octave.n_fft) // octave.hop
             for octave, (_, n) in zip(
@@ -255,7 +273,18 @@ class VQT:
 
     @on_input_device
     def __call__(self, y):
-        """Transform ``y`` of shape ``(..., n)`` to ``(..., n_bins, n_frames)``."""
+        """Transform ``y`` of shape ``(..., n)`` to ``(..., n_bins, n_frames)``.
+
+        Parameters
+        ----------
+        y : array, shape (..., n), float32/float64
+            Signal.
+
+        Returns
+        -------
+        V : array, shape (..., n_bins, n_frames), complex64/complex128
+            Equal to ``vqt(y, ...)`` (``cqt(y, ...)`` for a CQT plan).
+        """
         real_array(y, "y", func=self._func)
         self._check_length(y.shape[-1])
         return self._transform(y)
@@ -320,8 +349,14 @@ class VQT:
 class CQT(VQT):
     """Constant-Q transform plan (``VQT`` with ``gamma=0``).
 
-    Parameters are those of :func:`cqt` except the signal; ``CQT(...)(y)``
-    equals ``cqt(y, ...)`` exactly.
+    ``CQT(...)(y)`` equals ``cqt(y, ...)`` exactly.
+
+    Parameters
+    ----------
+    sr, hop_length, fmin, n_bins, bins_per_octave, tuning
+        As for :func:`cqt` (keyword-only); ``tuning`` a float.
+    filter_scale, norm, sparsity, window, scale, pad_mode, res_type, dtype, alpha
+        As for :func:`cqt` (keyword-only).
 
     See Also
     --------

@@ -205,13 +205,37 @@ class STFT:
         return window, key
 
     def n_frames(self, n_samples: int) -> int:
-        """Frames produced for a signal of ``n_samples`` samples."""
+        """Return the number of frames for a signal of ``n_samples`` samples.
+
+        Parameters
+        ----------
+        n_samples : int
+            Length of the signal's last axis.
+
+        Returns
+        -------
+        n_frames : int
+            The last axis of ``plan(y)``.
+        """
         padded = n_samples + 2 * (self.n_fft // 2) if self.center else n_samples
         return 1 + (padded - self.n_fft) // self.hop_length
 
     @on_input_device
     def __call__(self, y, *, dtype=None, out=None):
-        """STFT of ``y (..., n)`` → ``(..., 1 + n_fft // 2, n_frames)``; see :func:`stft`."""
+        """Compute the STFT of ``y``, as :func:`stft` with the plan's parameters.
+
+        Parameters
+        ----------
+        y : array, shape (..., n), float32/float64
+            Signal.
+        dtype, out
+            As for :func:`stft`.
+
+        Returns
+        -------
+        D : array, shape (..., 1 + n_fft // 2, n_frames), complex
+            Equal to ``stft(y, ...)``; with ``out``: ``out`` itself.
+        """
         xp = real_array(y, "y", func="stft")
         out_dtype = optional_complex_dtype(dtype)
         n = y.shape[-1]
@@ -253,7 +277,20 @@ class STFT:
 
     @on_input_device
     def inverse(self, stft_matrix, *, length=None, dtype=None, out=None):
-        """Inverse STFT of ``(..., 1 + n_fft // 2, n_frames)`` → ``(..., n)``; see :func:`istft`."""
+        """Compute the inverse STFT, as :func:`istft` with the plan's parameters.
+
+        Parameters
+        ----------
+        stft_matrix : array, shape (..., 1 + n_fft // 2, n_frames), complex64/complex128
+            STFT to invert.
+        length, dtype, out
+            As for :func:`istft`.
+
+        Returns
+        -------
+        y : array, shape (..., length), real
+            Equal to ``istft(stft_matrix, ...)``; with ``out``: ``out`` itself.
+        """
         y, key = self._inverse(stft_matrix, length=length, dtype=dtype, out=out)
         self._warn_nola_gaps(key)
         return y
