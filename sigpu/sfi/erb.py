@@ -67,6 +67,16 @@ def hz_to_erb_rate(frequency):
 def erb_rate_to_hz(erb_rate):
     """Inverse of :func:`hz_to_erb_rate`: ``f = 24.7 * 9.265 (exp(E / 9.265) - 1)``.
 
+    Parameters
+    ----------
+    erb_rate : float or array
+        ERB-rate (Cams).
+
+    Returns
+    -------
+    frequencies : float or array like ``erb_rate``
+        Frequencies in Hz.
+
     See Also
     --------
     hz_to_erb_rate : Hz to ERB-rate.

@@ -237,6 +237,13 @@ class ModulatedGaussian(_Family):
         return out
 
     def params(self):
+        """Return the filters' parameters.
+
+        Returns
+        -------
+        mu, sigma, phase : array, shape (F,)
+            Centre angular frequencies (rad/s), Gaussian bandwidths (rad/s) and phases (rad).
+        """
         return self.mu, self.sigma, self.phase
 
 
@@ -377,7 +384,18 @@ class Gammatone(_Family):
 
     @on_input_device
     def impulse_response(self, t):
-        """Real causal impulse responses at times ``t`` (s): ``(n,)`` -> ``(F, n)``."""
+        """Real causal impulse responses at times ``t`` (s): ``(n,)`` -> ``(F, n)``.
+
+        Parameters
+        ----------
+        t : array, shape (n,)
+            Times in s (float32 or float64, the parameters' namespace).
+
+        Returns
+        -------
+        h : array, shape (F, n)
+            Zero for ``t < 0``.
+        """
         _points(t, "t", self.xp, "Gammatone.impulse_response")
         xp, dt = self.xp, self._work_dtype(t)
         fc, phase, b = (_column(xp.astype(a, dt), t.ndim) for a in (self.fc, self.phase, self.b))
@@ -389,7 +407,17 @@ class Gammatone(_Family):
 
     @on_input_device
     def frequency_response(self, w):
-        """Complex frequency responses at ``w`` (rad/s): ``(n,)`` -> ``(F, n)``."""
+        """Complex frequency responses at ``w`` (rad/s): ``(n,)`` -> ``(F, n)``.
+
+        Parameters
+        ----------
+        w : array, shape (n,)
+            Angular frequencies in rad/s.
+
+        Returns
+        -------
+        H : array, shape (F, n), complex
+        """
         _points(w, "w", self.xp, "Gammatone.frequency_response")
         xp, dt = self.xp, self._work_dtype(w)
         fc, phase, b = (_column(xp.astype(a, dt), w.ndim) for a in (self.fc, self.phase, self.b))
@@ -556,7 +584,18 @@ class RationalFilter(_Family):
 
     @on_input_device
     def impulse_response(self, t):
-        """Real causal impulse response at ``t`` (s): ``(n,)`` -> ``(1, n)``."""
+        """Real causal impulse response at ``t`` (s): ``(n,)`` -> ``(1, n)``.
+
+        Parameters
+        ----------
+        t : array, shape (n,)
+            Times in s (float32 or float64).
+
+        Returns
+        -------
+        h : array, shape (1, n)
+            Zero for ``t < 0``.
+        """
         func = "RationalFilter.impulse_response"
         xp = self._namespace(t, func)
         if not self.strictly_proper:
@@ -577,7 +616,17 @@ class RationalFilter(_Family):
 
     @on_input_device
     def frequency_response(self, w):
-        """Complex frequency response at ``w`` (rad/s): ``(n,)`` -> ``(1, n)``."""
+        """Complex frequency response at ``w`` (rad/s): ``(n,)`` -> ``(1, n)``.
+
+        Parameters
+        ----------
+        w : array, shape (n,)
+            Angular frequencies in rad/s (float32 or float64).
+
+        Returns
+        -------
+        H : array, shape (1, n), complex
+        """
         xp = self._namespace(w, "RationalFilter.frequency_response")
         ctype = np.complex64 if w.dtype == np.float32 else np.complex128
         s = 1j * xp.astype(w, ctype)
