@@ -11,4 +11,13 @@ class ParameterError(ValueError):
     See Also
     --------
     check_finite : Skip the non-finite input checks within a block.
+
+    Examples
+    --------
+    >>> import numpy as np, sigpu
+    >>> try:
+    ...     sigpu.stft(np.zeros(4096, np.float32), hop_length=0)
+    ... except sigpu.ParameterError as err:
+    ...     print(err)
+    hop_length=0 must be a positive integer
     """

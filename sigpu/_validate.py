@@ -242,6 +242,11 @@ def check_finite(enabled: bool = True):
     enabled : bool, default True
         Whether the check runs inside the block.
 
+    Yields
+    ------
+    None
+        The block runs with the setting, which is restored when it exits.
+
     See Also
     --------
     ParameterError : The error raised for bad parameter values.

@@ -778,7 +778,7 @@ class MelSpectrogram:
         xp : module or None
             ``numpy`` or ``cupy`` (None: NumPy).
         dtype : float dtype
-            float32 or float64.
+            The bank's precision: float32 or float64.
         device : int or None
             CuPy device id (None: the current device).
 

@@ -310,7 +310,7 @@ def chroma(
         Centre (octaves above C0) and width (octaves) of the Gaussian octave
         weighting; ``octwidth=None`` weights all octaves equally.
     norm : number or None
-        p-norm of each FFT column before the octave weighting (default 2).
+        The p-norm of each FFT column before the octave weighting (default 2).
     base_c : bool
         Start the bank at C (True) or at A (False).
     dtype : float32 or float64

@@ -19,6 +19,8 @@ PUBLIC_MODULES = [
     "sigpu.constantq",
     "sigpu.harmonic",
     "sigpu._constant_q_filters",
+    "sigpu._errors",
+    "sigpu._validate",
     "sigpu.sfi.families",
     "sigpu.sfi.erb",
     "sigpu.sfi.weights",
