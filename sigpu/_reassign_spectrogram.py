@@ -197,9 +197,9 @@ def _coordinates(xp, S_h, S_d, mags, offsets, scale, threshold, fill_nan, clip, 
     """librosa's reassigned frequencies or times (see ``reassigned.coordinates``): one
     fused pass per coordinate on a large input; array expressions on a small one, where
     numba's start-up (~1 s once per process) would cost more than the passes."""
-    from .spectrum import FUSED_KERNEL_MIN_SIZE
+    from .spectrum import fused_kernel_pays
 
-    if mags.size >= FUSED_KERNEL_MIN_SIZE:
+    if fused_kernel_pays(mags.size):
         return kernel(xp, "reassigned.coordinates")(
             S_h, S_d, mags, offsets, scale, threshold, fill_nan, clip, upper, frequency
         )

@@ -19,7 +19,7 @@ from ._backend import array_namespace, device_of, fft_module, kernel, on_input_d
 from ._cache import host_table, on_device
 from ._errors import ParameterError
 from ._validate import nonnegative_float, one_of, positive_float, positive_int, real_array
-from .spectrum import FUSED_KERNEL_MIN_SIZE, magnitude_power, power_to_db, spectrogram, stft
+from .spectrum import fused_kernel_pays, magnitude_power, power_to_db, spectrogram, stft
 
 __all__ = [
     "melspectrogram",
@@ -58,7 +58,7 @@ def apply_bank(bank, S, xp):
     time_major = xp.swapaxes(S, -1, -2)
     if time_major.flags.c_contiguous:
         rows = xp.reshape(time_major, (n_items * n_frames, n_freq))
-        if rows.size >= FUSED_KERNEL_MIN_SIZE:
+        if fused_kernel_pays(rows.size):
             out = kernel(xp, "spectrum.apply_bank")(rows, bank)  # band-wise on the CPU
         else:
             out = xp.matmul(rows, bank.T)

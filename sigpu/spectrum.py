@@ -699,10 +699,17 @@ def spectrogram(
 FUSED_KERNEL_MIN_SIZE = 1 << 20
 
 
+def fused_kernel_pays(size: int) -> bool:
+    """Whether an input of ``size`` elements takes a fused kernel rather than array
+    expressions.  Every module asks here, so that setting :data:`FUSED_KERNEL_MIN_SIZE` on
+    this module (tests, asv warm-ups) reaches all of them."""
+    return size >= FUSED_KERNEL_MIN_SIZE
+
+
 def magnitude_power(D, power, xp):
     """``|D| ** power`` of a complex STFT; shared with the feature module."""
     if power == 2.0:
-        if D.size >= FUSED_KERNEL_MIN_SIZE:
+        if fused_kernel_pays(D.size):
             # one fused pass (re*re + im*im, no square root), in D's layout
             return kernel(xp, "spectrum.power2")(D)
         # same values; no numba start-up (~1 s once per process) for a small input
@@ -1137,6 +1144,6 @@ def project_phases(rebuilt, previous, magnitude, weight, xp):
 def _fused_projection(rebuilt, magnitude):
     """Whether :func:`project_phases` runs fused: a large input, and magnitudes of the
     spectra's real dtype (the kernel's contract; a mixed pair promotes as NumPy does)."""
-    return rebuilt.size >= FUSED_KERNEL_MIN_SIZE and np.dtype(magnitude.dtype) == np.dtype(
+    return fused_kernel_pays(rebuilt.size) and np.dtype(magnitude.dtype) == np.dtype(
         real_dtype(rebuilt.dtype)
     )

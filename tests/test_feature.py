@@ -418,11 +418,32 @@ def test_melspectrogram_fused_path_equals_array_path(xp, rng, monkeypatch, dtype
 
     y = xp.asarray(rng.standard_normal((2, 22050)).astype(dtype))
     small = to_np(melspectrogram(y=y, sr=22050))
-    for module in (sigpu.feature, sigpu.spectrum):
-        monkeypatch.setattr(module, "FUSED_KERNEL_MIN_SIZE", 0)
+    monkeypatch.setattr(sigpu.spectrum, "FUSED_KERNEL_MIN_SIZE", 0)
     fused = to_np(melspectrogram(y=y, sr=22050))
     assert fused.dtype == small.dtype
     assert np.max(np.abs(fused - small)) <= tol(dtype, 1e-6, 1e-13) * np.abs(small).max()
+
+
+def test_one_size_switch_for_the_fused_kernels(monkeypatch):
+    """The feature module asks spectrum.fused_kernel_pays, so FUSED_KERNEL_MIN_SIZE set on
+    sigpu.spectrum alone moves the mel bank to its fused kernel too."""
+    import sigpu.feature
+    import sigpu.spectrum
+    from sigpu._backend import kernel
+
+    used = []
+
+    def spy(xp, name):
+        used.append(name)
+        return kernel(xp, name)
+
+    monkeypatch.setattr(sigpu.feature, "kernel", spy)
+    y = np.random.default_rng(0).standard_normal(4096)
+    melspectrogram(y=y, sr=22050)
+    assert "spectrum.apply_bank" not in used
+    monkeypatch.setattr(sigpu.spectrum, "FUSED_KERNEL_MIN_SIZE", 0)
+    melspectrogram(y=y, sr=22050)
+    assert "spectrum.apply_bank" in used
 
 
 def test_non_finite_audio_raises_where_librosa_does(xp):

@@ -43,7 +43,8 @@ def warm_up(*calls) -> None:
     import sigpu.feature
     import sigpu.spectrum
 
-    # commits before the size switch have no such attribute: a plain warm-up there
+    # commits before the size switch have no such attribute: a plain warm-up there; commits
+    # before spectrum.fused_kernel_pays read a copy in feature too
     modules = [m for m in (sigpu.feature, sigpu.spectrum) if hasattr(m, "FUSED_KERNEL_MIN_SIZE")]
     saved = [m.FUSED_KERNEL_MIN_SIZE for m in modules]
     try:
