@@ -45,6 +45,7 @@ __all__ = [
     "centered_frames",
     "fft_module",
     "kernel",
+    "kernel_constant",
     "single_threaded_blas",
     "synchronize",
     "to_host",
@@ -379,18 +380,33 @@ def fft_module(xp):
     return _FFT_MODULES[name]
 
 
+def _kernel_module(xp, topic: str):
+    suffix = "cuda" if is_cupy(xp) else "numba"
+    return import_module(f"sigpu._kernels.{topic}_{suffix}")
+
+
 def kernel(xp, name: str):
     """Look up kernel ``"topic.function"`` for ``xp``'s backend.
 
     NumPy arrays get ``sigpu._kernels.<topic>_numba.<function>``, CuPy arrays
     ``sigpu._kernels.<topic>_cuda.<function>``; both follow the contract in
     :mod:`sigpu._kernels`.  The module is imported on first use, so numba and
-    cupy load only when a kernel is needed.
+    cupy load only when a kernel is needed.  Constants of those modules are read
+    with :func:`kernel_constant`.
     """
     topic, func = name.split(".")
-    suffix = "cuda" if is_cupy(xp) else "numba"
-    module = import_module(f"sigpu._kernels.{topic}_{suffix}")
-    return getattr(module, func)
+    found = getattr(_kernel_module(xp, topic), func)
+    if not callable(found):
+        raise TypeError(f"kernel(xp, {name!r}) names a constant: use kernel_constant")
+    return found
+
+
+def kernel_constant(xp, name: str):
+    """Look up constant ``"topic.NAME"`` of ``xp``'s kernel module, as :func:`kernel` does a
+    kernel: a tuning value the backends choose apart (``"harmonic.GEMM_BLOCK_COLUMNS"``, the
+    columns per GEMM block: cache-sized on the CPU, launch-sized on the GPU)."""
+    topic, constant = name.split(".")
+    return getattr(_kernel_module(xp, topic), constant)
 
 
 class _SingleThreadedBlas:

@@ -22,7 +22,7 @@ import threading
 
 import numpy as np
 
-from ._backend import kernel
+from ._backend import kernel, kernel_constant
 
 
 def row_blocks(n_rows: int, row_len: int, target_columns: int):
@@ -55,7 +55,7 @@ def correlate_taps(
     """
     n_taps, n_groups, n_a, n_l = taps.shape
     reach = offsets[-1]  # the window columns a block reads past its own
-    target = kernel(xp, "harmonic.GEMM_BLOCK_COLUMNS")
+    target = kernel_constant(xp, "harmonic.GEMM_BLOCK_COLUMNS")
     shift_add = kernel(xp, "harmonic.shift_add")
     offsets = np.asarray(offsets, dtype=np.int64)
     # (G, J*A, L): the taps of one group stacked along the GEMM's rows
@@ -124,7 +124,7 @@ def backward_blocks(xp, window, taps, grad_out, offsets, row_len, step, active, 
     reach = offsets[-1]
     spread_taps = kernel(xp, "harmonic.spread_taps")
     host_offsets = np.asarray(offsets, dtype=np.int64)
-    blocks = list(row_blocks(n_rows, row_len, kernel(xp, "harmonic.GEMM_BLOCK_COLUMNS")))
+    blocks = list(row_blocks(n_rows, row_len, kernel_constant(xp, "harmonic.GEMM_BLOCK_COLUMNS")))
     # (G, L, J*O): the transposed taps, W_g^T of the formula above
     taps_t = xp.reshape(xp.permute_dims(taps, (1, 3, 0, 2)), (n_groups, n_l, n_taps * n_o))
     taps_t = xp.ascontiguousarray(taps_t)

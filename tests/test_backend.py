@@ -180,9 +180,10 @@ def test_every_xp_name_exists_in_the_cupy_namespace():
 
 
 def test_every_kernel_the_library_calls_exists_on_both_backends():
-    """Each ``kernel(xp, "topic.func")`` in the package names a function (or an imported
-    name) of both ``topic_numba.py`` and ``topic_cuda.py``: read from the sources, so the
-    CUDA side is checked without CuPy."""
+    """Each ``kernel(xp, "topic.func")`` (and ``kernel_constant(xp, "topic.NAME")``) in the
+    package names a function (or an imported name, or a constant) of both
+    ``topic_numba.py`` and ``topic_cuda.py``: read from the sources, so the CUDA side is
+    checked without CuPy."""
     import ast
     import re
     from pathlib import Path
@@ -190,7 +191,8 @@ def test_every_kernel_the_library_calls_exists_on_both_backends():
     package = Path(sigpu.__file__).parent
     calls = set()
     for path in package.rglob("*.py"):
-        calls |= set(re.findall(r'kernel\(\s*xp\s*,\s*"(\w+)\.(\w+)"\s*\)', path.read_text()))
+        pattern = r'kernel(?:_constant)?\(\s*xp\s*,\s*"(\w+)\.(\w+)"\s*\)'
+        calls |= set(re.findall(pattern, path.read_text()))
     calls.discard(("topic", "func"))  # the contract's own docstrings
     assert len(calls) >= 15
 
@@ -212,6 +214,17 @@ def test_every_kernel_the_library_calls_exists_on_both_backends():
             if func not in top_level_names(package / "_kernels" / f"{topic}_{suffix}.py"):
                 missing.append(f"{topic}_{suffix}.{func}")
     assert not missing, missing
+
+
+def test_kernel_returns_kernels_and_kernel_constant_constants():
+    """``kernel`` hands out callables only; a tuning constant comes from ``kernel_constant``."""
+    from sigpu._kernels import harmonic_numba
+
+    assert callable(_backend.kernel(np, "harmonic.shift_add"))
+    block = _backend.kernel_constant(np, "harmonic.GEMM_BLOCK_COLUMNS")
+    assert block == harmonic_numba.GEMM_BLOCK_COLUMNS
+    with pytest.raises(TypeError, match="kernel_constant"):
+        _backend.kernel(np, "harmonic.GEMM_BLOCK_COLUMNS")
 
 
 def test_cpu_pool_nested_use_runs_in_the_calling_block():
