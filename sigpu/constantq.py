@@ -15,6 +15,7 @@ import numpy as np
 
 from . import _warnings
 from ._backend import (
+    array_namespace,
     centered_frames,
     device_of,
     fft_module,
@@ -916,8 +917,10 @@ def icqt(
     >>> bool(np.max(np.abs(y_hat - y)[sr // 4 : -sr // 4]) < 0.05)
     True
     """
+    float_or_complex_array(C, "C", func="icqt", min_ndim=2)
+    check_audio_finite(C, "icqt", "C")  # librosa's icqt raises on it (its resampler's check)
     return _InverseCQT(
-        C,
+        C.shape,
         sr=sr,
         hop_length=hop_length,
         fmin=fmin,
@@ -933,11 +936,12 @@ def icqt(
 
 
 class _InverseCQT:
-    """Validated parameters and host tables of one ``icqt`` configuration."""
+    """Validated parameters and host tables of one ``icqt`` configuration, for constant-Q
+    spectra of ``shape`` (the caller checks their values); calling it inverts one."""
 
     def __init__(
         self,
-        C,
+        shape,
         *,
         sr,
         hop_length,
@@ -953,8 +957,6 @@ class _InverseCQT:
         func="icqt",
     ):
         self.func = func
-        self.xp = float_or_complex_array(C, "C", func=func, min_ndim=2)
-        check_audio_finite(C, func, "C")  # librosa's icqt raises on it (its resampler's check)
         self.sr = positive_float(sr, "sr")
         self.hop_length = positive_int(hop_length, "hop_length")
         fmin = C1_HZ if fmin is None else positive_float(fmin, "fmin")
@@ -967,12 +969,10 @@ class _InverseCQT:
         self.window = _window_key(window)
         self.scale = bool(scale)
         _check_res_type(res_type)
-        self.n_bins = C.shape[-2]
-        if self.n_bins < 1 or C.shape[-1] < 2:
+        self.n_bins = shape[-2]
+        if self.n_bins < 1 or shape[-1] < 2:
             # one frame spans no hop: librosa returns an empty signal
-            raise ParameterError(
-                f"C must have at least one bin and two frames, got shape {C.shape}"
-            )
+            raise ParameterError(f"C must have at least one bin and two frames, got shape {shape}")
         self.schedule = build_inverse_schedule(
             self.sr,
             self.hop_length,
@@ -987,7 +987,7 @@ class _InverseCQT:
         )
 
     def __call__(self, C, *, length=None, dtype=None):
-        xp = self.xp
+        xp = array_namespace(C, func=self.func)
         out_dtype = optional_real_dtype(dtype)
         if C.shape[-2] != self.n_bins:
             raise ParameterError(f"C has {C.shape[-2]} bins, expected {self.n_bins}")
@@ -1151,8 +1151,9 @@ def griffinlim_cqt(
     n_iter, momentum = griffinlim_options(n_iter, momentum, init)
     out_dtype = optional_real_dtype(dtype)
     n_bins, n_frames = C.shape[-2], C.shape[-1]
+    check_audio_finite(C, "griffinlim_cqt", "C")
     inverse = _InverseCQT(
-        C,
+        C.shape,
         sr=sr,
         hop_length=hop_length,
         fmin=fmin,
