@@ -177,23 +177,32 @@ def reassigned_spectrogram(
     common = dict(threshold=ref_p**0.5 if ref_p > 0 else None, fill_nan=fill_nan, clip=clip)
     if reassign_frequencies:
         S_dh = analyse(dh)
-        freqs = _coordinates(xp, S_h, S_dh, mags, bin_freqs, 0.5 * sr / np.pi, **common,
-                             upper=sr / 2.0, frequency=True)  # fmt: skip
+        freqs = _coordinates(
+            xp,
+            S_h,
+            S_dh,
+            mags,
+            bin_freqs,
+            0.5 * sr / np.pi,
+            **common,
+            upper=sr / 2.0,
+            frequency=True,
+        )
         del S_dh
     else:
         freqs = xp.broadcast_to(xp.astype(bin_freqs[:, None], real), S_h.shape)
     if reassign_times:
         S_th = analyse(th)
-        times = _coordinates(xp, S_h, S_th, mags, frame_times, sr, **common,
-                             upper=y.shape[-1] / sr, frequency=False)  # fmt: skip
+        times = _coordinates(
+            xp, S_h, S_th, mags, frame_times, sr, **common, upper=y.shape[-1] / sr, frequency=False
+        )
         del S_th
     else:
         times = xp.broadcast_to(xp.astype(frame_times[None, :], real), S_h.shape)
     return freqs, times, mags
 
 
-def _coordinates(xp, S_h, S_d, mags, offsets, scale, threshold, fill_nan, clip, upper,
-                 frequency):  # fmt: skip
+def _coordinates(xp, S_h, S_d, mags, offsets, scale, threshold, fill_nan, clip, upper, frequency):
     """librosa's reassigned frequencies or times (see ``reassigned.coordinates``): one
     fused pass per coordinate on a large input; array expressions on a small one, where
     numba's start-up (~1 s once per process) would cost more than the passes."""

@@ -102,10 +102,22 @@ def _warn_res_type(res_type):
 #: librosa.resample's res_type values (sigpu's octave decimation is its own; the name is
 #: checked so that a typo fails as in librosa, not silently)
 RES_TYPES = (
-    "soxr_vhq", "soxr_hq", "soxr_mq", "soxr_lq", "soxr_qq", "kaiser_best", "kaiser_fast",
-    "fft", "scipy", "polyphase", "linear", "zero_order_hold", "sinc_best", "sinc_medium",
+    "soxr_vhq",
+    "soxr_hq",
+    "soxr_mq",
+    "soxr_lq",
+    "soxr_qq",
+    "kaiser_best",
+    "kaiser_fast",
+    "fft",
+    "scipy",
+    "polyphase",
+    "linear",
+    "zero_order_hold",
+    "sinc_best",
+    "sinc_medium",
     "sinc_fastest",
-)  # fmt: skip
+)
 
 
 def _check_res_type(res_type):

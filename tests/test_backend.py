@@ -45,9 +45,22 @@ def test_default_window_stft_does_not_import_scipy_signal():
 
 @pytest.mark.parametrize(
     "name",
-    ["hann", "han", "hamming", "hamm", "ham", "blackman", "black", "blk", "boxcar", "box",
-     "ones", "rect", "rectangular"],
-)  # fmt: skip
+    [
+        "hann",
+        "han",
+        "hamming",
+        "hamm",
+        "ham",
+        "blackman",
+        "black",
+        "blk",
+        "boxcar",
+        "box",
+        "ones",
+        "rect",
+        "rectangular",
+    ],
+)
 def test_native_windows_equal_scipy(name):
     import scipy.signal
 

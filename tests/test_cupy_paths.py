@@ -525,9 +525,19 @@ def test_callable_and_device_windows_in_inverse_and_reassignment(cupy_module):
     for spec in (np.hanning, cupy_module.asarray(window)):
         D = sigpu.stft(cupy_module.asarray(Y), n_fft=256, hop_length=64, window=spec)
         y = sigpu.istft(D, n_fft=256, hop_length=64, window=spec, length=4000)
-        _assert_same("istft", y, sigpu.istft(sigpu.stft(Y, n_fft=256, hop_length=64,
-                     window=window), n_fft=256, hop_length=64, window=window, length=4000),
-                     "cupy", 0)  # fmt: skip
+        _assert_same(
+            "istft",
+            y,
+            sigpu.istft(
+                sigpu.stft(Y, n_fft=256, hop_length=64, window=window),
+                n_fft=256,
+                hop_length=64,
+                window=window,
+                length=4000,
+            ),
+            "cupy",
+            0,
+        )
         got = sigpu.reassigned_spectrogram(cupy_module.asarray(Y), sr=SR, n_fft=256, window=spec)
         want = sigpu.reassigned_spectrogram(Y, sr=SR, n_fft=256, window=window)
         _assert_same("reassigned_spectrogram", got, want, "cupy", 0)

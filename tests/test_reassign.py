@@ -669,8 +669,9 @@ def test_chirp_frequency_both_methods(xp):
 
 @pytest.mark.parametrize("dtype", [np.complex64, np.complex128])
 @pytest.mark.parametrize("threads", [1, 3])
-def test_reassigned_coordinates_kernel_equals_librosa_expressions(xp, rng, monkeypatch,
-                                                                   dtype, threads):  # fmt: skip
+def test_reassigned_coordinates_kernel_equals_librosa_expressions(
+    xp, rng, monkeypatch, dtype, threads
+):
     """``reassigned.coordinates`` equals librosa's array expressions bit for bit (NaN where
     they give NaN): ``offsets + (-imag(S_d / S_h)) * (sr/2pi)`` and ``offsets + real(S_d /
     S_h) / sr``, the ``ref_power`` gate, ``fill_nan`` and the clip, over zero divisors,
@@ -703,10 +704,15 @@ def test_reassigned_coordinates_kernel_equals_librosa_expressions(xp, rng, monke
         mags = np.abs(h)
         freqs = np.fft.rfftfreq(64, d=1 / sr)[:33]
         times = np.arange(40) * 16 / sr
-        for frequency, offsets, scale, upper in ((True, freqs, 0.5 * sr / np.pi, sr / 2),
-                                                 (False, times, sr, 0.1)):  # fmt: skip
-            for threshold, fill_nan, clip in ((1e-3, False, True), (1e-3, True, False),
-                                               (None, False, False)):  # fmt: skip
+        for frequency, offsets, scale, upper in (
+            (True, freqs, 0.5 * sr / np.pi, sr / 2),
+            (False, times, sr, 0.1),
+        ):
+            for threshold, fill_nan, clip in (
+                (1e-3, False, True),
+                (1e-3, True, False),
+                (None, False, False),
+            ):
                 with np.errstate(divide="ignore", invalid="ignore"):
                     quotient = d / h
                 base = offsets[:, None] if frequency else offsets[None, :]
@@ -722,9 +728,17 @@ def test_reassigned_coordinates_kernel_equals_librosa_expressions(xp, rng, monke
                     want = np.clip(want, 0.0, upper)
                 want = want.astype(real)
                 got = coordinates(
-                    xp.asarray(h), xp.asarray(d), xp.asarray(mags), xp.asarray(offsets), scale,
-                    threshold, fill_nan, clip, upper, frequency,
-                )  # fmt: skip
+                    xp.asarray(h),
+                    xp.asarray(d),
+                    xp.asarray(mags),
+                    xp.asarray(offsets),
+                    scale,
+                    threshold,
+                    fill_nan,
+                    clip,
+                    upper,
+                    frequency,
+                )
                 assert got.shape == want.shape and got.dtype == want.dtype
                 assert np.isnan(want).any() == (not fill_nan)  # 0/0, the gate
                 np.testing.assert_array_equal(to_np(got), want)
@@ -733,8 +747,7 @@ def test_reassigned_coordinates_kernel_equals_librosa_expressions(xp, rng, monke
 @pytest.mark.filterwarnings("ignore:'where' used without 'out':UserWarning")
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("options", [{}, {"fill_nan": True, "clip": False}, {"ref_power": 0}])
-def test_reassigned_spectrogram_fused_path_equals_expressions(xp, rng, monkeypatch, dtype,
-                                                              options):  # fmt: skip
+def test_reassigned_spectrogram_fused_path_equals_expressions(xp, rng, monkeypatch, dtype, options):
     """Large inputs take the fused coordinates kernel, small ones array expressions: the
     same values and NaNs either way (a batch of two, silence included)."""
     import sigpu.spectrum

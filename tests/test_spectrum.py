@@ -274,8 +274,9 @@ def test_griffinlim_fused_step_matches_librosa(xp, rng, monkeypatch, dtype, init
 @pytest.mark.parametrize("dtype", [np.complex64, np.complex128])
 @pytest.mark.parametrize("layout", ["stft", "C", "magnitude_F"])
 @pytest.mark.parametrize("threads", [1, 3])
-def test_project_phases_kernel_matches_array_expression(xp, rng, monkeypatch, dtype, layout,
-                                                        threads):  # fmt: skip
+def test_project_phases_kernel_matches_array_expression(
+    xp, rng, monkeypatch, dtype, layout, threads
+):
     """The fused Griffin-Lim update equals librosa's formula ``S * (A / (|A| + tiny))``,
     ``A = rebuilt - w * previous``, as NumPy evaluates it, to a few units in the last place
     of ``S``: with and without ``previous``, zeros and parts far below 1 (whose squares
@@ -297,8 +298,9 @@ def test_project_phases_kernel_matches_array_expression(xp, rng, monkeypatch, dt
     rebuilt.reshape(-1)[5::13] *= 1e-40 if real == np.float32 else 1e-170
     magnitude = np.abs(rng.standard_normal(shape)).astype(real)
     if layout == "stft":  # time-major memory seen as (batch, F, T), as sigpu.stft returns
-        rebuilt, previous, magnitude = (np.swapaxes(a, -1, -2) for a in (rebuilt, previous,
-                                                                          magnitude))  # fmt: skip
+        rebuilt, previous, magnitude = (
+            np.swapaxes(a, -1, -2) for a in (rebuilt, previous, magnitude)
+        )
     elif layout == "magnitude_F":
         magnitude = np.asfortranarray(magnitude)
     weight = 0.99 / 1.99
@@ -487,9 +489,11 @@ def test_db_with_callable_refs_matches_librosa(xp, rng, dtype):
     )
 
     def row_max(s):
-        return np.max(s, axis=-1, keepdims=True) if isinstance(s, np.ndarray) else s.max(
-            axis=-1, keepdims=True
-        )  # fmt: skip
+        return (
+            np.max(s, axis=-1, keepdims=True)
+            if isinstance(s, np.ndarray)
+            else s.max(axis=-1, keepdims=True)
+        )
 
     for ref in (np.max, row_max):
         xp_ref = ref if ref is row_max else (lambda s: s.max())
@@ -618,8 +622,9 @@ def test_time_major_kernel_any_layout(xp, rng, layout):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("threads", [1, 3])
 @pytest.mark.parametrize("block_bytes", [None, 5000])
-def test_rfft_frames_kernel_equals_whole_array_rfft(xp, rng, dtype, threads, block_bytes,
-                                                    monkeypatch):  # fmt: skip
+def test_rfft_frames_kernel_equals_whole_array_rfft(
+    xp, rng, dtype, threads, block_bytes, monkeypatch
+):
     """``frames.rfft_frames`` (blocks of frames on the CPU pool) equals the rFFT of the
     windowed frames of the padded signal: centred in two pad modes and uncentred, blocks
     inside one row's frames and blocks of whole rows, one thread and three."""
@@ -656,8 +661,9 @@ def test_rfft_frames_kernel_equals_whole_array_rfft(xp, rng, dtype, threads, blo
 @pytest.mark.parametrize("dtype", [np.complex64, np.complex128])
 @pytest.mark.parametrize("threads", [1, 3])
 @pytest.mark.parametrize("block_bytes", [None, 3000])
-def test_irfft_overlap_add_kernel_equals_whole_array_path(xp, rng, dtype, threads, block_bytes,
-                                                         monkeypatch):  # fmt: skip
+def test_irfft_overlap_add_kernel_equals_whole_array_path(
+    xp, rng, dtype, threads, block_bytes, monkeypatch
+):
     """``ola.irfft_overlap_add`` (rows transformed and added block by block on the CPU pool,
     or the whole batch at once for few rows) equals the inverse rFFT of every frame followed
     by ``ola.overlap_add``, bit for bit on the CPU: blocks smaller than a frame's reach into

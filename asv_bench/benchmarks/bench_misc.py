@@ -193,7 +193,7 @@ class SFIFilterDesign:
             [
                 RationalFilter(
                     *scipy.signal.butter(2, [w, 1.2 * w], "bandpass", analog=True, output="zpk")
-                )  # fmt: skip
+                )
                 for w in 2 * np.pi * self.fc[::40]
             ],
         ):

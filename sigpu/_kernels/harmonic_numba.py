@@ -160,9 +160,21 @@ class _BlockLowering:
             buf = self.local.buf = np.empty(size, dtype=self.x.dtype)
         out = buf[:size].reshape(l1 - l0, width)
         _lower_block(
-            self.x, self.lo, self.hi, self.w_lo, self.w_hi, self.pad, self.c_g,
-            b, g, l0, l1, r0, r1, out,
-        )  # fmt: skip
+            self.x,
+            self.lo,
+            self.hi,
+            self.w_lo,
+            self.w_hi,
+            self.pad,
+            self.c_g,
+            b,
+            g,
+            l0,
+            l1,
+            r0,
+            r1,
+            out,
+        )
         return out
 
 

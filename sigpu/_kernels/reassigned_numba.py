@@ -40,8 +40,24 @@ def _divide(a, b, one):
 
 
 @njit(nogil=True, error_model="numpy")
-def _coordinate_rows(S_h, S_d, mags, offsets, one, scale, threshold, frequency, gate,
-                     fill_nan, clip, upper, n_frames, out, r0, r1):  # fmt: skip
+def _coordinate_rows(
+    S_h,
+    S_d,
+    mags,
+    offsets,
+    one,
+    scale,
+    threshold,
+    frequency,
+    gate,
+    fill_nan,
+    clip,
+    upper,
+    n_frames,
+    out,
+    r0,
+    r1,
+):
     # error_model="numpy": x / 0 gives inf or NaN as in NumPy, no ZeroDivisionError;
     # one, scale and threshold are of the spectra's real dtype
     for r in range(r0, r1):

@@ -237,10 +237,17 @@ def project_phases(rebuilt, previous, magnitude, weight):
     weight = real(weight)
     cpu_threads.map_ranges(
         lambda i0, i1: _project_block(
-            rebuilt_flat, previous_flat, magnitude_flat, weight, tiny, use_previous,
-            out_parts, i0, i1,
+            rebuilt_flat,
+            previous_flat,
+            magnitude_flat,
+            weight,
+            tiny,
+            use_previous,
+            out_parts,
+            i0,
+            i1,
         ),
         out.shape[0],
         _BLOCK_ELEMENTS,
-    )  # fmt: skip
+    )
     return restore(out)
