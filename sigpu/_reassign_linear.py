@@ -12,9 +12,16 @@ import numbers
 
 import numpy as np
 
-from . import _validate as V
 from ._backend import fft_module, kernel
 from ._errors import ParameterError
+from ._validate import (
+    check_audio_finite,
+    finite_float,
+    is_int,
+    positive_float,
+    positive_int,
+    real_array,
+)
 
 MAX_OCTAVES = 32
 
@@ -29,15 +36,15 @@ _UNUSED = object()  # tdeci/over of the callers that have none (None is a bad va
 
 def check_grid(*, tdeci=_UNUSED, over=_UNUSED, noct, minf, maxf, sr=None):
     """Validated ``(tdeci, over, noct, minf, maxf)`` with minf/maxf in cycles/sample."""
-    tdeci = None if tdeci is _UNUSED else V.positive_int(tdeci, "tdeci")
-    over = None if over is _UNUSED else V.positive_int(over, "over")
-    noct = V.positive_int(noct, "noct")
-    minf = V.finite_float(minf, "minf")
-    maxf = V.finite_float(maxf, "maxf")
+    tdeci = None if tdeci is _UNUSED else positive_int(tdeci, "tdeci")
+    over = None if over is _UNUSED else positive_int(over, "over")
+    noct = positive_int(noct, "noct")
+    minf = finite_float(minf, "minf")
+    maxf = finite_float(maxf, "maxf")
     nyquist = 0.5
     unit = "cycles/sample"
     if sr is not None:
-        sr = V.positive_float(sr, "sr")
+        sr = positive_float(sr, "sr")
         nyquist, unit = sr / 2.0, "Hz"
     if not 0.0 < minf < maxf <= nyquist:
         raise ParameterError(
@@ -80,7 +87,7 @@ def check_count_gate(count_gate):
 def check_pool_axis(pool_axis, ndim: int):
     if pool_axis is None:
         return None
-    if not V.is_int(pool_axis) or not -ndim <= pool_axis < ndim:
+    if not is_int(pool_axis) or not -ndim <= pool_axis < ndim:
         raise ParameterError(f"pool_axis={pool_axis!r} must name an axis of x (ndim={ndim})")
     axis = int(pool_axis) % ndim
     if axis == ndim - 1:
@@ -92,10 +99,10 @@ def check_pool_axis(pool_axis, ndim: int):
 
 
 def check_signal(x, name: str, func: str):
-    xp = V.real_array(x, name, func=func)
+    xp = real_array(x, name, func=func)
     if x.shape[-1] < 1:
         raise ParameterError(f"{name} has {x.shape[-1]} samples; it needs n >= 1")
-    V.check_audio_finite(x, func, name)
+    check_audio_finite(x, func, name)
     return xp
 
 

@@ -9,11 +9,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _validate as V
 from . import _window
 from ._backend import errstate, kernel, on_input_device
 from ._cache import host_table, on_device
 from ._errors import ParameterError
+from ._validate import (
+    check_audio_finite,
+    check_finite,
+    nonnegative_float,
+    positive_float,
+    positive_int,
+    real_array,
+)
 
 
 def _derived_windows(h, xp):
@@ -141,19 +148,19 @@ def reassigned_spectrogram(
     """
     from .spectrum import stft
 
-    xp = V.real_array(y, "y", func="reassigned_spectrogram")
+    xp = real_array(y, "y", func="reassigned_spectrogram")
     if not callable(ref_power):
-        ref_power = V.nonnegative_float(ref_power, "ref_power")
+        ref_power = nonnegative_float(ref_power, "ref_power")
     if not reassign_frequencies and not reassign_times:
         raise ParameterError("reassign_frequencies or reassign_times must be True.")
-    sr = V.positive_float(sr, "sr")
-    n_fft = V.positive_int(n_fft, "n_fft")
-    win_length = n_fft if win_length is None else V.positive_int(win_length, "win_length")
+    sr = positive_float(sr, "sr")
+    n_fft = positive_int(n_fft, "n_fft")
+    win_length = n_fft if win_length is None else positive_int(win_length, "win_length")
     if win_length > n_fft:
         raise ParameterError(f"win_length={win_length} must be <= n_fft={n_fft}")
     hop_length = win_length // 4 if hop_length is None else hop_length
-    hop_length = V.positive_int(hop_length, "hop_length")
-    V.check_audio_finite(y, "reassigned_spectrogram")
+    hop_length = positive_int(hop_length, "hop_length")
+    check_audio_finite(y, "reassigned_spectrogram")
 
     real = y.dtype
     h, dh, th = _windows_on(window, win_length, n_fft, xp)
@@ -162,7 +169,7 @@ def reassigned_spectrogram(
     )
 
     def analyse(window):  # y is checked above: one finiteness sync, not one per STFT
-        with V.check_finite(False):
+        with check_finite(False):
             return stft(y, window=window, **frame)
 
     S_h = analyse(h)

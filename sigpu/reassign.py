@@ -14,11 +14,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _reassign_linear as L
-from . import _validate as V
 from ._backend import on_input_device
 from ._errors import ParameterError
+from ._reassign_linear import (
+    apply_count_gate,
+    check_count_gate,
+    check_grid,
+    check_pool_axis,
+    check_signal,
+    histograms,
+    n_freq_bins,
+    n_time_bins,
+)
 from ._reassign_spectrogram import reassigned_spectrogram
+from ._validate import check_finite, native_array, positive_float, positive_int
 
 __all__ = [
     "linear_reassignment",
@@ -70,8 +79,8 @@ def linear_reassignment_frequencies(*, noct=12, minf, maxf, sr=None):
     >>> R.linear_reassignment_frequencies(noct=12, minf=0.1, maxf=0.4)[[0, -1]]
     array([0.1, 0.4])
     """
-    _, _, noct, lo, hi = L.check_grid(noct=noct, minf=minf, maxf=maxf, sr=sr)
-    n_freq = L.n_freq_bins(noct, lo, hi)
+    _, _, noct, lo, hi = check_grid(noct=noct, minf=minf, maxf=maxf, sr=sr)
+    n_freq = n_freq_bins(noct, lo, hi)
     top = float(maxf)
     return top * 2.0 ** (-(n_freq - 1 - np.arange(n_freq, dtype=np.float64)) / noct)
 
@@ -110,11 +119,11 @@ def linear_reassignment_times(n, *, tdeci, sr=None):
     >>> R.linear_reassignment_times(10, tdeci=4)
     array([1., 5., 9.])
     """
-    n = V.positive_int(n, "n")
-    tdeci = V.positive_int(tdeci, "tdeci")
-    times = (np.arange(L.n_time_bins(n, tdeci), dtype=np.float64) + 0.5) * tdeci - 1.0
+    n = positive_int(n, "n")
+    tdeci = positive_int(tdeci, "tdeci")
+    times = (np.arange(n_time_bins(n, tdeci), dtype=np.float64) + 0.5) * tdeci - 1.0
     if sr is not None:
-        times = times / V.positive_float(sr, "sr")
+        times = times / positive_float(sr, "sr")
     return times
 
 
@@ -232,18 +241,18 @@ def linear_reassignment(
     >>> round(float(freqs[H.sum(axis=1).argmax()]), 3)
     0.1
     """
-    xp = L.check_signal(x, "x", "linear_reassignment")
-    x = V.native_array(x)
-    q = V.positive_float(q, "q")
-    tdeci, over, noct, minf_c, maxf_c = L.check_grid(
+    xp = check_signal(x, "x", "linear_reassignment")
+    x = native_array(x)
+    q = positive_float(q, "q")
+    tdeci, over, noct, minf_c, maxf_c = check_grid(
         tdeci=tdeci, over=over, noct=noct, minf=minf, maxf=maxf, sr=sr
     )
-    count_gate = L.check_count_gate(count_gate)
-    axis = L.check_pool_axis(pool_axis, x.ndim)
+    count_gate = check_count_gate(count_gate)
+    axis = check_pool_axis(pool_axis, x.ndim)
 
     lead, n = x.shape[:-1], x.shape[-1]
     x2d = xp.reshape(x, (-1, n))
-    energy, counts = L.histograms(
+    energy, counts = histograms(
         x2d,
         xp,
         q=q,
@@ -259,7 +268,7 @@ def linear_reassignment(
     if axis is not None:
         energy = xp.sum(energy, axis=axis)
         counts = xp.sum(counts, axis=axis)
-    H = L.apply_count_gate(energy, counts, count_gate, xp).astype(x.dtype)
+    H = apply_count_gate(energy, counts, count_gate, xp).astype(x.dtype)
     if return_counts:
         return H, energy.astype(x.dtype), counts
     return H
@@ -305,12 +314,12 @@ def linear_reassignment_consensus(x, *, qs, **kwargs):
         if bad in kwargs:
             raise ParameterError(f"{bad}= is not accepted by linear_reassignment_consensus")
     try:
-        qs = [float(V.positive_float(q, "qs")) for q in qs]
+        qs = [float(positive_float(q, "qs")) for q in qs]
     except TypeError:
         raise ParameterError(f"qs={qs!r} must be a sequence of positive numbers") from None
     if not qs:
         raise ParameterError("qs must hold at least one time scale")
-    xp = L.check_signal(x, "x", "linear_reassignment_consensus")
-    with V.check_finite(False):  # checked once above, not once per time scale
+    xp = check_signal(x, "x", "linear_reassignment_consensus")
+    with check_finite(False):  # checked once above, not once per time scale
         images = [linear_reassignment(x, q=q, **kwargs) for q in qs]
     return xp.stack(images, axis=-3)
