@@ -33,7 +33,7 @@ def row_blocks(n_rows: int, row_len: int, target_columns: int):
 
 
 def correlate_taps(
-    xp, taps, window, n_batch, n_rows, row_len, offsets, out, crop, active, bias=None
+    xp, taps, window, out, *, n_batch, n_rows, row_len, offsets, crop, active, bias=None
 ):
     """``out[b, g*A + a, r, i] = sum_j (taps[j, g] @ X[b, g, :, r*row_len + u_i +
     offsets[j]])[a] (+ bias[g*A + a])`` with ``u_i = start + i*step``, ``crop = (start, count,
@@ -98,7 +98,7 @@ def correlate_taps(
     kernel(xp, "harmonic.map_blocks")(block, items)
 
 
-def backward_blocks(xp, window, taps, grad_out, offsets, row_len, step, active, finish):
+def backward_blocks(xp, window, taps, grad_out, *, offsets, row_len, step, active, finish):
     """Weight gradient and lowered input gradient of :func:`correlate_taps`, block by block.
 
     With ``S[j*O + o, v] = G[b, g*O + o, r, t']`` at ``v = r*row_len + t'*step + offsets[j]``

@@ -242,8 +242,19 @@ def _forward(conv, x, weight, bias):
     def active(r0, r1):
         return conv.used_channels(r0, r1), (0, o_g)
 
-    n_batch, row_len = conv.n_batch, conv.row_len
-    correlate_taps(xp, taps, windows, n_batch, conv.f_out, row_len, offsets, y, crop, active, bias)
+    correlate_taps(
+        xp,
+        taps,
+        windows,
+        y,
+        n_batch=conv.n_batch,
+        n_rows=conv.f_out,
+        row_len=conv.row_len,
+        offsets=offsets,
+        crop=crop,
+        active=active,
+        bias=bias,
+    )
     return y
 
 
@@ -279,11 +290,11 @@ def _backward(conv, func, grad_out, x, weight, needs_bias, deterministic):
         _lowered_windows(xp, x, conv),
         taps,
         grad_out,
-        offsets,
-        conv.row_len,
-        conv.s_t,
-        conv.used_channels,
-        finish,
+        offsets=offsets,
+        row_len=conv.row_len,
+        step=conv.s_t,
+        active=conv.used_channels,
+        finish=finish,
     )
     # taps[j, g, o, k*C_g + c] -> W[g*O_g + o, c, k, j]
     grad_weight = xp.reshape(grad_taps, (conv.k_t, g, o_g, conv.n_harmonics, c_g))
