@@ -1134,7 +1134,7 @@ def project_phases(rebuilt, previous, magnitude, weight, xp):
     """Griffin-Lim's update: ``magnitude * (A / (abs(A) + tiny))``, ``A = rebuilt - weight *
     previous`` (librosa's formula; ``A = rebuilt`` without ``previous``)."""
     if _fused_projection(rebuilt, magnitude):
-        # one pass instead of five (NumPy: ~35 ms a step for 4 x 10 s, the rest ~25 ms)
+        # one pass over the spectra instead of NumPy's five
         return kernel(xp, "spectrum.project_phases")(rebuilt, previous, magnitude, weight)
     # small input: no numba start-up (~1 s once per process)
     angles = rebuilt if previous is None else rebuilt - weight * previous

@@ -70,8 +70,8 @@ def decimate2(x, odd_taps, centre: float):
 
 
 # Samples per row block, at least: the octave loop's Python steps hold the GIL, so blocks
-# much smaller than this spend their time waiting for each other (measured: 4 x 2 s took
-# 7.1 ms in 4 blocks on 2 cores, 3.3 ms in one).
+# much smaller than this spend their time waiting for each other (timings:
+# docs/performance.md, "Tuning constants").
 _MIN_BLOCK_SAMPLES = 1 << 18
 
 

@@ -16,8 +16,8 @@ import numpy as np
 from .._backend import fft_module, frame_pieces, write_frames
 from . import cpu_threads
 
-# Windowed frames per block, in bytes (measured, 16 x 10 s at n_fft=2048: 0.25 MB blocks
-# were 1.4x slower than 1 MB, from the per-call overheads; 1-2 MB alike).
+# Windowed frames per block, in bytes: large enough to amortise the per-call overheads,
+# small enough to stay in cache (timings: docs/performance.md, "Tuning constants").
 _BLOCK_BYTES = 1 << 20
 
 

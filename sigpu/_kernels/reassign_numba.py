@@ -48,8 +48,8 @@ from .numba_jit import njit
 
 # |f - f0| beyond CUTOFF_SIGMAS standard deviations: exp(-37) < 1e-16 of the peak,
 # below float64 round-off, so the filter is written as exact zero (the spec's 5.4
-# allows 8.6).  A narrower band means shorter folds: 12 sigmas took 14 % longer on
-# the 2 s benchmark, with the same result (1.5e-15 of the max from the port both ways).
+# allows 8.6).  A narrower band means shorter folds, with the same result (timings:
+# docs/performance.md, "Tuning constants").
 CUTOFF_SIGMAS = 8.6
 # One batch of folded spectra (xi and eta of every line and channel) stays about
 # this size, so that modulate, the inverse FFT and the scatter work in cache.
@@ -129,7 +129,7 @@ def _modulate(spectrum, f0, sig, cutoff, roots, out):
         scale = 1.0 / n_fold
         # the Gaussian by its recurrence: with d_i = d_0 + i/n, g_(i+1) = g_i r_i and
         # r_(i+1) = r_i exp(-2/(n^2 two_var)); exact exps every _EXACT_EVERY bins keep the
-        # error under ~1e-14 of the peak, and exp was ~30 % of this kernel
+        # error under ~1e-14 of the peak, and exp dominates this kernel otherwise
         step = 1.0 / n
         decay = math.exp(-2.0 * step * step / two_var)
         g = 0.0
