@@ -356,7 +356,7 @@ def wavelet(
     --------
     wavelet_lengths : Lengths of the constant-/variable-Q filters.
     constant_q : Constant-Q basis (librosa's deprecated constant_q).
-    sigpu.vqt : Variable-Q transform.
+    sigpu.constantq.vqt : Variable-Q transform.
 
     Notes
     -----
@@ -418,7 +418,7 @@ def constant_q(
     See Also
     --------
     wavelet : Constant-/variable-Q filters in time.
-    sigpu.cqt : Constant-Q transform.
+    sigpu.constantq.cqt : Constant-Q transform.
 
     Notes
     -----
@@ -519,7 +519,7 @@ def cq_to_chroma(
 
     See Also
     --------
-    sigpu.chroma_cqt : Chromagram from a constant-Q transform.
+    sigpu.constantq.chroma_cqt : Chromagram from a constant-Q transform.
     chroma : Chroma filter bank over FFT bins.
 
     Notes

@@ -90,7 +90,7 @@ def reassigned_spectrogram(
     sr : float > 0
         Sample rate (Hz).
     n_fft, hop_length, win_length, window, center, pad_mode
-        Framing, as :func:`sigpu.spectrum.stft` (``hop_length`` defaults to
+        Framing, as :func:`sigpu.stft` (``hop_length`` defaults to
         ``win_length // 4``, ``win_length`` to ``n_fft``).
     reassign_frequencies, reassign_times : bool
         Which coordinates to reassign (at least one).  The other output is the
@@ -124,11 +124,11 @@ def reassigned_spectrogram(
     See Also
     --------
     linear_reassignment : Linear reassignment (spectral hyperresolution).
-    stft : Short-time Fourier transform.
+    sigpu.stft : Short-time Fourier transform.
 
     Notes
     -----
-    Backends: NumPy and CuPy (three calls of :func:`sigpu.spectrum.stft`).
+    Backends: NumPy and CuPy (three calls of :func:`sigpu.stft`).
     Matches ``librosa.reassigned_spectrogram`` 0.11 (Flandrin, Auger &
     Chassande-Mottin 2002), except that librosa returns float64 coordinates
     for float32 input.  For the Gardner & Magnasco image see

@@ -739,7 +739,7 @@ def chroma_cqt(
 
     See Also
     --------
-    chroma_stft : Chromagram from an STFT.
+    sigpu.feature.chroma_stft : Chromagram from an STFT.
     cqt : Constant-Q transform.
     sigpu.filters.cq_to_chroma : Constant-Q bins to chroma matrix.
 
@@ -1139,7 +1139,7 @@ def griffinlim_cqt(
     See Also
     --------
     icqt : Inverse constant-Q transform.
-    griffinlim : Signal from an STFT magnitude (Griffin-Lim).
+    sigpu.griffinlim : Signal from an STFT magnitude (Griffin-Lim).
 
     Notes
     -----

@@ -273,7 +273,7 @@ def cqt_frequencies(n_bins, *, fmin, bins_per_octave=12, tuning=0.0, xp=None):
 
     See Also
     --------
-    cqt : Constant-Q transform.
+    sigpu.constantq.cqt : Constant-Q transform.
     fft_frequencies : Frequencies of the FFT bins.
 
     Notes

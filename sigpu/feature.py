@@ -458,7 +458,7 @@ def estimate_tuning(
     See Also
     --------
     chroma_stft : Chromagram from an STFT.
-    cqt : Constant-Q transform.
+    sigpu.constantq.cqt : Constant-Q transform.
 
     Notes
     -----
@@ -598,7 +598,7 @@ def chroma_stft(
 
     See Also
     --------
-    chroma_cqt : Chromagram from a constant-Q transform.
+    sigpu.constantq.chroma_cqt : Chromagram from a constant-Q transform.
     sigpu.filters.chroma : Chroma filter bank over FFT bins.
     estimate_tuning : Tuning offset of a signal, in fractions of a bin.
 

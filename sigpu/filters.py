@@ -213,7 +213,7 @@ def mel(
 
     See Also
     --------
-    sigpu.melspectrogram : Mel-scaled power spectrogram.
+    sigpu.feature.melspectrogram : Mel-scaled power spectrogram.
     sigpu.mel_frequencies : Centre frequencies of mel bands.
 
     Notes
@@ -323,7 +323,7 @@ def chroma(
 
     See Also
     --------
-    sigpu.chroma_stft : Chromagram from an STFT.
+    sigpu.feature.chroma_stft : Chromagram from an STFT.
     cq_to_chroma : Constant-Q bins to chroma matrix.
 
     Notes
@@ -445,7 +445,7 @@ def gammatone(
 
     See Also
     --------
-    sigpu.gammatonegram : Gammatone-weighted spectrogram.
+    sigpu.feature.gammatonegram : Gammatone-weighted spectrogram.
     mel : Mel filter bank.
 
     Notes

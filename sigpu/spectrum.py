@@ -666,7 +666,7 @@ def spectrogram(
     --------
     stft : Short-time Fourier transform.
     power_to_db : Power to decibels.
-    melspectrogram : Mel-scaled power spectrogram.
+    sigpu.feature.melspectrogram : Mel-scaled power spectrogram.
 
     Notes
     -----
@@ -1045,7 +1045,7 @@ def griffinlim(
     See Also
     --------
     istft : Inverse short-time Fourier transform.
-    griffinlim_cqt : Signal from a CQT magnitude (Griffin-Lim).
+    sigpu.constantq.griffinlim_cqt : Signal from a CQT magnitude (Griffin-Lim).
 
     Notes
     -----
