@@ -289,13 +289,11 @@ def cqt_vqt(bench):
         )
         for name, lkw in layers.items():
             layer = bench.nn_layer(name, **lkw)
-            bench.add(
+            bench.add_torch(
                 task,
                 f"nnAudio {name} ({bench.peers.torch_device})",
                 bench.nn_call(layer, normalization_type="librosa"),
                 ref_mag,
-                out=lambda r: r.cpu().numpy(),
-                sync=bench.peers.torch_sync,
             )
 
 

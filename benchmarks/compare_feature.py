@@ -231,13 +231,11 @@ def mel_mfcc(bench):
             )
             return torch.matmul(bank, X.real**2 + X.imag**2)
 
-        bench.add(
+        bench.add_torch(
             "mel",
             f"torch.stft + matmul ({bench.peers.torch_device})",
             run_torch,
             ref,
-            out=lambda r: r.cpu().numpy(),
-            sync=bench.peers.torch_sync,
         )
     if bench.peers.torchaudio is not None:
         ta = bench.peers.torchaudio
@@ -250,13 +248,11 @@ def mel_mfcc(bench):
             mel_scale="slaney",
             pad_mode="constant",
         ).to(bench.peers.torch_device)
-        bench.add(
+        bench.add_torch(
             "mel",
             f"torchaudio MelSpectrogram ({bench.peers.torch_device})",
             bench.nn_call(layer),
             ref,
-            out=lambda r: r.cpu().numpy(),
-            sync=bench.peers.torch_sync,
         )
     if bench.peers.nnaudio is not None:
         layer = bench.nn_layer(
@@ -267,13 +263,11 @@ def mel_mfcc(bench):
             pad_mode="constant",
             verbose=False,
         )
-        bench.add(
+        bench.add_torch(
             "mel",
             f"nnAudio MelSpectrogram ({bench.peers.torch_device})",
             bench.nn_call(layer),
             ref,
-            out=lambda r: r.cpu().numpy(),
-            sync=bench.peers.torch_sync,
         )
 
     ref = bench.librosa_row("MFCC", lambda: lr.feature.mfcc(y=bench.y_host, **kw))
@@ -294,13 +288,11 @@ def mel_mfcc(bench):
                 pad_mode="constant",
             ),
         ).to(bench.peers.torch_device)
-        bench.add(
+        bench.add_torch(
             "MFCC",
             f"torchaudio MFCC ({bench.peers.torch_device})",
             bench.nn_call(layer),
             ref,
-            out=lambda r: r.cpu().numpy(),
-            sync=bench.peers.torch_sync,
         )
     if bench.peers.nnaudio is not None:
         layer = bench.nn_layer(
@@ -312,13 +304,11 @@ def mel_mfcc(bench):
             pad_mode="constant",
             verbose=False,
         )
-        bench.add(
+        bench.add_torch(
             "MFCC",
             f"nnAudio MFCC ({bench.peers.torch_device})",
             bench.nn_call(layer),
             ref,
-            out=lambda r: r.cpu().numpy(),
-            sync=bench.peers.torch_sync,
         )
 
 

@@ -59,25 +59,21 @@ def stft(bench):
                 return_complex=True,
             )
 
-        bench.add(
+        bench.add_torch(
             "STFT",
             f"torch.stft ({bench.peers.torch_device})",
             run_torch,
             ref,
-            out=lambda r: r.cpu().numpy(),
-            sync=bench.peers.torch_sync,
         )
     if bench.peers.torchaudio is not None:
         layer = bench.peers.torchaudio.transforms.Spectrogram(
             n_fft=N_FFT, hop_length=HOP, power=None, pad_mode="constant"
         ).to(bench.peers.torch_device)
-        bench.add(
+        bench.add_torch(
             "STFT",
             f"torchaudio Spectrogram, complex ({bench.peers.torch_device})",
             bench.nn_call(layer),
             ref,
-            out=lambda r: r.cpu().numpy(),
-            sync=bench.peers.torch_sync,
         )
     if bench.peers.nnaudio is not None:
         layer = bench.nn_layer(
@@ -92,13 +88,11 @@ def stft(bench):
             verbose=False,
         )
         bench.nn_stft_layer = layer  # its inverse is an iSTFT row
-        bench.add(
+        bench.add_torch(
             "STFT",
             f"nnAudio STFT ({bench.peers.torch_device}), |X|",
             bench.nn_call(layer),
             None if ref is None else np.abs(ref),
-            out=lambda r: r.cpu().numpy(),
-            sync=bench.peers.torch_sync,
         )
     return ref
 
@@ -178,26 +172,22 @@ def istft(bench, D_host):
     if torch is not None:
         Dt = torch.from_numpy(D_host).to(bench.peers.torch_device)
         window = torch.hann_window(N_FFT, device=Dt.device)
-        bench.add(
+        bench.add_torch(
             "iSTFT",
             f"torch.istft ({bench.peers.torch_device})",
             lambda: torch.istft(Dt, N_FFT, HOP, window=window, center=True, length=n),
             ref,
-            out=lambda r: r.cpu().numpy(),
-            sync=bench.peers.torch_sync,
         )
     if bench.peers.torchaudio is not None:
         inverse = bench.peers.torchaudio.transforms.InverseSpectrogram(
             n_fft=N_FFT, hop_length=HOP
         ).to(bench.peers.torch_device)
         Dt = torch.from_numpy(D_host).to(bench.peers.torch_device)
-        bench.add(
+        bench.add_torch(
             "iSTFT",
             f"torchaudio InverseSpectrogram ({bench.peers.torch_device})",
             bench.nn_call(inverse, arg=Dt, length=n),
             ref,
-            out=lambda r: r.cpu().numpy(),
-            sync=bench.peers.torch_sync,
         )
     layer = getattr(bench, "nn_stft_layer", None)
     if layer is not None:
@@ -208,13 +198,11 @@ def istft(bench, D_host):
             with torch.no_grad():
                 return layer.inverse(X, onesided=True, length=n)
 
-        bench.add(
+        bench.add_torch(
             "iSTFT",
             f"nnAudio STFT.inverse ({bench.peers.torch_device})",
             run_nn,
             ref,
-            out=lambda r: r.cpu().numpy(),
-            sync=bench.peers.torch_sync,
         )
 
 
@@ -275,13 +263,11 @@ def griffinlim(bench):
             length=n,
             rand_init=False,
         ).to(bench.peers.torch_device)
-        bench.add(
+        bench.add_torch(
             "GL",
             f"torchaudio GriffinLim (init=None, {n_iter} it, {bench.peers.torch_device})",
             bench.nn_call(layer, arg=St),
             ref,
-            out=lambda r: r.cpu().numpy(),
-            sync=bench.peers.torch_sync,
             metric=metric,
         )
     if bench.peers.nnaudio is not None:
@@ -293,12 +279,10 @@ def griffinlim(bench):
             pad_mode="constant",
             device=bench.peers.torch_device,
         )
-        bench.add(
+        bench.add_torch(
             "GL",
             f"nnAudio Griffin_Lim (random init, {bench.peers.torch_device})",
             bench.nn_call(layer, arg=St),
             ref,
-            out=lambda r: r.cpu().numpy(),
-            sync=bench.peers.torch_sync,
             metric=lambda x: f"spectral conv. {convergence(x[..., :n]):.3f}",
         )

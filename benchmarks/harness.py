@@ -156,6 +156,10 @@ class Peers:
             self.torch.cuda.synchronize()
 
 
+def _torch_to_host(tensor):
+    return tensor.cpu().numpy()
+
+
 # ---------------------------------------------------------------------------------------------
 # the bench the topic modules add their rows to
 # ---------------------------------------------------------------------------------------------
@@ -206,6 +210,10 @@ class Bench:
             return
         self.report.rows.append(Row(task, impl, seconds, acc, is_sigpu=sigpu_impl, fn=fn))
         print(f"  {task:6s} {impl:45s} {seconds:8.4f} s  acc {acc}", flush=True)
+
+    def add_torch(self, task, impl, fn, ref, **kwargs):
+        """:meth:`add` for a torch result: synchronised on the torch device, copied to the host."""
+        self.add(task, impl, fn, ref, sync=self.peers.torch_sync, out=_torch_to_host, **kwargs)
 
     def librosa_row(self, task, fn):
         if self.peers.librosa is None:
