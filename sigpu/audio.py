@@ -46,6 +46,7 @@ from ._errors import ParameterError
 from ._validate import (
     check_audio_finite,
     is_int,
+    native_array,
     nonnegative_float,
     one_of,
     optional_real_dtype,
@@ -75,12 +76,23 @@ def _open(path, func: str):
     sf = _soundfile()
     if isinstance(path, sf.SoundFile):
         return contextlib.nullcontext(path)
+    if isinstance(path, (bool, int, float)) or path is None:
+        # soundfile reads an int as an open file descriptor (0: stdin): never a path here
+        raise TypeError(
+            f"{func}: path={path!r} must be a file name (str or path-like), a file object or "
+            "a soundfile.SoundFile"
+        )
     if isinstance(path, (str, bytes, os.PathLike)) and not os.path.exists(path):
         raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), os.fsdecode(path))
     try:
         return sf.SoundFile(path)
     except (sf.SoundFileRuntimeError, sf.SoundFileError) as err:
         raise _unreadable(path, func, err) from err
+    except TypeError as err:  # soundfile's "Invalid file: ..."
+        raise TypeError(
+            f"{func}: path={path!r} must be a file name (str or path-like), a file object or "
+            "a soundfile.SoundFile"
+        ) from err
 
 
 def _unreadable(path, func: str, err) -> ParameterError:
@@ -299,7 +311,7 @@ def get_duration(*, y=None, sr=22050, S=None, n_fft=2048, hop_length=512, center
     if y is None and S is None:
         raise ParameterError("get_duration: at least one of (y, sr), S, or path must be given")
     if S is not None:
-        array_namespace(S, func="get_duration")
+        array_namespace(S, func="get_duration: S")
         if S.ndim < 1:
             raise ParameterError(f"get_duration: S must have a time axis, got shape {S.shape}")
         n_fft = positive_int(n_fft, "n_fft")
@@ -307,7 +319,7 @@ def get_duration(*, y=None, sr=22050, S=None, n_fft=2048, hop_length=512, center
         if center:
             n_samples -= 2 * (n_fft // 2)
         return float(n_samples) / sr
-    array_namespace(y, func="get_duration")
+    array_namespace(y, func="get_duration: y")
     if y.ndim < 1:
         raise ParameterError(f"get_duration: y must have a time axis, got shape {y.shape}")
     return float(y.shape[-1]) / sr
@@ -434,6 +446,7 @@ def resample(y, *, orig_sr, target_sr, res_type="sinc_hq", fix=True, scale=False
     True
     """
     xp = real_array(y, "y", func="resample")
+    y = native_array(y)  # '>f4' in, native float32 out
     orig, target = _rate(orig_sr, "orig_sr"), _rate(target_sr, "target_sr")
     res_type = one_of(res_type, "res_type", _resample.RES_TYPES)
     if not is_int(axis) or not -y.ndim <= axis < y.ndim:

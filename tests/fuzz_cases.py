@@ -510,8 +510,50 @@ def catalogue():
                 ("frequency_response", w_grid, "w"),
             )
         ],
+        "audio": [
+            Entry(
+                "resample",
+                _sig(S, "resample"),
+                y,
+                dict(orig_sr=22050, target_sr=16000),
+                real_y,
+                ("y",),
+            ),
+            Entry(
+                "resample polyphase",
+                _sig(S, "resample"),
+                y,
+                dict(orig_sr=22050, target_sr=16000, res_type="polyphase"),
+                real_y,
+                ("y",),
+            ),
+            Entry(
+                "to_mono", _sig(S, "to_mono"), lambda: (np.stack([audio(), audio()]),), {}, real_y
+            ),
+            Entry(
+                "get_duration",
+                _sig(S, "get_duration"),
+                (),
+                dict(y=audio(), sr=22050),  # reads only the shape: no array variants
+            ),
+            Entry("load", _sig(S, "load"), wav_file, dict(sr=None)),
+            Entry("get_samplerate", _sig(S, "get_samplerate"), wav_file),
+        ],
     }
     return groups
+
+
+def wav_file():
+    """(path,) of a short 16-bit WAV written once per child process."""
+    import os
+    import tempfile
+
+    import soundfile
+
+    path = os.path.join(tempfile.gettempdir(), f"sigpu-fuzz-{os.getpid()}.wav")
+    if not os.path.exists(path):
+        soundfile.write(path, audio(4096), 22050, subtype="PCM_16")
+    return (path,)
 
 
 # ----------------------------------------------------------------------------- variants
@@ -732,6 +774,10 @@ def run_case(entry, label, kind, payload):
             if _names(message, named) or (kind == "array" and _names(message, "dtype")):
                 return "error", f"{type(err).__name__}: {message[:200]}"
             return "fail", f"unclear {type(err).__name__} (names no {named!r}): {message[:300]}"
+        except FileNotFoundError as err:  # librosa's answer to a missing file, with its name
+            if named == "path" and err.filename is not None:
+                return "error", f"FileNotFoundError: {str(err)[:200]}"
+            return "fail", f"FileNotFoundError: {str(err)[:300]}"
         except MemoryError as err:
             if kind == "param" and payload[1] in HUGE_VALUES:
                 # what NumPy itself says for np.zeros(2**40): the request is valid, the
