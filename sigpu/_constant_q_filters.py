@@ -30,6 +30,8 @@ from ._backend import (
 from ._cache import host_table, on_device
 from ._errors import ParameterError
 from ._validate import (
+    is_real,
+    norm_order,
     optional_complex_dtype,
     optional_real_dtype,
     positive_float,
@@ -146,22 +148,11 @@ def equal_tempered_alpha(bins_per_octave: int) -> float:
 def _check_gamma(gamma):
     if gamma is None:
         return None
-    if isinstance(gamma, (bool, np.bool_)) or not isinstance(gamma, numbers.Real):
+    if not is_real(gamma):
         raise ParameterError(f"gamma={gamma!r} must be a non-negative number or None")
     if not math.isfinite(gamma) or gamma < 0:
         raise ParameterError(f"gamma={gamma} must be non-negative")
     return float(gamma)
-
-
-def _check_norm(norm):
-    if norm is None:
-        return None
-    if isinstance(norm, (bool, np.bool_)) or not isinstance(norm, numbers.Real):
-        raise ParameterError(f"norm={norm!r} is not supported; use None, inf, -inf, 0 or p > 0")
-    norm = float(norm)
-    if math.isnan(norm) or (norm < 0 and norm != -math.inf):
-        raise ParameterError(f"norm={norm!r} is not supported; use None, inf, -inf, 0 or p > 0")
-    return norm
 
 
 # ---------------------------------------------------------------------------
@@ -373,7 +364,7 @@ def wavelet(
     ((12, 2048), dtype('complex64'))
     """
     args = _validate_lengths_args(freqs, sr, filter_scale, gamma, alpha, window)
-    norm = _check_norm(norm)
+    norm = norm_order(norm)
     dtype = optional_complex_dtype(dtype)
     if dtype is None:
         raise TypeError("dtype=None must be complex64 or complex128")

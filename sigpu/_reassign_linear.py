@@ -8,7 +8,6 @@ spectra, gate and scatter) in the ``reassign`` kernels.  Spec:
 from __future__ import annotations
 
 import math
-import numbers
 
 import numpy as np
 
@@ -18,6 +17,7 @@ from ._validate import (
     check_audio_finite,
     finite_float,
     is_int,
+    is_real,
     positive_float,
     positive_int,
     real_array,
@@ -75,7 +75,7 @@ def n_time_bins(n: int, tdeci: int) -> int:
 def check_count_gate(count_gate):
     if count_gate is None or (isinstance(count_gate, str) and count_gate == "sqrt_max"):
         return count_gate
-    if isinstance(count_gate, numbers.Real) and not isinstance(count_gate, (bool, np.bool_)):
+    if is_real(count_gate):
         value = float(count_gate)
         if math.isfinite(value) and value >= 0:
             return value

@@ -18,8 +18,8 @@ from ._validate import (
     check_finite,
     nonnegative_float,
     positive_float,
-    positive_int,
     real_array,
+    stft_lengths,
 )
 
 
@@ -154,12 +154,7 @@ def reassigned_spectrogram(
     if not reassign_frequencies and not reassign_times:
         raise ParameterError("reassign_frequencies or reassign_times must be True.")
     sr = positive_float(sr, "sr")
-    n_fft = positive_int(n_fft, "n_fft")
-    win_length = n_fft if win_length is None else positive_int(win_length, "win_length")
-    if win_length > n_fft:
-        raise ParameterError(f"win_length={win_length} must be <= n_fft={n_fft}")
-    hop_length = win_length // 4 if hop_length is None else hop_length
-    hop_length = positive_int(hop_length, "hop_length")
+    n_fft, win_length, hop_length = stft_lengths(n_fft, win_length, hop_length)
     check_audio_finite(y, "reassigned_spectrogram")
 
     real = y.dtype

@@ -142,7 +142,13 @@ def optional_complex_dtype(dtype, name: str = "dtype"):
 
 
 def is_int(value) -> bool:
+    """Whether ``value`` is an integer (Python or NumPy), not a bool."""
     return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+
+
+def is_real(value) -> bool:
+    """Whether ``value`` is a real number (Python or NumPy), not a bool."""
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
 
 
 def positive_int(value, name: str) -> int:
@@ -160,12 +166,47 @@ def nonnegative_int(value, name: str) -> int:
 
 
 def _as_real(value, name: str) -> float:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+    if not is_real(value):
         raise ParameterError(f"{name}={value!r} must be a real number")
     out = float(value)
     if not math.isfinite(out):
         raise ParameterError(f"{name}={value!r} must be finite")
     return out
+
+
+def norm_order(norm, name: str = "norm", *, allow_slaney: bool = False):
+    """``norm`` as a hashable value accepted by librosa.util.normalize: None, inf, -inf, 0 or
+    p > 0 (and 'slaney' where ``allow_slaney``), else ParameterError."""
+    if norm is None:
+        return None
+    if isinstance(norm, str):
+        if allow_slaney and norm == "slaney":
+            return norm
+        raise ParameterError(
+            f"{name}={norm!r} is not supported; use None, "
+            + ("'slaney', " if allow_slaney else "")
+            + "numpy.inf, -numpy.inf, 0 or a positive number"
+        )
+    if not is_real(norm):
+        kinds = "None, a number or 'slaney'" if allow_slaney else "None or a number"
+        raise ParameterError(f"{name}={norm!r} must be {kinds}")
+    value = float(norm)
+    if not (math.isinf(value) or value >= 0):
+        raise ParameterError(
+            f"{name}={norm!r} is not supported; use numpy.inf, -numpy.inf, 0 or a positive number"
+        )
+    return value
+
+
+def stft_lengths(n_fft, win_length, hop_length) -> tuple[int, int, int]:
+    """``(n_fft, win_length, hop_length)`` as the STFT takes them: positive integers,
+    ``win_length <= n_fft`` (None: ``n_fft``), ``hop_length`` None: ``win_length // 4``."""
+    n_fft = positive_int(n_fft, "n_fft")
+    win_length = n_fft if win_length is None else positive_int(win_length, "win_length")
+    if win_length > n_fft:
+        raise ParameterError(f"win_length={win_length} must be <= n_fft={n_fft}")
+    hop_length = win_length // 4 if hop_length is None else hop_length
+    return n_fft, win_length, positive_int(hop_length, "hop_length")
 
 
 def positive_float(value, name: str) -> float:

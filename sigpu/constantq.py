@@ -9,7 +9,6 @@ half-band decimator and per-octave GEMMs, see :mod:`sigpu._cqt_plan`);
 from __future__ import annotations
 
 import math
-import numbers
 
 import numpy as np
 
@@ -24,7 +23,7 @@ from ._backend import (
     single_threaded_blas,
 )
 from ._cache import host_table, on_device
-from ._constant_q_filters import C1_HZ, _check_gamma, _check_norm, _window_key, cq_to_chroma
+from ._constant_q_filters import C1_HZ, _check_gamma, _window_key, cq_to_chroma
 from ._cqt_plan import build_inverse_schedule, build_schedule
 from ._errors import ParameterError
 from ._validate import (
@@ -33,6 +32,8 @@ from ._validate import (
     complex_dtype,
     finite_float,
     float_or_complex_array,
+    is_real,
+    norm_order,
     one_of,
     optional_complex_dtype,
     optional_real_dtype,
@@ -42,6 +43,7 @@ from ._validate import (
     real_dtype,
 )
 from .convert import tuned_frequency
+from .filters import normalize
 from .spectrum import fast_griffinlim, griffinlim_options, initial_phase
 
 __all__ = ["cqt", "vqt", "chroma_cqt", "icqt", "griffinlim_cqt", "CQT", "VQT"]
@@ -62,7 +64,7 @@ def _check_tuning(tuning, func: str) -> float:
             "tuning=None estimates per signal only in the functions cqt/vqt/chroma_cqt. "
             "Pass a float, e.g. sigpu.feature.estimate_tuning(y=y, sr=sr)"
         )
-    if isinstance(tuning, (bool, np.bool_)) or not isinstance(tuning, numbers.Real):
+    if not is_real(tuning):
         raise ParameterError(f"tuning={tuning!r} must be a real number (fraction of a bin)")
     if not math.isfinite(tuning):
         raise ParameterError(f"tuning={tuning!r} must be finite")
@@ -82,7 +84,7 @@ def _resolve_tuning(tuning, y, sr, bins_per_octave):
 
 
 def _check_sparsity(sparsity) -> float:
-    if isinstance(sparsity, (bool, np.bool_)) or not isinstance(sparsity, numbers.Real):
+    if not is_real(sparsity):
         raise ParameterError(f"sparsity={sparsity!r} must be a number in [0, 1)")
     if not 0.0 <= sparsity < 1.0:
         raise ParameterError(f"sparsity={sparsity!r} must be in [0, 1)")
@@ -203,7 +205,7 @@ class VQT:
         self.gamma = _check_gamma(gamma)
         self.tuning = _check_tuning(tuning, func)
         self.filter_scale = positive_float(filter_scale, "filter_scale")
-        self.norm = _check_norm(norm)
+        self.norm = norm_order(norm)
         self.sparsity = _check_sparsity(sparsity)
         self.window = _window_key(window)
         self.scale = bool(scale)
@@ -673,22 +675,6 @@ cqt.__doc__ = f"""Constant-Q transform (librosa's current bandwidth convention).
     """
 
 
-def _normalize_chroma(chroma, xp, norm):
-    if norm is None:
-        return chroma
-    mag = xp.abs(chroma)
-    if norm == math.inf:
-        size = xp.max(mag, axis=-2, keepdims=True)
-    elif norm == -math.inf:
-        size = xp.min(mag, axis=-2, keepdims=True)
-    elif norm == 0:
-        size = xp.sum(xp.astype(mag > 0, mag.dtype), axis=-2, keepdims=True)
-    else:
-        size = xp.sum(mag**norm, axis=-2, keepdims=True) ** (1.0 / norm)
-    tiny = np.finfo(mag.dtype).tiny
-    return chroma / xp.where(size < tiny, xp.ones_like(size), size)
-
-
 @on_input_device
 def chroma_cqt(
     y=None,
@@ -763,7 +749,7 @@ def chroma_cqt(
         raise ParameterError(
             f"bins_per_octave={bins_per_octave} must be an integer multiple of n_chroma={n_chroma}"
         )
-    norm = _check_norm(norm)
+    norm = norm_order(norm)
     if C is None:
         if y is None:
             raise ParameterError("At least one of C or y must be provided to compute chroma")
@@ -803,7 +789,7 @@ def chroma_cqt(
     if threshold is not None:
         threshold = finite_float(threshold, "threshold")
         chroma = xp.where(chroma < threshold, xp.zeros_like(chroma), chroma)
-    return _normalize_chroma(chroma, xp, norm)
+    return normalize(chroma, norm, -2, xp)
 
 
 # ---------------------------------------------------------------- inverse CQT
@@ -976,7 +962,7 @@ class _InverseCQT:
         self.bins_per_octave = positive_int(bins_per_octave, "bins_per_octave")
         self.tuning = _check_tuning(tuning, func)
         self.filter_scale = positive_float(filter_scale, "filter_scale")
-        self.norm = _check_norm(norm)
+        self.norm = norm_order(norm)
         self.sparsity = _check_sparsity(sparsity)
         self.window = _window_key(window)
         self.scale = bool(scale)

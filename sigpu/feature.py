@@ -18,7 +18,14 @@ from . import _warnings, filters
 from ._backend import array_namespace, device_of, fft_module, kernel, on_input_device, to_host
 from ._cache import host_table, on_device
 from ._errors import ParameterError
-from ._validate import nonnegative_float, one_of, positive_float, positive_int, real_array
+from ._validate import (
+    nonnegative_float,
+    norm_order,
+    one_of,
+    positive_float,
+    positive_int,
+    real_array,
+)
 from .spectrum import fused_kernel_pays, magnitude_power, power_to_db, spectrogram, stft
 
 __all__ = [
@@ -333,7 +340,7 @@ def mfcc(
         bad = set(melspectrogram_kwargs) - _MEL_KWARGS
         if bad:
             raise TypeError(f"mfcc() got unexpected keyword argument(s) {sorted(bad)}")
-        filters._check_norm(mel_norm, "mel_norm", allow_slaney=True)  # named as the caller named it
+        norm_order(mel_norm, "mel_norm", allow_slaney=True)  # named as the caller named it
         S = melspectrogram(y, sr=sr, norm=mel_norm, **melspectrogram_kwargs)
         S = power_to_db(S, top_db=top_db)
         xp = array_namespace(S)
@@ -621,7 +628,7 @@ def chroma_stft(
         raise TypeError(f"chroma_stft() got unexpected keyword argument(s) {sorted(bad)}")
     n_fft = positive_int(n_fft, "n_fft")
     n_chroma = positive_int(n_chroma, "n_chroma")
-    norm = filters._check_norm(norm)
+    norm = norm_order(norm)
     stft_kw = _stft_kwargs(hop_length, win_length, window, center, pad_mode)
     xp, S = _power_spectrogram(y, S, n_fft=n_fft, stft_kw=stft_kw, power=2.0, func="chroma_stft")
     if tuning is None:
@@ -850,7 +857,7 @@ class MFCC:
             raise TypeError(f"MFCC() got unexpected keyword argument(s) {sorted(bad)}")
         params = _mfcc_params(n_mfcc, dct_type, norm, lifter, top_db)
         self.n_mfcc, self.dct_type, self.norm, self.lifter, self.top_db = params
-        filters._check_norm(mel_norm, "mel_norm", allow_slaney=True)
+        norm_order(mel_norm, "mel_norm", allow_slaney=True)
         self.mel = MelSpectrogram(sr=sr, norm=mel_norm, **melspectrogram_kwargs)
         if self.n_mfcc > self.mel.n_mels:
             raise ParameterError(

@@ -19,7 +19,7 @@ from ._backend import namespace_for
 from ._cache import host_table, on_device
 from ._constant_q_filters import constant_q, cq_to_chroma, wavelet, wavelet_lengths
 from ._errors import ParameterError
-from ._validate import nonnegative_float, positive_float, positive_int, real_dtype
+from ._validate import nonnegative_float, norm_order, positive_float, positive_int, real_dtype
 from .convert import fft_frequencies, hz_to_mel, mel_to_hz, tuned_frequency
 
 __all__ = [
@@ -44,34 +44,12 @@ def __dir__():
 # ---------------------------------------------------------------------------
 
 
-def _check_norm(norm, name: str = "norm", *, allow_slaney: bool = False):
-    """``norm`` as a hashable value accepted by librosa.util.normalize (or 'slaney')."""
-    if norm is None:
-        return None
-    if isinstance(norm, str):
-        if allow_slaney and norm == "slaney":
-            return norm
-        raise ParameterError(
-            f"{name}={norm!r} is not supported; use None, "
-            + ("'slaney', " if allow_slaney else "")
-            + "numpy.inf, -numpy.inf, 0 or a positive number"
-        )
-    if isinstance(norm, (bool, np.bool_)) or not isinstance(norm, numbers.Real):
-        raise ParameterError(f"{name}={norm!r} must be None, a number or 'slaney'")
-    value = float(norm)
-    if not (math.isinf(value) or value >= 0):
-        raise ParameterError(
-            f"{name}={norm!r} is not supported; use numpy.inf, -numpy.inf, 0 or a positive number"
-        )
-    return value
-
-
 def normalize(S, norm, axis: int, xp):
     """librosa.util.normalize(S, norm=norm, axis=axis) with ``fill=None``.
 
     Vectors whose norm is below the dtype's smallest normal number are left
     unscaled (librosa's default threshold).  Works on any ``xp`` array in its own
-    dtype; ``norm`` must already have passed :func:`_check_norm`.
+    dtype; ``norm`` must already have passed :func:`sigpu._validate.norm_order`.
     """
     if norm is None:
         return S
@@ -148,7 +126,7 @@ def _mel_table(*, sr, n_fft, n_mels, fmin, fmax, htk, norm):
     n_fft = positive_int(n_fft, "n_fft")
     n_mels = positive_int(n_mels, "n_mels")
     sr, fmin, fmax = _frequency_range(sr, fmin, fmax)
-    norm = _check_norm(norm, allow_slaney=True)
+    norm = norm_order(norm, allow_slaney=True)
     weights, has_empty = _mel_host(sr, n_fft, n_mels, fmin, fmax, bool(htk), norm)
     if has_empty:
         _warnings.warn(
@@ -276,7 +254,7 @@ def _chroma_table(*, sr, n_fft, n_chroma, tuning, ctroct, octwidth, norm, base_c
         raise ParameterError(f"ctroct={ctroct!r} must be a finite number")
     if octwidth is not None:
         octwidth = positive_float(octwidth, "octwidth")
-    norm = _check_norm(norm)
+    norm = norm_order(norm)
     return _chroma_host(
         sr, n_fft, n_chroma, float(tuning), float(ctroct), octwidth, norm, bool(base_c)
     )

@@ -44,6 +44,7 @@ from ._validate import (
     positive_int,
     real_array,
     real_dtype,
+    stft_lengths,
 )
 
 __all__ = [
@@ -159,14 +160,7 @@ class STFT:
         center=True,
         pad_mode="constant",
     ):
-        self.n_fft = positive_int(n_fft, "n_fft")
-        self.win_length = (
-            self.n_fft if win_length is None else positive_int(win_length, "win_length")
-        )
-        if self.win_length > self.n_fft:
-            raise ParameterError(f"win_length={self.win_length} must be <= n_fft={self.n_fft}")
-        hop = self.win_length // 4 if hop_length is None else hop_length
-        self.hop_length = positive_int(hop, "hop_length")
+        self.n_fft, self.win_length, self.hop_length = stft_lengths(n_fft, win_length, hop_length)
         self.center = bool(center)
         self.pad_mode = one_of(pad_mode, "pad_mode", PAD_MODES)
         if window is None or isinstance(window, (bool, np.bool_)):

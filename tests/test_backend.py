@@ -175,6 +175,39 @@ def test_one_of_lists_choices():
         _validate.one_of("c", "mode", ("a", "b"))
 
 
+def test_is_real_and_is_int_refuse_bools():
+    for value in (1, 1.5, np.float32(2), np.int64(3), -np.inf):
+        assert _validate.is_real(value)
+    for value in (True, np.bool_(False), "1", None, 1j, np.zeros(1)):
+        assert not _validate.is_real(value)
+    assert _validate.is_int(np.int8(1)) and not _validate.is_int(True) and not _validate.is_int(1.0)
+
+
+@pytest.mark.parametrize("norm", [None, np.inf, -np.inf, 0, 1, 2.5, np.float32(2)])
+def test_norm_order_accepts_librosa_norms(norm):
+    expected = None if norm is None else float(norm)
+    assert _validate.norm_order(norm) == expected
+    assert _validate.norm_order("slaney", allow_slaney=True) == "slaney"
+
+
+@pytest.mark.parametrize("norm", ["slaney", "l2", -1, np.nan, True, [2]])
+def test_norm_order_rejects_with_the_callers_name(norm):
+    with pytest.raises(ParameterError, match="mel_norm="):
+        _validate.norm_order(norm, "mel_norm")
+
+
+def test_stft_lengths_defaults_and_checks():
+    assert _validate.stft_lengths(2048, None, None) == (2048, 2048, 512)
+    assert _validate.stft_lengths(1024, 400, None) == (1024, 400, 100)
+    assert _validate.stft_lengths(1024, 400, 7) == (1024, 400, 7)
+    with pytest.raises(ParameterError, match="win_length=2049 must be <= n_fft=2048"):
+        _validate.stft_lengths(2048, 2049, None)
+    with pytest.raises(ParameterError, match="hop_length=0 must be a positive integer"):
+        _validate.stft_lengths(2048, None, 0)
+    with pytest.raises(ParameterError, match="hop_length=0"):  # win_length // 4 == 0
+        _validate.stft_lengths(2, None, None)
+
+
 def test_every_xp_name_exists_in_the_cupy_namespace():
     # CI has CuPy installed but no GPU: this catches a NumPy-only name used through ``xp``
     # (an AttributeError that would otherwise appear only on a GPU machine).
