@@ -8,6 +8,8 @@ half-band decimator and per-octave GEMMs, see :mod:`sigpu._cqt_plan`);
 
 from __future__ import annotations
 
+import functools
+import inspect
 import math
 
 import numpy as np
@@ -55,6 +57,25 @@ def __dir__():
 
 
 PAD_MODES = ("constant", "edge", "reflect", "symmetric", "wrap", "linear_ramp", "mean")
+
+
+@functools.cache
+def _keyword_names(callable_) -> tuple[str, ...]:
+    return tuple(
+        p.name
+        for p in inspect.signature(callable_).parameters.values()
+        if p.kind is inspect.Parameter.KEYWORD_ONLY
+    )
+
+
+def _keywords_for(callable_, arguments: dict, **overrides) -> dict:
+    """The keyword-only arguments of ``callable_`` (a plan class, ``_InverseCQT``) found in
+    ``arguments`` (the caller's ``locals()``), updated with ``overrides``: the functions pass
+    their parameters on by name instead of writing the constant-Q parameter list out again
+    (tests/test_cqt.py checks that the signatures agree)."""
+    keywords = {name: arguments[name] for name in _keyword_names(callable_) if name in arguments}
+    keywords.update(overrides)
+    return keywords
 
 
 def _check_tuning(tuning, func: str) -> float:
@@ -413,7 +434,7 @@ class CQT(VQT):
         dtype=None,
         alpha=None,
     ):
-        super().__init__(
+        super().__init__(gamma=0.0, **_keywords_for(CQT, locals())).__init__(
             sr=sr,
             hop_length=hop_length,
             fmin=fmin,
@@ -495,25 +516,7 @@ def vqt(
 ):
     tuning = _resolve_tuning(tuning, y, sr, bins_per_octave)
     _warn_res_type(res_type)
-    plan = VQT(
-        sr=sr,
-        hop_length=hop_length,
-        fmin=fmin,
-        n_bins=n_bins,
-        intervals=intervals,
-        gamma=gamma,
-        bins_per_octave=bins_per_octave,
-        tuning=tuning,
-        filter_scale=filter_scale,
-        norm=norm,
-        sparsity=sparsity,
-        window=window,
-        scale=scale,
-        pad_mode=pad_mode,
-        res_type=res_type,
-        dtype=dtype,
-        alpha=alpha,
-    )
+    plan = VQT(**_keywords_for(VQT, locals()))
     real_array(y, "y", func="vqt")
     plan._check_length(y.shape[-1])
     return plan._transform(y)
@@ -588,23 +591,7 @@ def cqt(
 ):
     tuning = _resolve_tuning(tuning, y, sr, bins_per_octave)
     _warn_res_type(res_type)
-    plan = CQT(
-        sr=sr,
-        hop_length=hop_length,
-        fmin=fmin,
-        n_bins=n_bins,
-        bins_per_octave=bins_per_octave,
-        tuning=tuning,
-        filter_scale=filter_scale,
-        norm=norm,
-        sparsity=sparsity,
-        window=window,
-        scale=scale,
-        pad_mode=pad_mode,
-        res_type=res_type,
-        dtype=dtype,
-        alpha=alpha,
-    )
+    plan = CQT(**_keywords_for(CQT, locals()))
     real_array(y, "y", func="cqt")
     plan._check_length(y.shape[-1])
     return plan._transform(y)
@@ -917,20 +904,8 @@ def icqt(
     """
     float_or_complex_array(C, "C", func="icqt", min_ndim=2)
     check_audio_finite(C, "icqt", "C")  # librosa's icqt raises on it (its resampler's check)
-    return _InverseCQT(
-        C.shape,
-        sr=sr,
-        hop_length=hop_length,
-        fmin=fmin,
-        bins_per_octave=bins_per_octave,
-        tuning=tuning,
-        filter_scale=filter_scale,
-        norm=norm,
-        sparsity=sparsity,
-        window=window,
-        scale=scale,
-        res_type=res_type,
-    )(C, length=length, dtype=dtype)
+    inverse = _InverseCQT(C.shape, **_keywords_for(_InverseCQT, locals()))
+    return inverse(C, length=length, dtype=dtype)
 
 
 class _InverseCQT:
@@ -1150,36 +1125,9 @@ def griffinlim_cqt(
     out_dtype = optional_real_dtype(dtype)
     n_bins, n_frames = C.shape[-2], C.shape[-1]
     check_audio_finite(C, "griffinlim_cqt", "C")
-    inverse = _InverseCQT(
-        C.shape,
-        sr=sr,
-        hop_length=hop_length,
-        fmin=fmin,
-        bins_per_octave=bins_per_octave,
-        tuning=tuning,
-        filter_scale=filter_scale,
-        norm=norm,
-        sparsity=sparsity,
-        window=window,
-        scale=scale,
-        res_type=res_type,
-        func="griffinlim_cqt",
-    )
-    analysis = CQT(
-        sr=sr,
-        hop_length=hop_length,
-        fmin=fmin,
-        n_bins=n_bins,
-        bins_per_octave=bins_per_octave,
-        tuning=tuning,
-        filter_scale=filter_scale,
-        norm=norm,
-        sparsity=sparsity,
-        window=window,
-        scale=scale,
-        pad_mode=pad_mode,
-        res_type=res_type,
-    )
+    inverse = _InverseCQT(C.shape, **_keywords_for(_InverseCQT, locals(), func="griffinlim_cqt"))
+    # the analysis in the input's precision (dtype= is the output's, a real dtype)
+    analysis = CQT(**_keywords_for(CQT, locals(), dtype=None))
     if length is not None:
         length = positive_int(length, "length")
         if analysis.n_frames(length) != n_frames:

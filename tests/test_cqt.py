@@ -396,3 +396,30 @@ def test_non_finite_audio_raises_like_librosa(xp):
         chroma_cqt(xp.asarray(y), sr=22050)
     with pytest.raises(ParameterError, match="Audio buffer is not finite everywhere"):
         CQT(sr=22050)(xp.asarray(y))
+
+
+def test_functions_and_plans_take_the_same_parameters():
+    """cqt/vqt/icqt/griffinlim_cqt pass their parameters to the plans by name
+    (``constantq._keywords_for``): their keyword-only parameters and defaults must agree."""
+    import inspect
+
+    from sigpu import constantq
+
+    def keywords(f):
+        params = inspect.signature(f).parameters.values()
+        return {p.name: p.default for p in params if p.kind is p.KEYWORD_ONLY}
+
+    assert keywords(constantq.cqt) == keywords(constantq.CQT)
+    assert keywords(constantq.vqt) == keywords(constantq.VQT)
+    assert keywords(constantq.VQT) == {
+        **keywords(constantq.CQT),
+        "intervals": "equal",
+        "gamma": None,
+    }
+    inverse = set(keywords(constantq._InverseCQT)) - {"func"}
+    assert inverse <= set(keywords(constantq.icqt))
+    assert inverse <= set(keywords(constantq.griffinlim_cqt))
+    shared = inverse & set(keywords(constantq.CQT))
+    assert {n: keywords(constantq.icqt)[n] for n in shared} == {
+        n: keywords(constantq.CQT)[n] for n in shared
+    }
