@@ -41,4 +41,5 @@ def test_packages_list_all_and_their_public_submodules(package):
     prefix = package + "."
     submodules = {m[len(prefix) :] for m in PUBLIC_MODULES if m.startswith(prefix)}
     public = {name for name in dir(module) if not name.startswith("_")}
-    assert public - set(module.__all__) <= submodules
+    # sigpu.cli (the console script) appears once something has imported it
+    assert public - set(module.__all__) <= submodules | {"cli"}
