@@ -98,8 +98,10 @@ def main(argv=None):
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")  # librosa's deprecation warnings
     rows = resample_rows(args.seconds, args.repeats) + load_rows(args.seconds, args.repeats)
-    print(f"CPU, {os.cpu_count()} cores, 2 channels x {args.seconds} s, float32, "
-          f"median of {args.repeats} interleaved rounds\n")  # fmt: skip
+    print(
+        f"CPU, {os.cpu_count()} cores, 2 channels x {args.seconds} s, float32, "
+        f"median of {args.repeats} interleaved rounds\n"
+    )
     print("| case | sigpu (ms) | librosa (ms) | librosa / sigpu | rel. difference |")
     print("|---|---:|---:|---:|---:|")
     for what, times, error in rows:

@@ -105,8 +105,9 @@ def _unreadable(path, func: str, err) -> ParameterError:
     )
 
 
-def load(path, *, sr=22050, mono=True, offset=0.0, duration=None, dtype=np.float32,
-         res_type="sinc_hq"):  # fmt: skip
+def load(
+    path, *, sr=22050, mono=True, offset=0.0, duration=None, dtype=np.float32, res_type="sinc_hq"
+):
     """Load an audio file as a floating-point signal, resampled to ``sr``.
 
     The samples are decoded by libsndfile (soundfile), averaged to mono unless
@@ -252,8 +253,9 @@ def get_samplerate(path) -> int:
 
 
 @on_input_device
-def get_duration(*, y=None, sr=22050, S=None, n_fft=2048, hop_length=512, center=True,
-                 path=None) -> float:  # fmt: skip
+def get_duration(
+    *, y=None, sr=22050, S=None, n_fft=2048, hop_length=512, center=True, path=None
+) -> float:
     """Duration in seconds of a file, a signal or a spectrogram.
 
     ``path`` wins over ``S``, and ``S`` over ``y``, as in librosa.

@@ -274,13 +274,15 @@ def test_polyphase_equals_resample_poly(xp, rng, orig_sr, target_sr, dtype):
     y = rng.standard_normal((2, 3001)).astype(dtype)
     g = math.gcd(orig_sr, target_sr)
     want = scipy.signal.resample_poly(y, target_sr // g, orig_sr // g, axis=-1)
-    got = sigpu.resample(xp.asarray(y), orig_sr=orig_sr, target_sr=target_sr,
-                         res_type="polyphase", fix=False)  # fmt: skip
+    got = sigpu.resample(
+        xp.asarray(y), orig_sr=orig_sr, target_sr=target_sr, res_type="polyphase", fix=False
+    )
     got = to_np(got, dtype=dtype, shape=want.shape)
     assert rel_to_peak(got, want) <= tol(dtype, 2e-6, 1e-13)
     # fix=True (the default) equals librosa, which cuts or pads resample_poly's output
-    fixed = sigpu.resample(xp.asarray(y), orig_sr=orig_sr, target_sr=target_sr,
-                           res_type="polyphase")  # fmt: skip
+    fixed = sigpu.resample(
+        xp.asarray(y), orig_sr=orig_sr, target_sr=target_sr, res_type="polyphase"
+    )
     ref = librosa.resample(y, orig_sr=orig_sr, target_sr=target_sr, res_type="polyphase")
     assert rel_to_peak(to_np(fixed, shape=ref.shape), ref) <= tol(dtype, 2e-6, 1e-13)
 
