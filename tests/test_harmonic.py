@@ -601,7 +601,10 @@ def test_adjoint_kernels_read_the_interior_of_padded_rows(xp, rng, deterministic
     params = (9, 3, 2, "inclusive", 1)
     padded = _adjoint(xp, g, "linear", params, deterministic, 1, 3)
     plain = _adjoint(xp, xp.ascontiguousarray(g[..., 3:-3]), "linear", params, deterministic, 1)
-    np.testing.assert_array_equal(to_np(padded), to_np(plain))
+    if deterministic or xp is np:
+        np.testing.assert_array_equal(to_np(padded), to_np(plain))
+    else:  # the GPU's atomic scatter adds in a different order each run (last bits)
+        np.testing.assert_allclose(to_np(padded), to_np(plain), rtol=1e-13, atol=1e-13)
 
 
 # ---- byte order, alignment and dtype at the boundary (issue 16) ----
