@@ -97,14 +97,30 @@ def _first_device_id(args, kwargs):
     return None
 
 
+def _holds_tensor(tensor_type, args, kwargs) -> bool:
+    for a in (*args, *kwargs.values()):
+        if isinstance(a, tensor_type):
+            return True
+        if isinstance(a, (list, tuple)) and any(isinstance(b, tensor_type) for b in a):
+            return True
+    return False
+
+
 def on_input_device(func):
     """Decorator: run ``func`` with the CUDA device of its first CuPy argument (an array,
     or an object with a CUDA ``device``) current, so that its work, tables, kernels and FFT
     plans go where its data is, not to whichever device happens to be current.  NumPy
-    calls pay one scan of the arguments."""
+    calls pay one scan of the arguments.
+
+    A call with a torch tensor among its arguments goes to the torch bridge
+    (:func:`sigpu.torch._bridge.dispatch`).  torch is never imported here: without it in
+    ``sys.modules`` no argument can be a tensor, and the check is one dictionary lookup."""
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
+        torch = sys.modules.get("torch")
+        if torch is not None and _holds_tensor(torch.Tensor, args, kwargs):
+            return import_module("sigpu.torch._bridge").dispatch(func, args, kwargs)
         device_id = _first_device_id(args, kwargs)
         if device_id is None:
             return func(*args, **kwargs)

@@ -1,0 +1,18 @@
+"""sigpu for PyTorch: torch tensors through sigpu's functions, exact gradients, layers.
+
+Importing this subpackage imports torch (``import sigpu`` alone never does).  Every sigpu
+function decorated for devices accepts CPU and CUDA tensors and returns tensors on the
+input's device and dtype (see :mod:`sigpu.torch._bridge`); the spectral functions have
+exact autograd backward passes, and the layers here are ``torch.nn.Module`` s.
+"""
+
+from __future__ import annotations
+
+import torch as _torch  # noqa: F401  (fails early, with torch's message, where torch is absent)
+
+__all__: list[str] = []
+
+
+def __dir__():
+    """The public names: ``__all__``."""
+    return list(__all__)
