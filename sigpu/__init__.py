@@ -5,7 +5,7 @@ and it runs on its GPU, returning arrays of the same library, device and
 precision.  ``import sigpu`` imports neither numba nor cupy.
 """
 
-from . import filters, sfi
+from . import display, filters, sfi  # display imports matplotlib only when it draws
 from ._errors import ParameterError
 from ._validate import check_finite
 from .audio import get_duration, get_samplerate, load, resample, to_mono
@@ -92,7 +92,8 @@ __all__ = [
     "samples_to_time",
     "time_to_frames",
     "time_to_samples",
-    # submodules: filter banks, SFI analog filter design and conv weights
+    # submodules: plots, filter banks, SFI analog filter design and conv weights
+    "display",
     "filters",
     "sfi",
     # constant-Q

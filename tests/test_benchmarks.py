@@ -21,6 +21,7 @@ MODULES = (
     "sigpu.feature",
     "sigpu.filters",
     "sigpu.constantq",
+    "sigpu.display",
     "sigpu.harmonic",
     "sigpu.reassign",
     "sigpu.sfi",

@@ -339,6 +339,12 @@ NO_ARRAYS = {
     # sigpu.resample there); get_duration(y=...) has a case above
     "load",
     "get_samplerate",
+    # plots: the image or signal is copied to the host explicitly (the one sanctioned copy,
+    # documented in sigpu.display) and drawn by matplotlib; the results are artists.
+    # tests/test_display.py draws NumPy, CuPy (emulated without a GPU) and torch inputs.
+    "cmap",
+    "specshow",
+    "waveshow",
 }
 
 

@@ -11,6 +11,7 @@ import pytest
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 PUBLIC_MODULES = [
     "sigpu.convert",
+    "sigpu.display",
     "sigpu.audio",
     "sigpu.spectrum",
     "sigpu.filters",

@@ -13,6 +13,7 @@ PUBLIC_MODULES = (
     "sigpu.audio",
     "sigpu.constantq",
     "sigpu.convert",
+    "sigpu.display",
     "sigpu.feature",
     "sigpu.filters",
     "sigpu.harmonic",
