@@ -10,7 +10,19 @@ from __future__ import annotations
 
 import torch as _torch  # noqa: F401  (fails early, with torch's message, where torch is absent)
 
-__all__: list[str] = []
+from ._sfi import gammatone_weights, modulated_gaussian_weights
+from .harmonic_layers import HarmonicConv2d, LogHarmonicConv2d
+from .sfi_layers import SFIConv1d, SFIDecoder, SFIEncoder
+
+__all__: list[str] = [
+    "HarmonicConv2d",
+    "LogHarmonicConv2d",
+    "SFIEncoder",
+    "SFIDecoder",
+    "SFIConv1d",
+    "modulated_gaussian_weights",
+    "gammatone_weights",
+]
 
 
 def __dir__():

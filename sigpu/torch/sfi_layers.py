@@ -1,0 +1,480 @@
+"""SFI layers: trainable analog filter banks whose conv weights are made for the input's rate.
+
+The ``nn.Parameter`` s of :class:`SFIEncoder`, :class:`SFIDecoder` and :class:`SFIConv1d` are
+the analog filters' centre frequencies, bandwidths (both in Hz) and phases (rad); a call
+``layer(x, sr=16000)`` designs the digital weights for ``sr`` (time- or frequency-domain,
+:mod:`sigpu.sfi`), with kernel length and hop fixed in seconds (given in samples at
+``train_sr``), and gradients flow to the analog parameters (:mod:`._sfi`).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from .. import sfi
+from .._errors import ParameterError
+from ._sfi import DESIGNS, decode, encode, gammatone_weights, modulated_gaussian_weights
+
+__all__ = ["SFIEncoder", "SFIDecoder", "SFIConv1d"]
+
+FAMILIES = ("mgf", "gammatone")
+
+
+class _AnalogFilterBank(nn.Module):
+    """``n_filters`` analog filters (ERB-spaced centres) and their weight design."""
+
+    def __init__(
+        self,
+        n_filters,
+        kernel_size,
+        stride,
+        *,
+        train_sr,
+        family,
+        design,
+        order,
+        fmin,
+        fmax,
+        bandwidth_hz,
+        grid,
+        n_grid,
+        rounding,
+        device,
+        dtype,
+    ):
+        super().__init__()
+        if not isinstance(n_filters, int) or n_filters < 1:
+            raise ParameterError(f"n_filters={n_filters!r} must be an integer >= 1")
+        if family not in FAMILIES:
+            raise ParameterError(f"family={family!r} must be one of {FAMILIES}")
+        if design not in DESIGNS:
+            raise ParameterError(f"design={design!r} must be one of {DESIGNS}")
+        # checks train_sr, kernel_size, stride and rounding once, at construction; stride
+        # None: a stride-1 convolution at every rate (only the kernel length scales)
+        sfi.scaled_geometry(
+            train_sr,
+            train_sr=train_sr,
+            kernel_size=kernel_size,
+            stride=kernel_size if stride is None else stride,
+            rounding=rounding,
+        )
+        self.train_sr, self.kernel_size, self.stride = float(train_sr), kernel_size, stride
+        self.family, self.design, self.order = family, design, order
+        self.grid = grid if grid is not None else ("centered" if family == "mgf" else "causal")
+        self.n_grid, self.rounding = n_grid, rounding
+        fmax = train_sr / 2 if fmax is None else fmax
+        centres = torch.as_tensor(
+            sfi.erb_space(fmin, fmax, n_filters), dtype=dtype or torch.get_default_dtype()
+        )
+        if bandwidth_hz is None:
+            bandwidth = (
+                torch.full_like(centres, 100.0)
+                if family == "mgf"
+                else torch.as_tensor(sfi.gammatone_bandwidth(centres.double().numpy(), order)).to(
+                    centres.dtype
+                )
+            )
+        else:
+            bandwidth = torch.full_like(centres, float(bandwidth_hz))
+        # phases spread over [0, pi) (the paper draws them uniformly; a fixed spread keeps
+        # layers reproducible without a generator)
+        phase = torch.arange(n_filters, dtype=centres.dtype) * (math.pi / n_filters)
+        self.center_hz = nn.Parameter(centres.to(device))
+        self.bandwidth_hz = nn.Parameter(bandwidth.to(device))
+        self.phase = nn.Parameter(phase.to(device))
+
+    def geometry(self, sr):
+        """``(numtaps, stride, padding)`` at ``sr``, from :func:`sigpu.sfi.scaled_geometry`.
+
+        Parameters
+        ----------
+        sr : float
+            Sampling rate in Hz.
+
+        Returns
+        -------
+        numtaps, stride, padding : int
+        """
+        return sfi.scaled_geometry(
+            sr,
+            train_sr=self.train_sr,
+            kernel_size=self.kernel_size,
+            stride=self.stride,
+            rounding=self.rounding,
+        )
+
+    def numtaps(self, sr):
+        """Kernel length at ``sr``: ``kernel_size * sr / train_sr`` rounded per ``rounding``.
+
+        Parameters
+        ----------
+        sr : float
+            Sampling rate in Hz.
+
+        Returns
+        -------
+        numtaps : int
+        """
+        return sfi.scaled_geometry(
+            sr,
+            train_sr=self.train_sr,
+            kernel_size=self.kernel_size,
+            stride=self.kernel_size,
+            rounding=self.rounding,
+        )[0]
+
+    def weights(self, sr):
+        """The digital weights at ``sr``, differentiable in the analog parameters.
+
+        Parameters
+        ----------
+        sr : float
+            Sampling rate in Hz.
+
+        Returns
+        -------
+        weights : torch.Tensor, shape (n_filters, numtaps)
+            Convolution order, impulse-invariance gain (independent of ``sr``).
+        """
+        options = dict(
+            sr=sr, numtaps=self.numtaps(sr), design=self.design, grid=self.grid, n_grid=self.n_grid
+        )
+        if self.family == "mgf":
+            two_pi = 2 * math.pi
+            weights, _ = modulated_gaussian_weights(
+                two_pi * self.center_hz, two_pi * self.bandwidth_hz, self.phase, **options
+            )
+        else:
+            weights, _ = gammatone_weights(
+                self.center_hz, self.bandwidth_hz, self.phase, order=self.order, **options
+            )
+        return weights
+
+    def extra_repr(self):
+        return (
+            f"n_filters={self.center_hz.shape[0]}, kernel_size={self.kernel_size}, "
+            f"stride={self.stride}, train_sr={self.train_sr:g}, family={self.family!r}, "
+            f"design={self.design!r}"
+        )
+
+
+_COMMON_PARAMETERS = """
+    n_filters : int
+        Number of analog filters F.
+    kernel_size, stride : int
+        Kernel length and hop in samples at ``train_sr`` (fixed durations in seconds; at
+        another rate they scale, see :func:`sigpu.sfi.scaled_geometry`).
+    train_sr : float
+        Rate at which ``kernel_size`` and ``stride`` are given (Hz).
+    family : {"mgf", "gammatone"}
+        Modulated Gaussian filters or gammatones (of ``order``).
+    design : {"time", "frequency"}
+        Time-domain sampling or frequency-domain least-squares weight design.
+    order : int, default 2
+        Gammatone order (the MPGTF of the SFI paper uses 2).
+    fmin, fmax : float
+        Range of the ERB-spaced initial centre frequencies (Hz); ``fmax`` defaults to
+        ``train_sr / 2``.
+    bandwidth_hz : float, optional
+        Initial bandwidths (Hz): default 100 Hz for MGFs (sigma = 2 pi 100 rad/s, as in the
+        paper) and the ERB-matched :func:`sigpu.sfi.gammatone_bandwidth` for gammatones.
+    grid : str, optional
+        TD tap grid; default "centered" for MGFs, "causal" for gammatones.
+    n_grid : int, default 640
+        FD frequency grid size.
+    rounding : {"floor", "round", "error"}
+        Rounding of the scaled kernel length and hop.
+    device, dtype
+        Of the parameters (float32 or float64).
+"""
+
+
+class SFIEncoder(_AnalogFilterBank):
+    __doc__ = f"""Sampling-frequency-independent encoder: a strided filter bank of analog filters.
+
+    ``encoder(x, sr=sr)`` designs the F weights for ``sr`` and applies
+    :func:`sigpu.sfi.encode` with the scaled hop and padding ``(K - S) // 2``.
+
+    Parameters
+    ----------{_COMMON_PARAMETERS}
+    Attributes
+    ----------
+    center_hz, bandwidth_hz, phase : nn.Parameter, shape (F,)
+        The analog filters' parameters.
+
+    See Also
+    --------
+    SFIDecoder : Its transpose.
+    sigpu.sfi.encode : The operator.
+
+    Notes
+    -----
+    Backends: CPU tensors through NumPy, CUDA tensors through CuPy.  Reference: Saito,
+    Nakamura, Yatabe, Saruwatari, IEEE/ACM TASLP 30 (2022) (SFI Conv-TasNet's encoder,
+    without its ReLU).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sigpu.torch import SFIEncoder
+    >>> encoder = SFIEncoder(16, 40, 20, train_sr=16000)
+    >>> encoder(torch.randn(2, 8000), sr=16000).shape, encoder(torch.randn(2, 4000), sr=8000).shape
+    (torch.Size([2, 16, 400]), torch.Size([2, 16, 400]))
+    """
+
+    def __init__(
+        self,
+        n_filters,
+        kernel_size,
+        stride,
+        *,
+        train_sr,
+        family="mgf",
+        design="time",
+        order=2,
+        fmin=50.0,
+        fmax=None,
+        bandwidth_hz=None,
+        grid=None,
+        n_grid=640,
+        rounding="floor",
+        device=None,
+        dtype=None,
+    ):
+        super().__init__(
+            n_filters,
+            kernel_size,
+            stride,
+            train_sr=train_sr,
+            family=family,
+            design=design,
+            order=order,
+            fmin=fmin,
+            fmax=fmax,
+            bandwidth_hz=bandwidth_hz,
+            grid=grid,
+            n_grid=n_grid,
+            rounding=rounding,
+            device=device,
+            dtype=dtype,
+        )
+
+    def forward(self, x, sr):
+        """Encode ``x`` sampled at ``sr``.
+
+        Parameters
+        ----------
+        x : torch.Tensor, shape (..., n)
+        sr : float
+            Sampling rate of ``x`` in Hz.
+
+        Returns
+        -------
+        y : torch.Tensor, shape (..., F, n_frames)
+        """
+        _, hop, padding = self.geometry(sr)
+        return encode(x, self.weights(sr), stride=hop, padding=padding)
+
+
+class SFIDecoder(_AnalogFilterBank):
+    __doc__ = f"""Sampling-frequency-independent decoder: transposed strided conv of analog filters.
+
+    ``decoder(y, sr=sr, length=n)`` applies :func:`sigpu.sfi.decode` with the weights designed
+    for ``sr`` times ``sr / train_sr``: the overlap-add sums ``K / S`` frames per sample
+    whatever the rate, so this factor keeps the output level independent of ``sr`` (the
+    impulse-invariant weights alone scale with ``1 / sr``).
+
+    Parameters
+    ----------{_COMMON_PARAMETERS}
+    Attributes
+    ----------
+    center_hz, bandwidth_hz, phase : nn.Parameter, shape (F,)
+
+    See Also
+    --------
+    SFIEncoder : The encoder it inverts.
+    sigpu.sfi.decode : The operator.
+
+    Notes
+    -----
+    Backends: CPU tensors through NumPy, CUDA tensors through CuPy.  Reference: Saito et
+    al., IEEE/ACM TASLP 30 (2022) (SFI Conv-TasNet's decoder).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sigpu.torch import SFIDecoder
+    >>> decoder = SFIDecoder(16, 40, 20, train_sr=16000)
+    >>> decoder(torch.randn(2, 16, 400), sr=8000, length=4000).shape
+    torch.Size([2, 4000])
+    """
+
+    def __init__(
+        self,
+        n_filters,
+        kernel_size,
+        stride,
+        *,
+        train_sr,
+        family="mgf",
+        design="time",
+        order=2,
+        fmin=50.0,
+        fmax=None,
+        bandwidth_hz=None,
+        grid=None,
+        n_grid=640,
+        rounding="floor",
+        device=None,
+        dtype=None,
+    ):
+        super().__init__(
+            n_filters,
+            kernel_size,
+            stride,
+            train_sr=train_sr,
+            family=family,
+            design=design,
+            order=order,
+            fmin=fmin,
+            fmax=fmax,
+            bandwidth_hz=bandwidth_hz,
+            grid=grid,
+            n_grid=n_grid,
+            rounding=rounding,
+            device=device,
+            dtype=dtype,
+        )
+
+    def forward(self, y, sr, length=None):
+        """Decode frames ``y`` to a signal at ``sr``.
+
+        Parameters
+        ----------
+        y : torch.Tensor, shape (..., F, n_frames)
+        sr : float
+            Sampling rate of the output in Hz.
+        length : int, optional
+            Output length (pass the encoder's input length).
+
+        Returns
+        -------
+        x : torch.Tensor, shape (..., length)
+        """
+        _, hop, padding = self.geometry(sr)
+        weights = self.weights(sr) * (sr / self.train_sr)
+        return decode(y, weights, stride=hop, padding=padding, length=length)
+
+
+class SFIConv1d(nn.Module):
+    """Sampling-frequency-independent 1-D convolution (stride 1, "same" length).
+
+    Every (output, input) channel pair has its own analog filter; ``conv(x, sr=sr)`` designs
+    the ``C_out x C_in`` kernels for ``sr`` (length ``kernel_size * sr / train_sr``) and
+    convolves (``torch.nn.functional.conv1d`` with ``padding="same"``'s zero padding, kernels
+    time-reversed: torch correlates), plus an optional bias.
+
+    Parameters
+    ----------
+    in_channels, out_channels : int
+        Channels of ``x (N, C_in, n)`` and of the output.
+    kernel_size : int
+        Kernel length in samples at ``train_sr``.
+    bias : bool, default True
+        Learnable bias per output channel (initialised to 0).
+    train_sr, family, design, order, fmin, fmax, bandwidth_hz, grid, n_grid, rounding, device, dtype
+        As for :class:`SFIEncoder`; the ``C_out * C_in`` centres are ERB-spaced.
+
+    Attributes
+    ----------
+    filters : SFIEncoder-like bank
+        Holds ``center_hz``, ``bandwidth_hz``, ``phase`` of shape ``(C_out * C_in,)``.
+
+    See Also
+    --------
+    SFIEncoder : Strided single-channel filter bank.
+
+    Notes
+    -----
+    Backends: weight design on NumPy (CPU tensors) or CuPy (CUDA tensors), the convolution in
+    torch.  Reference: Saito et al., IEEE/ACM TASLP 30 (2022).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sigpu.torch import SFIConv1d
+    >>> conv = SFIConv1d(2, 3, 33, train_sr=16000)
+    >>> conv(torch.randn(1, 2, 1000), sr=16000).shape, conv(torch.randn(1, 2, 500), sr=8000).shape
+    (torch.Size([1, 3, 1000]), torch.Size([1, 3, 500]))
+    """
+
+    def __init__(
+        self,
+        in_channels,
+        out_channels,
+        kernel_size,
+        bias=True,
+        *,
+        train_sr,
+        family="mgf",
+        design="time",
+        order=2,
+        fmin=50.0,
+        fmax=None,
+        bandwidth_hz=None,
+        grid=None,
+        n_grid=640,
+        rounding="floor",
+        device=None,
+        dtype=None,
+    ):
+        super().__init__()
+        for name, value in (("in_channels", in_channels), ("out_channels", out_channels)):
+            if not isinstance(value, int) or value < 1:
+                raise ParameterError(f"{name}={value!r} must be an integer >= 1")
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.filters = _AnalogFilterBank(
+            in_channels * out_channels,
+            kernel_size,
+            None,
+            train_sr=train_sr,
+            family=family,
+            design=design,
+            order=order,
+            fmin=fmin,
+            fmax=fmax,
+            bandwidth_hz=bandwidth_hz,
+            grid=grid,
+            n_grid=n_grid,
+            rounding=rounding,
+            device=device,
+            dtype=dtype,
+        )
+        self.bias = (
+            nn.Parameter(torch.zeros(out_channels, device=device, dtype=self.filters.phase.dtype))
+            if bias
+            else None
+        )
+
+    def forward(self, x, sr):
+        """Convolve ``x`` sampled at ``sr``.
+
+        Parameters
+        ----------
+        x : torch.Tensor, shape (N, C_in, n)
+        sr : float
+            Sampling rate of ``x`` in Hz.
+
+        Returns
+        -------
+        y : torch.Tensor, shape (N, C_out, n)
+        """
+        weights = self.filters.weights(sr)
+        numtaps = weights.shape[-1]
+        kernels = weights.flip(-1).reshape(self.out_channels, self.in_channels, numtaps)
+        left = (numtaps - 1) // 2  # torch's padding="same" split, without its even-K copy warning
+        padded = nn.functional.pad(x, (left, numtaps - 1 - left))
+        return nn.functional.conv1d(padded, kernels, self.bias)
