@@ -1,8 +1,10 @@
 """Command-line entry point: ``sigpu spectrogram`` and ``sigpu info``.
 
-``sigpu spectrogram [FILE.wav] [-o out.png] [--backend numpy|cupy]`` computes a
-dB spectrogram and writes a PNG with axes in seconds and Hz.  Without FILE it
-uses a built-in example signal synthesised in code (nothing is downloaded).
+``sigpu spectrogram [FILE] [--kind stft|mel|cqt|reassigned|hyper] [-o out.png]
+[--backend numpy|cupy]`` computes a dB image of a sound file and writes a PNG drawn by
+:mod:`sigpu.display`, with the frequency axis the kind calls for (log Hz, mel, notes).
+Without FILE it uses a built-in example signal synthesised in code (nothing is downloaded).
+Every error is one line on stderr and exit status 2.
 """
 
 from __future__ import annotations
@@ -17,10 +19,14 @@ import numpy as np
 
 from . import __version__
 from ._backend import asarray_on, namespace_for, synchronize, to_host
-from .convert import fft_frequencies, frames_to_time
-from .spectrum import amplitude_to_db, stft
+from ._errors import ParameterError
 
 EXAMPLE_SR = 22050
+EXIT_USAGE = 2  # argparse's status for a bad command line; ours for every user error
+
+
+class CommandError(Exception):
+    """A user error the command reports as one line (exit status 2)."""
 
 
 def example_signal(sr: int = EXAMPLE_SR, seconds: float = 4.0) -> np.ndarray:
@@ -50,22 +56,142 @@ def example_signal(sr: int = EXAMPLE_SR, seconds: float = 4.0) -> np.ndarray:
     return (0.9 * y / np.max(np.abs(y))).astype(np.float32)
 
 
+# ------------------------------------------------------------------------------ reading
+
+
 def read_wav(path: str) -> tuple[np.ndarray, int]:
-    """Read a WAV file as mono float32 in [-1, 1] (soundfile if installed, else scipy)."""
+    """Read a sound file as mono float32 in [-1, 1) and its sampling rate.
+
+    Decoded by :func:`sigpu.load` (libsndfile: WAV, FLAC, OGG, ...); without soundfile,
+    WAV only through scipy, scaled by the sample format's full scale, unsigned 8-bit PCM
+    centred on 128 (its zero).
+    """
     try:
-        import soundfile
-
-        data, sr = soundfile.read(path, dtype="float32", always_2d=True)
-        data = data.T
+        import soundfile  # noqa: F401  (the loader's decoder)
     except ImportError:
-        from scipy.io import wavfile
+        return _read_wav_with_scipy(path)
+    from .audio import load
 
+    y, sr = load(path, sr=None, mono=True)
+    return y, int(sr)
+
+
+def _read_wav_with_scipy(path: str) -> tuple[np.ndarray, int]:
+    from scipy.io import wavfile
+
+    try:
         sr, data = wavfile.read(path)
-        data = np.atleast_2d(data.T)
-        if np.issubdtype(data.dtype, np.integer):
-            data = data / float(np.iinfo(data.dtype).max + 1)
-        data = data.astype(np.float32)
-    return data.mean(axis=0), int(sr)
+    except ValueError as exc:  # scipy's "File format ... not understood" and the like
+        raise CommandError(f"cannot read {path!r} as a WAV file ({exc})") from exc
+    data = np.atleast_2d(data.T)
+    if data.dtype == np.uint8:  # unsigned 8-bit PCM: 128 is silence
+        data = (data.astype(np.float64) - 128.0) / 128.0
+    elif np.issubdtype(data.dtype, np.integer):  # 16/32-bit (24-bit comes left-justified)
+        data = data / float(np.iinfo(data.dtype).max + 1)
+    return data.mean(axis=0).astype(np.float32), int(sr)
+
+
+# ------------------------------------------------------------------------------ kinds
+
+
+def _cqt_bins(args, sr) -> int:
+    """The requested number of CQT bins, or as many as fit below the Nyquist frequency
+    (at most seven octaves)."""
+    if args.n_bins is not None:
+        return args.n_bins
+    octaves_below_nyquist = np.log2(0.5 * sr / args.fmin)
+    n_bins = min(7 * args.bins_per_octave, int(args.bins_per_octave * octaves_below_nyquist))
+    if n_bins < 1:
+        raise CommandError(
+            f"--fmin {args.fmin:g} Hz leaves no CQT bin below the Nyquist frequency ({sr / 2:g} Hz)"
+        )
+    return n_bins
+
+
+def _compute(kind, signal, sr, args, xp):
+    """The timed sigpu call of ``kind``: a dB image on the signal's device, or for the
+    reassigned spectrogram its (frequencies, times, magnitudes)."""
+    from . import constantq, feature, reassign, spectrum
+
+    n_fft, hop = args.n_fft, args.hop_length
+    if kind == "stft":
+        S = abs(spectrum.stft(signal, n_fft=n_fft, hop_length=hop))
+        return spectrum.amplitude_to_db(S, ref=xp.max)
+    if kind == "mel":
+        M = feature.melspectrogram(signal, sr=sr, n_fft=n_fft, hop_length=hop, n_mels=args.n_mels)
+        return spectrum.power_to_db(M, ref=xp.max)
+    if kind == "cqt":
+        C = constantq.cqt(
+            signal,
+            sr=sr,
+            hop_length=hop,
+            fmin=args.fmin,
+            n_bins=_cqt_bins(args, sr),
+            bins_per_octave=args.bins_per_octave,
+        )
+        return spectrum.amplitude_to_db(abs(C), ref=xp.max)
+    if kind == "reassigned":
+        return reassign.reassigned_spectrogram(signal, sr=sr, n_fft=n_fft, hop_length=hop)
+    H = reassign.linear_reassignment(
+        signal, q=args.q, tdeci=hop, noct=args.bins_per_octave, minf=args.fmin, maxf=sr / 2, sr=sr
+    )
+    return spectrum.power_to_db(H, ref=xp.max)
+
+
+def _image(kind, result, n_samples, sr, args):
+    """``(dB image on the host, specshow keywords)`` of a computed result."""
+    from .reassign import linear_reassignment_frequencies, linear_reassignment_times
+    from .spectrum import power_to_db
+
+    common = dict(sr=sr, hop_length=args.hop_length, x_axis="time")
+    if kind == "stft":
+        return to_host(result), dict(common, y_axis="log", n_fft=args.n_fft)
+    if kind == "mel":
+        return to_host(result), dict(common, y_axis="mel")
+    if kind == "cqt":
+        cq = dict(y_axis="cqt_note", fmin=args.fmin, bins_per_octave=args.bins_per_octave)
+        return to_host(result), dict(common, **cq)
+    if kind == "reassigned":
+        freqs, times, mags = (to_host(a) for a in result)
+        image = _bin_points(freqs, times, mags, sr, args.n_fft, args.hop_length)
+        return power_to_db(image, ref=np.max), dict(common, y_axis="log", n_fft=args.n_fft)
+    y_coords = linear_reassignment_frequencies(
+        noct=args.bins_per_octave, minf=args.fmin, maxf=sr / 2, sr=sr
+    )
+    x_coords = linear_reassignment_times(n_samples, tdeci=args.hop_length, sr=sr)
+    return to_host(result), dict(common, y_axis="cqt_note", y_coords=y_coords, x_coords=x_coords)
+
+
+def _bin_points(freqs, times, mags, sr, n_fft, hop_length) -> np.ndarray:
+    """The reassigned points' energy summed on the STFT grid (nearest frame and bin), so
+    that the image shows where the energy was reassigned to."""
+    keep = np.isfinite(freqs) & np.isfinite(times)
+    rows = np.clip(np.round(freqs[keep] * n_fft / sr), 0, n_fft // 2).astype(np.int64)
+    cols = np.clip(np.round(times[keep] * sr / hop_length), 0, freqs.shape[1] - 1).astype(np.int64)
+    image = np.zeros(freqs.shape)
+    np.add.at(image, (rows, cols), mags[keep].astype(np.float64) ** 2)
+    return image
+
+
+# ------------------------------------------------------------------------------ commands
+
+
+def _array_module(backend: str):
+    """The namespace of ``--backend``; for cupy, a CommandError saying why no GPU is usable."""
+    if backend == "cupy":
+        try:
+            import cupy
+        except ImportError as exc:
+            raise CommandError(
+                f"--backend cupy: CuPy is not installed ({exc}); pip install 'sigpu[cuda12]'"
+            ) from exc
+        try:
+            count = cupy.cuda.runtime.getDeviceCount()
+        except Exception as exc:  # CUDARuntimeError: no driver, driver too old, ...
+            raise CommandError(f"--backend cupy: no usable CUDA GPU ({exc})") from exc
+        if count == 0:
+            raise CommandError("--backend cupy: no CUDA device found")
+    return namespace_for(backend)
 
 
 def _spectrogram_command(args) -> int:
@@ -74,43 +200,45 @@ def _spectrogram_command(args) -> int:
     else:
         y, sr = read_wav(args.file)
         name = args.file
-    xp = namespace_for(args.backend)
+    xp = _array_module(args.backend)
     signal = asarray_on(y, xp, np.float32)  # explicit: the user chose the backend
     elapsed = []  # the first call includes one-time setup (tables, FFT plans, kernels)
     for _ in range(2):
         t0 = time.perf_counter()
-        S_db = amplitude_to_db(
-            abs(stft(signal, n_fft=args.n_fft, hop_length=args.hop_length)), ref=xp.max
-        )
+        result = _compute(args.kind, signal, sr, args, xp)
         synchronize(xp)
         elapsed.append(time.perf_counter() - t0)
-    S_db = to_host(S_db)
+    image, axes = _image(args.kind, result, y.shape[-1], sr, args)
     print(
-        f"{name}: {y.shape[-1] / sr:.2f} s at {sr} Hz -> spectrogram {S_db.shape[0]} bins x "
-        f"{S_db.shape[1]} frames on {args.backend} in {elapsed[1] * 1e3:.1f} ms "
-        f"(first call, with setup: {elapsed[0] * 1e3:.1f} ms)"
+        f"{name}: {y.shape[-1] / sr:.2f} s at {sr} Hz -> {args.kind} {image.shape[0]} bins x "
+        f"{image.shape[1]} frames on {args.backend}; time: first call {elapsed[0] * 1e3:.1f} ms "
+        f"(includes one-time setup), steady state {elapsed[1] * 1e3:.1f} ms"
     )
-    _plot(S_db, sr, args.hop_length, args.n_fft, args.output, title=name)
+    _plot(image, axes, args.output, title=f"{args.kind} of {name}")
     print(f"wrote {args.output}")
     return 0
 
 
-def _plot(S_db, sr, hop_length, n_fft, path, title):
+def _plot(image, specshow_kwargs, path, title):
     try:
         import matplotlib
-    except ImportError:
-        sys.exit("sigpu spectrogram needs matplotlib for the PNG: pip install 'sigpu[plot]'")
+    except ImportError as exc:
+        raise CommandError(
+            "sigpu spectrogram needs matplotlib for the PNG: pip install 'sigpu[plot]'"
+        ) from exc
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    times = frames_to_time(np.arange(S_db.shape[1] + 1), sr=sr, hop_length=hop_length)
-    freqs = fft_frequencies(sr=sr, n_fft=n_fft)
+    from .display import specshow
+
     fig, ax = plt.subplots(figsize=(10, 4.5), layout="constrained")
-    mesh = ax.pcolormesh(times, np.append(freqs, freqs[-1]), S_db, shading="flat", cmap="magma")
-    ax.set(xlabel="time (s)", ylabel="frequency (Hz)", title=f"sigpu dB spectrogram: {title}")
+    mesh = specshow(image, ax=ax, **specshow_kwargs)
+    ax.set(title=f"sigpu: {title}")
     fig.colorbar(mesh, ax=ax, format="%+.0f dB")
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    try:
+        fig.savefig(path, dpi=110)
+    finally:
+        plt.close(fig)
 
 
 def _info_command(_args) -> int:
@@ -146,22 +274,136 @@ def _gpu_description() -> str:
     return f"yes: {props['name'].decode()} ({cupy.cuda.runtime.getDeviceCount()} device(s))"
 
 
+# ------------------------------------------------------------------------------ parser
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with a one-line error (no usage block) and exit status 2."""
+
+    def error(self, message):
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _positive(convert, what):
+    def parse(text):
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"{text!r} must be {what}")
+        return value
+
+    parse.__name__ = what  # argparse names the type in its messages
+    return parse
+
+
+POSITIVE_INT = _positive(int, "a positive integer")
+POSITIVE_FLOAT = _positive(float, "a positive number")
+KINDS = {
+    "stft": "STFT magnitude, log-frequency axis in Hz",
+    "mel": "mel power spectrogram, mel axis",
+    "cqt": "constant-Q transform, note axis",
+    "reassigned": "reassigned spectrogram (energy moved to its reassigned time and frequency)",
+    "hyper": "linear reassignment (spectral hyperresolution), note axis",
+}
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="sigpu", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True)
-    spec = sub.add_parser("spectrogram", help="write a dB spectrogram PNG of a WAV file")
-    spec.add_argument("file", nargs="?", help="WAV file (default: built-in example signal)")
-    spec.add_argument("-o", "--output", default="spectrogram.png", help="PNG path")
-    spec.add_argument("--backend", choices=("numpy", "cupy"), default="numpy")
-    spec.add_argument("--n-fft", dest="n_fft", type=int, default=2048)
-    spec.add_argument("--hop-length", dest="hop_length", type=int, default=512)
+    parser = _Parser(
+        prog="sigpu",
+        description="sigpu: spectrograms and audio features on NumPy (CPU) or CuPy (GPU).",
+    )
+    parser.add_argument("--version", action="version", version=f"sigpu {__version__}")
+    sub = parser.add_subparsers(
+        dest="command", required=True, parser_class=_Parser, help="the command to run"
+    )
+    spec = sub.add_parser(
+        "spectrogram",
+        help="write a dB spectrogram PNG of a sound file",
+        description="Compute a dB spectrogram of a sound file (or of a built-in example "
+        "signal) and write it as a PNG; prints the time of the first call (with one-time "
+        "setup) and of a second, steady-state call.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    spec.add_argument(
+        "file", nargs="?", help="sound file (WAV, FLAC, OGG); default: built-in example"
+    )
+    spec.add_argument("-o", "--output", default="spectrogram.png", help="PNG file to write")
+    spec.add_argument(
+        "--kind",
+        choices=tuple(KINDS),
+        default="stft",
+        help="what to compute: " + "; ".join(f"{k} = {v}" for k, v in KINDS.items()),
+    )
+    spec.add_argument(
+        "--backend",
+        choices=("numpy", "cupy"),
+        default="numpy",
+        help="numpy runs on the CPU, cupy on the current CUDA GPU",
+    )
+    spec.add_argument(
+        "--n-fft",
+        dest="n_fft",
+        type=POSITIVE_INT,
+        default=2048,
+        help="FFT length in samples (stft, mel, reassigned)",
+    )
+    spec.add_argument(
+        "--hop-length",
+        dest="hop_length",
+        type=POSITIVE_INT,
+        default=512,
+        help="samples between frames (every kind)",
+    )
+    spec.add_argument(
+        "--n-mels", dest="n_mels", type=POSITIVE_INT, default=128, help="mel bands (mel)"
+    )
+    spec.add_argument(
+        "--fmin",
+        type=POSITIVE_FLOAT,
+        default=32.703195662574764,
+        help="lowest frequency in Hz, C1 by default (cqt, hyper)",
+    )
+    spec.add_argument(
+        "--n-bins",
+        dest="n_bins",
+        type=POSITIVE_INT,
+        default=None,
+        help="CQT bins; default: up to 7 octaves below the Nyquist frequency (cqt)",
+    )
+    spec.add_argument(
+        "--bins-per-octave",
+        dest="bins_per_octave",
+        type=POSITIVE_INT,
+        default=12,
+        help="frequency bins per octave (cqt, hyper)",
+    )
+    spec.add_argument(
+        "--q",
+        type=POSITIVE_FLOAT,
+        default=2.0,
+        help="filter length in periods of the centre frequency (hyper)",
+    )
     spec.set_defaults(run=_spectrogram_command)
-    info = sub.add_parser("info", help="versions, backends and GPU availability")
+    info = sub.add_parser(
+        "info",
+        help="versions, backends and GPU availability",
+        description="Print the versions of sigpu and its dependencies and whether a GPU is usable.",
+    )
     info.set_defaults(run=_info_command)
     return parser
 
 
 def main(argv=None) -> int:
-    """Run the ``sigpu`` command line; returns the exit status."""
+    """Run the ``sigpu`` command line; returns the exit status (2 for a user error)."""
     args = build_parser().parse_args(argv)
-    return args.run(args)
+    try:
+        return args.run(args)
+    except (CommandError, ParameterError, FileNotFoundError, IsADirectoryError) as exc:
+        message = str(exc) or type(exc).__name__
+    except (OSError, RuntimeError, TypeError, ValueError) as exc:  # a decoder's or library's
+        message = f"{type(exc).__name__}: {exc}"
+    first_line = message.strip().splitlines()[0]
+    print(f"sigpu {args.command}: error: {first_line}", file=sys.stderr)
+    return EXIT_USAGE
