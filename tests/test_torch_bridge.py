@@ -21,6 +21,16 @@ import sigpu  # noqa: E402
 from sigpu.torch import _bridge  # noqa: E402
 
 
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    """torch's intra-op threads spin against the other processes on a shared 2-core machine
+    (a 6x17 matmul took 15 ms with 2 threads under load, 0.02 ms with 1): tests use one."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def test_import_sigpu_does_not_import_torch():
     code = "import sys, sigpu, sigpu.feature, sigpu.sfi; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

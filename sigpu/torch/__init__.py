@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import torch as _torch  # noqa: F401  (fails early, with torch's message, where torch is absent)
 
+from . import _spectral  # noqa: F401  (registers the spectral functions' autograd)
 from ._sfi import gammatone_weights, modulated_gaussian_weights
 from .harmonic_layers import HarmonicConv2d, LogHarmonicConv2d
 from .sfi_layers import SFIConv1d, SFIDecoder, SFIEncoder

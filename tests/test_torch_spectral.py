@@ -1,0 +1,291 @@
+"""Autograd of sigpu's spectral functions on torch tensors, and the sigpu.torch layers.
+
+References: sigpu's own NumPy results for the values (the torch path must compute the same
+numbers: 1e-6 of the peak in float32, 1e-12 in float64), ``torch.autograd.gradcheck``
+(finite differences in float64) for every gradient, dot products <A x, g> = <x, A* g> for the
+adjoints on NumPy and the emulated CuPy, librosa for the layers' numbers, nnAudio's kernel
+definition for ``freq_scale``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+import sigpu  # noqa: E402
+import sigpu.torch  # noqa: E402
+from sigpu.torch import _bridge  # noqa: E402
+from sigpu.torch._stft_autograd import istft_adjoint, stft_adjoint  # noqa: E402
+from tests.helpers import to_np  # noqa: E402
+
+gradcheck = torch.autograd.gradcheck
+PAD_MODES = ["constant", "reflect", "edge", "symmetric", "linear_ramp"]
+
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    """torch's intra-op threads spin against the other processes on a shared 2-core machine
+    (a 6x17 matmul took 15 ms with 2 threads under load, 0.02 ms with 1): tests use one."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def _signal(rng, shape, dtype=torch.float64, grad=True):
+    return torch.tensor(rng.standard_normal(shape), dtype=dtype, requires_grad=grad)
+
+
+def _rel(actual, reference):
+    actual, reference = np.asarray(actual), np.asarray(reference)
+    assert actual.shape == reference.shape
+    return np.max(np.abs(actual - reference)) / np.max(np.abs(reference))
+
+
+def _tol(dtype):
+    return 1e-6 if dtype in (torch.float32, torch.complex64) else 1e-12
+
+
+# --- adjoints: dot products on NumPy and (emulated) CuPy ------------------------------
+
+
+@pytest.mark.parametrize("pad_mode", PAD_MODES)
+@pytest.mark.parametrize(
+    ("n", "n_fft", "center"), [(700, 128, True), (40, 64, True), (300, 63, False)]
+)
+def test_stft_adjoint_dot_product(xp, rng, pad_mode, n, n_fft, center):
+    plan = sigpu.STFT(n_fft=n_fft, hop_length=n_fft // 4 + 3, center=center, pad_mode=pad_mode)
+    y = xp.asarray(rng.standard_normal((2, n)))
+    with np.errstate(all="ignore"), _quiet():
+        D = plan(y)
+    G = xp.asarray(rng.standard_normal(D.shape) + 1j * rng.standard_normal(D.shape))
+    adjoint = stft_adjoint(G, plan, n)
+    lhs = float(xp.sum(xp.real(xp.conj(G) * D)))
+    rhs = float(np.sum(to_np(adjoint, dtype=np.float64, shape=(2, n)) * _host(y)))
+    assert abs(lhs - rhs) <= 1e-12 * abs(lhs)
+
+
+@pytest.mark.parametrize("length", [None, 500, 900])
+def test_istft_adjoint_dot_product(xp, rng, length):
+    plan = sigpu.STFT(n_fft=128, hop_length=32)
+    D = xp.asarray(rng.standard_normal((3, 65, 19)) + 1j * rng.standard_normal((3, 65, 19)))
+    y = plan.inverse(D, length=length)
+    g = xp.asarray(rng.standard_normal(y.shape))
+    adjoint = to_np(istft_adjoint(g, plan, 19, length), dtype=np.complex128, shape=D.shape)
+    lhs = float(xp.sum(g * y))
+    rhs = float(np.sum(np.real(np.conj(adjoint) * _host(D))))
+    assert abs(lhs - rhs) <= 1e-12 * abs(lhs)
+
+
+def _host(a):
+    return a.get() if hasattr(a, "get") else np.asarray(a)
+
+
+class _quiet:
+    """Silence sigpu's n_fft-longer-than-signal warning in the short-signal cases."""
+
+    def __enter__(self):
+        import warnings
+
+        self._catch = warnings.catch_warnings()
+        self._catch.__enter__()
+        warnings.simplefilter("ignore", UserWarning)
+
+    def __exit__(self, *exc):
+        self._catch.__exit__(*exc)
+
+
+# --- gradients: gradcheck in float64 ---------------------------------------------------
+
+
+@pytest.mark.parametrize("pad_mode", PAD_MODES)
+def test_stft_gradcheck(rng, pad_mode):
+    y = _signal(rng, (2, 40))
+    assert gradcheck(lambda y: sigpu.stft(y, n_fft=16, hop_length=6, pad_mode=pad_mode), (y,))
+
+
+def test_stft_gradcheck_uncentred_odd_window_and_plan(rng):
+    y = _signal(rng, 60)
+    assert gradcheck(lambda y: sigpu.stft(y, n_fft=15, win_length=12, center=False), (y,))
+    plan = sigpu.STFT(n_fft=16, hop_length=8, window="hamming")
+    assert gradcheck(plan, (y,))
+
+
+@pytest.mark.parametrize("length", [None, 12, 40])
+def test_istft_gradcheck(rng, length):
+    D = torch.tensor(
+        rng.standard_normal((2, 9, 6)) + 1j * rng.standard_normal((2, 9, 6)), requires_grad=True
+    )
+    assert gradcheck(lambda D: sigpu.istft(D, hop_length=4, length=length), (D,))
+    plan = sigpu.STFT(n_fft=16, hop_length=4)
+    assert gradcheck(lambda D: plan.inverse(D, length=length), (D,))
+
+
+@pytest.mark.parametrize("power", [1.0, 2.0, 1.5])
+def test_spectrogram_gradcheck(rng, power):
+    y = _signal(rng, (2, 48))
+    assert gradcheck(lambda y: sigpu.spectrogram(y, n_fft=16, hop_length=8, power=power), (y,))
+
+
+def test_feature_gradchecks(rng):
+    y = _signal(rng, (2, 64))
+    kw = dict(sr=8000, n_fft=32, hop_length=16)
+    assert gradcheck(lambda y: sigpu.melspectrogram(y, n_mels=6, **kw), (y,))
+    assert gradcheck(lambda y: sigpu.gammatonegram(y, n_bins=6, **kw), (y,))
+    assert gradcheck(sigpu.MelSpectrogram(n_mels=6, power=1.0, **kw), (y,))
+    assert gradcheck(sigpu.Gammatonegram(n_bins=5, **kw), (y,))
+    S = torch.tensor(rng.random((17, 5)), requires_grad=True)
+    assert gradcheck(lambda S: sigpu.melspectrogram(S=S, n_mels=6, **kw), (S,))
+
+
+@pytest.mark.parametrize(
+    ("dct_type", "norm", "lifter"), [(2, "ortho", 0), (1, None, 3), (3, "ortho", 2.5)]
+)
+def test_mfcc_gradcheck(rng, dct_type, norm, lifter):
+    y = _signal(rng, 64)
+    kw = dict(sr=8000, n_fft=32, hop_length=16, n_mels=8, n_mfcc=5, dct_type=dct_type, norm=norm)
+    assert gradcheck(lambda y: sigpu.mfcc(y, lifter=lifter, top_db=None, **kw), (y,))
+    assert gradcheck(sigpu.MFCC(lifter=lifter, **kw), (y,))
+    S = torch.tensor(rng.standard_normal((8, 4)), requires_grad=True)
+    assert gradcheck(lambda S: sigpu.mfcc(S=S, lifter=lifter, **kw), (S,))
+
+
+def test_db_gradchecks(rng):
+    S = torch.tensor(rng.random((6, 7)) + 0.05, requires_grad=True)
+    # top_db clips: the clipped values' gradient goes to the maximum (ref=torch.amax too)
+    assert gradcheck(lambda S: sigpu.power_to_db(S, ref=torch.amax, top_db=5.0), (S,))
+    assert gradcheck(lambda S: sigpu.power_to_db(S, ref=0.3, amin=0.1, top_db=None), (S,))
+    assert gradcheck(lambda S: sigpu.amplitude_to_db(S, ref=torch.amax, top_db=3.0), (S,))
+    assert gradcheck(lambda S: sigpu.db_to_power(S, ref=2.0), (S,))
+    assert gradcheck(lambda S: sigpu.db_to_amplitude(S, ref=0.5), (S,))
+
+
+def test_top_db_clipped_values_pass_their_gradient_to_the_maximum():
+    S = torch.tensor([1.0, 1e-9, 0.5], dtype=torch.float64, requires_grad=True)
+    sigpu.power_to_db(S, top_db=10.0).sum().backward()
+    # S_db = [0, -10 (clipped at max - 10), -3.01]: d/dS[0] collects the clipped one's share
+    d_db = 10.0 / np.log(10.0)
+    np.testing.assert_allclose(S.grad.numpy(), [2 * d_db / 1.0, 0.0, d_db / 0.5], rtol=1e-12)
+
+
+# --- values: the torch path computes sigpu's numbers -----------------------------------
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_values_with_and_without_grad_equal_numpy(rng, dtype):
+    y = _signal(rng, (2, 3000), dtype=dtype)
+    x = y.detach().numpy()
+    kw = dict(sr=16000, n_fft=256, hop_length=64)
+    calls = [
+        (sigpu.stft, dict(n_fft=256, pad_mode="reflect")),
+        (sigpu.spectrogram, dict(n_fft=256, power=1.0)),
+        (sigpu.melspectrogram, dict(n_mels=20, **kw)),
+        (sigpu.mfcc, dict(n_mels=20, n_mfcc=13, lifter=5, **kw)),
+        (sigpu.gammatonegram, dict(n_bins=16, **kw)),
+    ]
+    for func, options in calls:
+        want = func(x, **options)
+        with torch.no_grad():
+            exact = func(y, **options)
+        np.testing.assert_array_equal(exact.numpy(), want)  # no grad: sigpu itself
+        got = func(y, **options)
+        assert got.requires_grad and got.dtype == exact.dtype and got.device == y.device
+        assert _rel(got.detach().numpy(), want) <= _tol(dtype), func.__name__
+        got.abs().sum().backward()
+        assert y.grad.dtype == dtype and y.grad.shape == y.shape
+        y.grad = None
+
+
+@pytest.mark.parametrize("dtype", [torch.complex64, torch.complex128])
+def test_istft_and_db_values(rng, dtype):
+    D = sigpu.stft(rng.standard_normal((2, 2000)), n_fft=128).astype(dtype=str(dtype)[6:])
+    got = sigpu.istft(torch.tensor(D, requires_grad=True), length=1900)
+    assert got.dtype == (torch.float32 if dtype == torch.complex64 else torch.float64)
+    assert _rel(got.detach().numpy(), sigpu.istft(D, length=1900)) <= _tol(dtype)
+    S = np.abs(D) ** 2
+    St = torch.tensor(S, requires_grad=True)
+    for func, options in [
+        (sigpu.power_to_db, dict(ref=np.max, top_db=60.0)),
+        (sigpu.amplitude_to_db, dict(ref=1.5)),
+        (sigpu.db_to_power, dict(ref=2.0)),
+        (sigpu.db_to_amplitude, dict()),
+    ]:
+        want = func(S, **options)
+        ref = options.get("ref")
+        if ref is np.max:
+            options = dict(options, ref=torch.amax)
+        got = func(St, **options)
+        assert got.dtype == St.dtype
+        assert _rel(got.detach().numpy(), want) <= 10 * _tol(dtype), func.__name__
+
+
+def test_requested_output_dtype(rng):
+    y = _signal(rng, 500, dtype=torch.float32)
+    D = sigpu.stft(y, n_fft=64, dtype=np.complex128)
+    assert D.dtype == torch.complex128
+    D.abs().sum().backward()
+    assert y.grad.dtype == torch.float32
+
+
+# --- CUDA branch on the emulated CuPy ---------------------------------------------------
+
+
+@pytest.fixture
+def cuda_stand_in(emulated_cupy, monkeypatch):
+    """CPU tensors standing for CUDA tensors whose arrays are emulated CuPy arrays (the
+    conversions copy where real DLPack would share; the rest is the CUDA branch)."""
+    seen = []
+
+    def to_array(t):
+        _bridge._check_convertible(t)
+        return emulated_cupy.asarray(t.detach().numpy())
+
+    def to_tensor(a, like):
+        seen.append(type(a).__module__.split(".")[0])
+        return torch.from_numpy(emulated_cupy.asnumpy(a))
+
+    monkeypatch.setattr(_bridge, "to_array", to_array)
+    monkeypatch.setattr(_bridge, "to_tensor", to_tensor)
+    return seen
+
+
+def test_gradients_on_emulated_cupy(cuda_stand_in, rng):
+    y = _signal(rng, (2, 900))
+    M = sigpu.melspectrogram(y, sr=8000, n_fft=128, hop_length=32, n_mels=10)
+    g = torch.tensor(rng.standard_normal(M.shape))
+    (grad_cupy,) = torch.autograd.grad(M, y, g)
+    D = sigpu.istft(sigpu.stft(y, n_fft=64, pad_mode="reflect"), length=900)
+    assert set(cuda_stand_in) == {"cupy"} and len(cuda_stand_in) >= 3
+    cuda_stand_in.clear()
+    torch.autograd.grad(D.sum(), y)
+    assert cuda_stand_in == ["cupy", "cupy"]  # both adjoints ran on CuPy
+    # the same gradient from NumPy: mel's chain rule written out, the adjoint on NumPy
+    plan = sigpu.STFT(n_fft=128, hop_length=32)
+    S_grad = sigpu.filters.mel(sr=8000, n_fft=128, n_mels=10, dtype=np.float64).T @ g.numpy()
+    D_np = plan(y.detach().numpy())
+    want = stft_adjoint(2 * D_np * S_grad, plan, 900)
+    assert _rel(grad_cupy.numpy(), want) <= 1e-12
+
+
+# --- bad input -------------------------------------------------------------------------
+
+
+def test_bad_input(rng):
+    y = _signal(rng, 500)
+    with pytest.raises(TypeError, match="out="):
+        sigpu.stft(y, n_fft=64, out=torch.empty((33, 32), dtype=torch.complex128))
+    with torch.no_grad():
+        out = torch.empty((33, 32), dtype=torch.complex128)
+        assert sigpu.stft(y, n_fft=64, out=out) is out
+    with pytest.raises(TypeError, match="float32"):
+        sigpu.stft(y.detach().to(torch.float16).requires_grad_(), n_fft=64)
+    with pytest.raises(sigpu.ParameterError, match="frequency rows"):
+        sigpu.melspectrogram(S=torch.ones((10, 4), requires_grad=True), n_fft=64, n_mels=8)
+    with pytest.raises(sigpu.ParameterError, match="n_fft"):
+        sigpu.stft(y, n_fft=0)
+    with pytest.raises(sigpu.ParameterError, match="n_mfcc"):
+        sigpu.mfcc(S=torch.ones((4, 3), requires_grad=True), n_mfcc=5)
+    with pytest.raises(TypeError, match="decibels must be real"):
+        sigpu.db_to_power(torch.ones(3, dtype=torch.complex128, requires_grad=True))
