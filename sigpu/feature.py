@@ -18,6 +18,7 @@ from . import _warnings, filters
 from ._backend import array_namespace, device_of, fft_module, kernel, on_input_device, to_host
 from ._cache import host_table, on_device
 from ._errors import ParameterError
+from ._rhythm import fourier_tempogram, tempogram
 from ._validate import (
     nonnegative_float,
     norm_order,
@@ -37,6 +38,9 @@ __all__ = [
     "MelSpectrogram",
     "MFCC",
     "Gammatonegram",
+    # issue 19: librosa.feature.rhythm
+    "tempogram",
+    "fourier_tempogram",
 ]
 
 

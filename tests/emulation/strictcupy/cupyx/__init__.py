@@ -1,3 +1,3 @@
-"""``cupyx`` of the emulated CuPy: only ``cupyx.scipy.fft``."""
+"""``cupyx`` of the emulated CuPy: ``cupyx.scipy.fft`` and ``cupyx.scipy.ndimage.median_filter``."""
 
 from . import scipy  # noqa: F401
