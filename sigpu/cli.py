@@ -392,6 +392,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Print the versions of sigpu and its dependencies and whether a GPU is usable.",
     )
     info.set_defaults(run=_info_command)
+    from .corpus._cli import add_command as add_features_command  # issue 18's verb
+
+    add_features_command(sub)
     return parser
 
 

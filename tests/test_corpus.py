@@ -1,0 +1,374 @@
+"""sigpu.corpus.extract and ``sigpu features`` on a real Dask LocalCluster (two worker
+processes) writing a real Zarr store.
+
+The reference for every stored array is the in-memory call in this process:
+``sigpu.load`` then the feature function, compared bit for bit.  The corpus is generated
+here (WAV and FLAC at several rates, lengths and channel counts, one corrupt file, one
+empty file).  One cluster serves the module; the test that kills a worker runs last.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import threading
+import time
+
+import numpy as np
+import pytest
+import threadpoolctl
+
+import sigpu
+import sigpu.corpus
+from sigpu import ParameterError
+
+distributed = pytest.importorskip("distributed")
+zarr = pytest.importorskip("zarr")
+soundfile = pytest.importorskip("soundfile")
+
+SR = 22050
+MEL = dict(n_mels=40, hop_length=256, n_fft=1024)
+# (name, samplerate, seconds, channels, soundfile subtype)
+GOOD_FILES = [
+    ("a_mono.wav", 22050, 1.0, 1, "PCM_16"),
+    ("b_stereo.wav", 44100, 0.7, 2, "PCM_24"),
+    ("sub/c_mono.flac", 16000, 1.3, 1, "PCM_16"),
+    ("sub/d_stereo_float.wav", 8000, 0.5, 2, "FLOAT"),
+    ("sub/deeper/e_stereo.flac", 48000, 0.4, 2, "PCM_16"),
+]
+BAD_FILES = ("corrupt.wav", "empty.wav")
+
+
+def _write_corpus(folder):
+    rng = np.random.default_rng(20261203)
+    for name, rate, seconds, channels, subtype in GOOD_FILES:
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        t = np.arange(int(rate * seconds)) / rate
+        tone = 0.4 * np.sin(2 * np.pi * rng.uniform(100, 2000) * t)
+        data = tone[:, None] + 0.05 * rng.standard_normal((t.size, channels))
+        soundfile.write(path, data, rate, subtype=subtype)
+    # a RIFF header and nothing a decoder can use; a valid WAV of zero samples
+    (folder / "corrupt.wav").write_bytes(b"RIFF\x24\x00\x00\x00WAVEfmt garbage" * 4)
+    soundfile.write(folder / "empty.wav", np.zeros((0, 1)), SR, subtype="PCM_16")
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("corpus")
+    _write_corpus(folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def client():
+    """A LocalCluster of two single-threaded worker processes (the default set-up of
+    ``extract``, started once for the module)."""
+    import logging
+
+    with distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        silence_logs=logging.ERROR,
+    ) as cluster:
+        with distributed.Client(cluster) as dask_client:
+            yield dask_client
+
+
+def _good_paths(corpus):
+    return sorted(str(corpus / name) for name, *_ in GOOD_FILES)
+
+
+def _reference(path, feature="mel", options=MEL, sr=SR):
+    """The in-memory call the store must equal: sigpu.load, then the feature function,
+    with one BLAS thread as in a worker process (Dask's nanny sets OMP_NUM_THREADS=1;
+    several threads sum a matrix product in another order, different in the last bits)."""
+    with threadpoolctl.threadpool_limits(1):
+        return _in_memory(path, feature, options, sr)
+
+
+def _in_memory(path, feature, options, sr):
+    y, _ = sigpu.load(path, sr=sr)
+    if feature == "mel":
+        return sigpu.melspectrogram(y, sr=sr, **options)
+    if feature == "stft":
+        return np.abs(sigpu.stft(y, **options))
+    if feature == "mfcc":
+        return sigpu.mfcc(y, sr=sr, **options)
+    if feature == "cqt":
+        return np.abs(sigpu.cqt(y, sr=sr, **options))
+    if feature == "gammatone":
+        return sigpu.gammatonegram(y, sr=sr, **options)
+    if feature == "chroma_stft":
+        return sigpu.chroma_stft(y, sr=sr, **options)
+    if feature == "reassigned":
+        return np.stack(sigpu.reassigned_spectrogram(y, sr=sr, **options))
+    if feature == "linear_reassignment":
+        return sigpu.linear_reassignment(y, sr=sr, **options)
+    raise AssertionError(feature)
+
+
+def _stored(out, path):
+    root = zarr.open_group(str(out), mode="r")
+    table = {k: v[...] for k, v in root["table"].arrays()}
+    row = list(table["path"]).index(path)
+    return root["features"][str(table["key"][row])]
+
+
+def _extract(corpus_or_paths, out, client, **kwargs):
+    kwargs = dict(dict(feature="mel", sr=SR, options=MEL, progress=False), **kwargs)
+    return sigpu.corpus.extract(corpus_or_paths, out=out, client=client, **kwargs)
+
+
+def test_every_array_equals_load_then_feature_bit_for_bit(corpus, client, tmp_path):
+    out = tmp_path / "mel.zarr"
+    summary = _extract(corpus, out, client, files_per_task=2)
+    assert (summary.files, summary.written, summary.skipped) == (7, 5, 0)
+    assert sorted(os.path.basename(p) for p in summary.failures) == sorted(BAD_FILES)
+    assert "cannot read" in summary.failures[str(corpus / "corrupt.wav")]
+    assert "empty" in summary.failures[str(corpus / "empty.wav")]
+    durations = sum(seconds for _, _, seconds, _, _ in GOOD_FILES)
+    assert summary.audio_seconds == pytest.approx(durations, abs=1e-3)
+    assert summary.realtime_factor == pytest.approx(summary.audio_seconds / summary.seconds)
+    assert "5 written" in str(summary) and "2 failed" in str(summary)
+
+    root = zarr.open_group(str(out), mode="r")
+    assert root.attrs["sigpu"]["version"] == sigpu.__version__
+    assert root.attrs["sigpu"]["feature"] == "mel"
+    assert root.attrs["sigpu"]["options"] == MEL
+    table = {k: v[...] for k, v in root["table"].arrays()}
+    assert sorted(table["path"]) == _good_paths(corpus)
+    for name, rate, _, channels, _ in GOOD_FILES:
+        path = str(corpus / name)
+        row = list(table["path"]).index(path)
+        want = _reference(path)
+        got = _stored(out, path)
+        assert got.dtype == want.dtype and got.shape == want.shape
+        assert np.array_equal(got[...], want), name
+        info = soundfile.info(path)
+        assert table["samplerate"][row] == rate and table["channels"][row] == channels
+        assert table["duration"][row] == pytest.approx(info.frames / rate)
+        assert json.loads(str(table["shape"][row])) == list(want.shape)
+        with open(path, "rb") as file:
+            digest = hashlib.sha256(file.read()).hexdigest()
+        assert table["content_hash"][row] == "sha256:" + digest
+    failures = {k: v[...] for k, v in root["failures"].arrays()}
+    assert sorted(os.path.basename(str(p)) for p in failures["path"]) == sorted(BAD_FILES)
+
+
+@pytest.mark.parametrize(
+    ("feature", "options"),
+    [
+        ("stft", dict(n_fft=512, hop_length=128)),
+        ("mfcc", dict(n_mfcc=13, n_mels=40)),
+        ("cqt", dict(hop_length=256, fmin=110.0, n_bins=36)),
+        ("gammatone", dict(n_bins=24, n_fft=512)),
+        ("chroma_stft", dict(n_fft=1024)),
+        ("reassigned", dict(n_fft=512, hop_length=256)),
+        ("linear_reassignment", dict(tdeci=256, minf=200.0, maxf=4000.0, over=2, noct=6)),
+    ],
+)
+def test_other_features_equal_the_in_memory_call(feature, options, corpus, client, tmp_path):
+    paths = _good_paths(corpus)[:2]
+    out = tmp_path / f"{feature}.zarr"
+    summary = _extract(paths, out, client, feature=feature, options=options)
+    assert (summary.written, summary.failures) == (2, {})
+    for path in paths:
+        want = _reference(path, feature, options)
+        got = _stored(out, path)[...]
+        assert got.shape == want.shape
+        assert np.array_equal(got, want, equal_nan=True), (feature, path)
+
+
+def _chunk_files(array_dir):
+    """{file: (mtime_ns, bytes)} of everything stored under an array's directory."""
+    found = {}
+    for root, _, names in os.walk(array_dir):
+        for name in names:
+            path = os.path.join(root, name)
+            with open(path, "rb") as file:
+                found[path] = (os.stat(path).st_mtime_ns, file.read())
+    return found
+
+
+def test_resume_skips_verified_arrays_and_rewrites_the_rest(corpus, client, tmp_path):
+    paths = _good_paths(corpus)
+    out = tmp_path / "resume.zarr"
+    assert _extract(paths, out, client).written == 5
+    root = zarr.open_group(str(out), mode="r+")
+    keys = {p: _stored(out, p).basename for p in paths}
+    interrupted, corrupted, deleted = paths[0], paths[1], paths[2]
+    untouched = paths[3:]
+    # a write interrupted before its completion mark (the mark is written last)
+    array = root["features"][keys[interrupted]]
+    array[..., :3] = 0.0
+    del array.attrs["complete"]
+    # values damaged after completion: the data hash no longer matches
+    root["features"][keys[corrupted]][..., 0] = 1.0
+    del root["features"][keys[deleted]]
+    before = {p: _chunk_files(out / "features" / keys[p]) for p in untouched}
+    time.sleep(0.01)  # a rewrite would get a later mtime
+
+    summary = _extract(paths, out, client)
+    assert (summary.written, summary.skipped, summary.failures) == (3, 2, {})
+    assert summary.audio_seconds == pytest.approx(
+        sum(soundfile.info(p).duration for p in (interrupted, corrupted, deleted))
+    )
+    for path in untouched:  # written nothing twice
+        assert _chunk_files(out / "features" / keys[path]) == before[path]
+    for path in paths:
+        assert np.array_equal(_stored(out, path)[...], _reference(path))
+    assert sorted(zarr.open_group(str(out), mode="r")["table"]["path"][...]) == paths
+
+
+def test_resume_rewrites_a_file_whose_content_changed(corpus, client, tmp_path):
+    source = tmp_path / "changing.wav"
+    soundfile.write(source, np.sin(np.arange(8000) / 5.0) * 0.3, SR)
+    out = tmp_path / "changed.zarr"
+    assert _extract(str(source), out, client).written == 1
+    soundfile.write(source, np.sin(np.arange(9000) / 7.0) * 0.3, SR)
+    summary = _extract(str(source), out, client)
+    assert (summary.written, summary.skipped) == (1, 0)
+    assert np.array_equal(_stored(out, str(source))[...], _reference(str(source)))
+
+
+def test_a_store_of_other_parameters_is_refused(corpus, client, tmp_path):
+    out = tmp_path / "params.zarr"
+    path = _good_paths(corpus)[0]
+    _extract(path, out, client)
+    with pytest.raises(ParameterError, match="n_mels"):
+        _extract(path, out, client, options=dict(MEL, n_mels=20))
+    with pytest.raises(ParameterError, match="feature"):
+        _extract(path, out, client, feature="stft", options={})
+
+
+def test_inputs_directories_globs_and_lists(corpus):
+    from sigpu.corpus._inputs import audio_files
+
+    everything = audio_files(corpus)
+    assert len(everything) == 7  # recursive, the corrupt and empty files included
+    flacs = audio_files(str(corpus / "**" / "*.flac"))
+    assert [os.path.basename(p) for p in flacs] == ["c_mono.flac", "e_stereo.flac"]
+    assert audio_files([corpus / "a_mono.wav", str(corpus / "a_mono.wav")]) == [
+        str(corpus / "a_mono.wav")
+    ]
+    with pytest.raises(ParameterError, match="no file, directory or glob"):
+        audio_files(corpus / "missing.wav")
+    with pytest.raises(ParameterError, match="name no audio file"):
+        audio_files(str(corpus / "*.mp3"))
+    with pytest.raises(TypeError, match="inputs"):
+        audio_files(3)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        (dict(feature="melody"), ParameterError, "feature='melody' must be one of"),
+        (dict(options=dict(n_mel=40)), ParameterError, "takes no option 'n_mel'"),
+        (dict(options=dict(n_mels=0)), ParameterError, "n_mels=0"),
+        (dict(options=dict(sr=8000)), ParameterError, "takes no option 'sr'"),
+        (dict(options=[("n_mels", 4)]), TypeError, "options"),
+        (dict(sr=0), ParameterError, "sr=0"),
+        (dict(backend="gpu"), ParameterError, "backend"),
+        (dict(files_per_task=0), ParameterError, "files_per_task=0"),
+        (dict(dtype=np.int16), TypeError, "dtype"),
+        (dict(out=3), TypeError, "out=3"),
+        (dict(feature="linear_reassignment", options={}), TypeError, "tdeci"),
+    ],
+)
+def test_bad_arguments_fail_before_anything_is_written(corpus, tmp_path, kwargs, error, match):
+    out = tmp_path / "never.zarr"
+    arguments = dict(dict(feature="mel", sr=SR, out=out, progress=False), **kwargs)
+    with pytest.raises(error, match=match):
+        sigpu.corpus.extract(corpus, **arguments)
+    assert not out.exists()
+
+
+def test_cupy_backend_without_dask_cuda_or_gpu_is_a_clear_error(corpus, tmp_path):
+    out = tmp_path / "gpu.zarr"
+    with pytest.raises((ImportError, RuntimeError), match="dask-cuda|dask_cuda|CUDA GPU"):
+        sigpu.corpus.extract(corpus, feature="mel", out=out, backend="cupy", progress=False)
+    assert not out.exists()
+
+
+def test_worker_feature_on_cupy_equals_numpy(corpus, cupy_module):
+    """The per-file function of a GPU worker (backend="cupy") on this process's CuPy
+    (emulated where no GPU is usable): same values as the NumPy worker."""
+    from sigpu.corpus._features import feature_spec
+    from sigpu.corpus._tasks import Job, features_of
+    from tests.helpers import assert_array
+
+    spec = feature_spec("mel", MEL, SR, np.float32)
+    path = _good_paths(corpus)[1]
+    job = dict(out="", spec=spec, sr=SR, mono=True, dtype="float32", res_type="sinc_hq")
+    on_gpu, rate, channels, _ = features_of(path, Job(backend="cupy", **job))
+    on_cpu, *_ = features_of(path, Job(backend="numpy", **job))
+    y, _ = sigpu.load(path, sr=SR)
+    assert_array(spec.compute(cupy_module.asarray(y), SR), cupy_module, dtype=np.float32)
+    assert isinstance(on_gpu, np.ndarray) and on_gpu.shape == on_cpu.shape
+    assert (rate, channels) == (44100, 2)
+    np.testing.assert_allclose(on_gpu, on_cpu, rtol=2e-5, atol=2e-6 * on_cpu.max())
+
+
+def test_progress_line_without_tqdm(monkeypatch, capsys):
+    from sigpu.corpus import _progress
+
+    monkeypatch.setattr(_progress, "optional", lambda name: None)
+    bar = _progress.Progress(3, show=True)
+    bar.update(2)
+    bar.update(1)
+    bar.close()
+    assert capsys.readouterr().err.split("\r")[-1].strip() == "sigpu features: 3/3 files"
+
+
+def test_cli_features_on_an_existing_scheduler(corpus, client, tmp_path, capsys):
+    from sigpu.cli import main
+
+    out = tmp_path / "cli.zarr"
+    address = client.scheduler.address
+    argv = ["features", str(corpus), "-o", str(out), "--feature", "mel", "--n-mels", "40"]
+    argv += ["--hop-length", "256", "--n-fft", "1024", "--scheduler", address, "--quiet"]
+    assert main(argv) == 1  # the corrupt and the empty file failed
+    report = capsys.readouterr().out
+    assert "5 written" in report and "corrupt.wav" in report and "empty.wav" in report
+    for path in _good_paths(corpus):
+        assert np.array_equal(_stored(out, path)[...], _reference(path))
+    good = [str(corpus / "a_mono.wav"), "-o", str(tmp_path / "ok.zarr"), "--scheduler", address]
+    assert main(["features", *good, "--quiet", "--n-mels", "40"]) == 0
+    assert main(["features", *good, "--n-mels", "-4"]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        "sigpu features: error: options for feature='mel': n_mels=-4 must be a positive integer"
+    ]
+
+
+def test_a_worker_killed_mid_run_loses_no_file(corpus, client, tmp_path):
+    """Kill a worker process while it computes a file; Dask runs its task again on a
+    worker that lives (the nanny also restarts the dead one) and every array is right."""
+    paths = _good_paths(corpus)
+    out = tmp_path / "killed.zarr"
+    pids = client.run(os.getpid)
+    killed = {}
+
+    def kill_a_busy_worker():
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not killed:
+            busy = [w for w, tasks in client.processing().items() if tasks]
+            if busy:
+                killed[busy[0]] = client.processing()[busy[0]]
+                os.kill(pids[busy[0]], signal.SIGKILL)
+            time.sleep(0.005)
+
+    killer = threading.Thread(target=kill_a_busy_worker)
+    killer.start()
+    # cqt: the slowest of the features here, so the kill lands while a file is computed
+    options = dict(hop_length=256, fmin=55.0, n_bins=60)
+    summary = _extract(paths, out, client, feature="cqt", options=options, files_per_task=1)
+    killer.join()
+    assert killed, "no worker was busy during the run"
+    assert (summary.written, summary.failures) == (5, {})
+    for path in paths:
+        assert np.array_equal(_stored(out, path)[...], _reference(path, "cqt", options))
