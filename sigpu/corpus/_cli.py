@@ -30,14 +30,15 @@ def _value(text: str):
     return {"True": True, "False": False, "None": None}.get(text, text)
 
 
-def _feature_options() -> list[str]:
-    """Every keyword-only parameter of the feature functions (one ``--option`` each)."""
-    names = set()
-    for func, *_ in _features._TABLE.values():
+def _feature_options() -> dict[str, list[str]]:
+    """Every keyword-only parameter of the feature functions (one ``--option`` each), with
+    the features that take it."""
+    taken_by: dict[str, list[str]] = {}
+    for feature, (func, *_) in _features._TABLE.items():
         for name, parameter in inspect.signature(func).parameters.items():
             if parameter.kind is parameter.KEYWORD_ONLY and name not in _features._RESERVED:
-                names.add(name)
-    return sorted(names - set(_RUN_OPTIONS))
+                taken_by.setdefault(name, []).append(feature)
+    return {name: taken_by[name] for name in sorted(set(taken_by) - set(_RUN_OPTIONS))}
 
 
 def add_command(subparsers) -> None:
@@ -51,17 +52,32 @@ def add_command(subparsers) -> None:
     )
     parser.add_argument("inputs", nargs="+", metavar="INPUT", help="files, directories, globs")
     parser.add_argument("-o", "--output", required=True, help="the Zarr store (OUT.zarr)")
-    parser.add_argument("--feature", default="mel", choices=sorted(_features.FEATURES))
+    parser.add_argument(
+        "--feature",
+        default="mel",
+        choices=sorted(_features.FEATURES),
+        help="what to compute (default mel): "
+        + "; ".join(f"{k} = {v}" for k, v in _features.FEATURES.items()),
+    )
     parser.add_argument("--sr", type=float, default=22050.0, help="sampling rate (Hz)")
-    parser.add_argument("--backend", choices=("numpy", "cupy"), default="numpy")
+    parser.add_argument(
+        "--backend",
+        choices=("numpy", "cupy"),
+        default="numpy",
+        help="numpy: CPU workers; cupy: one worker per GPU (dask-cuda) or the scheduler's GPUs",
+    )
     parser.add_argument("--scheduler", metavar="ADDRESS", help="an existing Dask scheduler")
     parser.add_argument("--workers", type=int, help="local worker processes (or GPUs)")
     parser.add_argument("--stereo", action="store_true", help="keep channels (no mono mix)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     options = parser.add_argument_group("feature options (as the sigpu function's keywords)")
-    for name in _feature_options():
+    for name, features in _feature_options().items():
         options.add_argument(
-            "--" + name.replace("_", "-"), dest=name, type=_value, default=argparse.SUPPRESS
+            "--" + name.replace("_", "-"),
+            dest=name,
+            type=_value,
+            default=argparse.SUPPRESS,
+            help=f"{name} of {', '.join(features)}",
         )
     parser.set_defaults(run=run)
 
