@@ -5,7 +5,7 @@ and it runs on its GPU, returning arrays of the same library, device and
 precision.  ``import sigpu`` imports neither numba nor cupy.
 """
 
-from . import display, filters, sfi  # display imports matplotlib only when it draws
+from . import decompose, display, effects, filters, onset, sfi  # display: matplotlib on use
 from ._errors import ParameterError
 from ._validate import check_finite
 from .audio import get_duration, get_samplerate, load, resample, to_mono
@@ -27,6 +27,7 @@ from .convert import (
     time_to_frames,
     time_to_samples,
 )
+from .effects import phase_vocoder
 from .feature import (
     MFCC,
     Gammatonegram,
@@ -96,6 +97,10 @@ __all__ = [
     "display",
     "filters",
     "sfi",
+    # submodules: onset detection, effects, spectrogram decompositions (issue 19)
+    "decompose",
+    "effects",
+    "onset",
     # constant-Q
     "CQT",
     "VQT",
@@ -132,6 +137,7 @@ __all__ = [
     "db_to_amplitude",
     "db_to_power",
     "griffinlim",
+    "phase_vocoder",
     "istft",
     "power_to_db",
     "spectrogram",
