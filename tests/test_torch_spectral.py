@@ -289,3 +289,164 @@ def test_bad_input(rng):
         sigpu.mfcc(S=torch.ones((4, 3), requires_grad=True), n_mfcc=5)
     with pytest.raises(TypeError, match="decibels must be real"):
         sigpu.db_to_power(torch.ones(3, dtype=torch.complex128, requires_grad=True))
+
+
+# --- layers ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("pad_mode", ["constant", "reflect", "edge"])
+def test_stft_layer_fft_and_basis_agree_with_sigpu(rng, dtype, pad_mode):
+    y = _signal(rng, (2, 1000), dtype=dtype)
+    want = sigpu.stft(y.detach().numpy(), n_fft=128, hop_length=32, pad_mode=pad_mode)
+    for trainable in (False, True):
+        layer = sigpu.torch.STFT(n_fft=128, hop_length=32, pad_mode=pad_mode, trainable=trainable)
+        assert layer.uses_basis == trainable
+        got = layer(y)
+        assert got.dtype == (torch.complex64 if dtype == torch.float32 else torch.complex128)
+        assert _rel(got.detach().numpy(), want) <= _tol(dtype)
+    assert isinstance(layer.basis_real, torch.nn.Parameter)
+    got.abs().sum().backward()
+    assert layer.basis_real.grad.shape == (65, 128) and y.grad.dtype == dtype
+
+
+def test_stft_layer_uncentred_basis_and_gradcheck(rng):
+    y = _signal(rng, (2, 60))
+    layer = sigpu.torch.STFT(n_fft=16, hop_length=8, center=False, trainable=True)
+    want = sigpu.stft(y.detach().numpy(), n_fft=16, hop_length=8, center=False)
+    assert _rel(layer(y).detach().numpy(), want) <= 1e-12
+    assert gradcheck(lambda y, re, im: _basis_call(layer, y, re, im), (y, *_basis(layer)))
+
+
+def _basis(layer):
+    return [p.detach().clone().requires_grad_() for p in (layer.basis_real, layer.basis_imag)]
+
+
+def _basis_call(layer, y, real, imag):
+    with torch.no_grad():
+        layer.basis_real.copy_(real)
+        layer.basis_imag.copy_(imag)
+    frames = layer._frames(y)
+    return torch.complex(frames @ real.T, frames @ imag.T)
+
+
+@pytest.mark.parametrize("freq_scale", ["linear", "log"])
+def test_stft_freq_scale_is_nnaudios_and_a_literal_dft(rng, freq_scale):
+    nnaudio_utils = pytest.importorskip("nnAudio.utils")
+    sr, n_fft, hop = 8000, 64, 16
+    layer = sigpu.torch.STFT(
+        n_fft=n_fft, hop_length=hop, freq_scale=freq_scale, fmin=100.0, fmax=3000.0, sr=sr
+    )
+    *_, bins2freq, _, _ = nnaudio_utils.create_fourier_kernels(
+        n_fft, freq_bins=33, fmin=100.0, fmax=3000.0, sr=sr, freq_scale=freq_scale, verbose=False
+    )
+    np.testing.assert_allclose(layer.frequencies, bins2freq, rtol=1e-12)
+    y = rng.standard_normal(300)
+    D = layer(torch.tensor(y)).numpy()
+    window = np.hanning(n_fft + 1)[:-1]  # periodic Hann
+    padded = np.pad(y, n_fft // 2)
+    for k, t in [(0, 0), (5, 3), (32, 10)]:
+        frame = padded[t * hop : t * hop + n_fft]
+        phase = np.exp(-2j * np.pi * bins2freq[k] * np.arange(n_fft) / sr)
+        assert abs(D[k, t] - np.sum(window * frame * phase)) <= 1e-12 * np.abs(D).max()
+
+
+def test_istft_layer(rng):
+    y = _signal(rng, 500)
+    stft, istft = sigpu.torch.STFT(n_fft=64), sigpu.torch.iSTFT(n_fft=64)
+    back = istft(stft(y), length=500)
+    assert _rel(back.detach().numpy(), y.detach().numpy()) <= 1e-12
+    D = torch.tensor(sigpu.stft(rng.standard_normal(40), n_fft=16), requires_grad=True)
+    assert gradcheck(lambda D: sigpu.torch.iSTFT(n_fft=16)(D, length=30), (D,))
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_bank_layers_match_sigpu_and_librosa(rng, dtype):
+    librosa = pytest.importorskip("librosa")
+    y = _signal(rng, (2, 4000), dtype=dtype)
+    x = y.detach().numpy()
+    kw = dict(sr=16000, n_fft=512, hop_length=128)
+    mel = sigpu.torch.MelSpectrogram(n_mels=40, **kw)(y)
+    assert mel.dtype == dtype
+    assert _rel(mel.detach().numpy(), sigpu.melspectrogram(x, n_mels=40, **kw)) <= _tol(dtype)
+    want = librosa.feature.melspectrogram(y=x, n_mels=40, **kw)
+    assert _rel(mel.detach().numpy(), want) <= 1e-5 if dtype == torch.float32 else 1e-12
+    mfcc = sigpu.torch.MFCC(n_mfcc=13, n_mels=40, lifter=4, **kw)(y)
+    want = sigpu.mfcc(x, n_mfcc=13, n_mels=40, lifter=4, **kw)
+    assert _rel(mfcc.detach().numpy(), want) <= 10 * _tol(dtype)
+    gamma = sigpu.torch.Gammatonegram(n_bins=24, **kw)(y)
+    want = sigpu.gammatonegram(x, n_bins=24, **kw)
+    assert _rel(gamma.detach().numpy(), want) <= _tol(dtype)
+
+
+def test_trainable_banks_have_exact_gradients(rng):
+    y = _signal(rng, 64)
+    kw = dict(sr=8000, n_fft=32, hop_length=16)
+    mel = sigpu.torch.MelSpectrogram(n_mels=5, trainable_mel=True, **kw)
+    assert isinstance(mel.bank, torch.nn.Parameter) and mel.bank.shape == (5, 17)
+    bank = mel.bank.detach().clone().requires_grad_()
+
+    def with_bank(y, bank):
+        return torch.matmul(bank, power_of(mel, y))
+
+    def power_of(layer, y):
+        return sigpu.torch._spectral.power_spectrogram(layer.stft(y), layer.power)
+
+    assert gradcheck(with_bank, (y, bank))
+    out = mel(y)
+    g = torch.tensor(rng.standard_normal(out.shape))
+    out.backward(g)
+    S = power_of(mel, y).detach()
+    np.testing.assert_allclose(mel.bank.grad.numpy(), (g @ S.T).numpy(), rtol=1e-12)
+    gamma = sigpu.torch.Gammatonegram(n_bins=4, trainable_bank=True, trainable_STFT=True, **kw)
+    names = {name for name, _ in gamma.named_parameters()}
+    assert names == {"bank", "stft.basis_real", "stft.basis_imag"}
+
+
+def test_layers_state_dict_no_grad_and_devices(rng):
+    kw = dict(sr=8000, n_fft=64, hop_length=16, n_mels=8)
+    layer = sigpu.torch.MFCC(n_mfcc=5, trainable_mel=True, **kw)
+    with torch.no_grad():
+        layer.mel.bank.mul_(1.5)
+    clone = sigpu.torch.MFCC(n_mfcc=5, trainable_mel=True, **kw)
+    clone.load_state_dict(layer.state_dict())
+    y = _signal(rng, (3, 800), dtype=torch.float32)
+    np.testing.assert_array_equal(clone(y).detach().numpy(), layer(y).detach().numpy())
+    fixed = sigpu.torch.MelSpectrogram(**kw)
+    assert [name for name, _ in fixed.named_buffers()] == ["bank"]
+    assert fixed.to("cpu").bank.device.type == "cpu"
+    for context in (torch.no_grad, torch.inference_mode):
+        with context():
+            out = fixed(y)
+        assert not out.requires_grad and out.dtype == torch.float32
+    np.testing.assert_array_equal(out.numpy(), fixed(y).detach().numpy())
+
+
+def test_griffinlim_layer(rng):
+    S = np.abs(sigpu.stft(rng.standard_normal(2000), n_fft=128))
+    layer = sigpu.torch.GriffinLim(n_fft=128, n_iter=4, random_state=0)
+    got = layer(torch.tensor(S), length=2000)
+    want = sigpu.griffinlim(S, n_fft=128, n_iter=4, random_state=0, length=2000)
+    np.testing.assert_array_equal(got.numpy(), want)
+    with pytest.raises(TypeError, match="no autograd implementation"):
+        layer(torch.tensor(S, requires_grad=True))
+
+
+def test_layer_on_emulated_cupy(cuda_stand_in, rng):
+    y = _signal(rng, (2, 900))
+    out = sigpu.torch.MelSpectrogram(sr=8000, n_fft=128, hop_length=32, n_mels=10)(y)
+    out.sum().backward()
+    assert set(cuda_stand_in) == {"cupy"} and y.grad.shape == y.shape
+
+
+def test_layer_bad_parameters():
+    with pytest.raises(sigpu.ParameterError, match="freq_scale"):
+        sigpu.torch.STFT(freq_scale="mel")
+    with pytest.raises(sigpu.ParameterError, match="fmax"):
+        sigpu.torch.STFT(freq_scale="log", fmin=100.0, fmax=20000.0, sr=8000)
+    with pytest.raises(sigpu.ParameterError, match="pad_mode"):
+        sigpu.torch.STFT(trainable=True, pad_mode="symmetric")
+    with pytest.raises(sigpu.ParameterError, match="n_fft"):
+        sigpu.torch.MelSpectrogram(n_fft=0)
+    with pytest.raises(sigpu.ParameterError, match="n_iter"):
+        sigpu.torch.GriffinLim(n_iter=0)

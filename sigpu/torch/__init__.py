@@ -14,8 +14,15 @@ from . import _spectral  # noqa: F401  (registers the spectral functions' autogr
 from ._sfi import gammatone_weights, modulated_gaussian_weights
 from .harmonic_layers import HarmonicConv2d, LogHarmonicConv2d
 from .sfi_layers import SFIConv1d, SFIDecoder, SFIEncoder
+from .spectral_layers import MFCC, STFT, Gammatonegram, GriffinLim, MelSpectrogram, iSTFT
 
 __all__: list[str] = [
+    "STFT",
+    "iSTFT",
+    "MelSpectrogram",
+    "MFCC",
+    "Gammatonegram",
+    "GriffinLim",
     "HarmonicConv2d",
     "LogHarmonicConv2d",
     "SFIEncoder",
