@@ -539,8 +539,59 @@ def catalogue():
             Entry("load", _sig(S, "load"), wav_file, dict(sr=None)),
             Entry("get_samplerate", _sig(S, "get_samplerate"), wav_file),
         ],
+        # long recordings: the NumPy variants go in as Dask arrays of three time chunks
+        "corpus": [
+            Entry("corpus.stft", _chunked("stft"), y, dict(n_fft=512), real_y, ("y",)),
+            Entry(
+                "corpus.melspectrogram",
+                _chunked("melspectrogram"),
+                y,
+                dict(sr=22050, n_fft=512, n_mels=32),
+                real_y,
+                ("y",),
+            ),
+            Entry(
+                "corpus.reassigned_spectrogram",
+                _chunked("reassigned_spectrogram"),
+                y,
+                dict(sr=22050, n_fft=512),
+                real_y,
+                ("y",),
+                nan_results=True,  # NaN below ref_power, as the in-memory call
+            ),
+            Entry(
+                "corpus.linear_reassignment",
+                _chunked("linear_reassignment"),
+                lambda: (audio(2048),),
+                dict(tdeci=64, minf=0.02, maxf=0.4),
+                (("0", "x", "real"),),
+                ("x",),
+            ),
+        ],
     }
     return groups
+
+
+def _chunked(name):
+    """sigpu.corpus.<name> on a NumPy input made a Dask array, computed (synchronously)."""
+
+    def get():
+        import dask
+        import dask.array as da
+
+        import sigpu.corpus
+
+        func = getattr(sigpu.corpus, name)
+
+        def call(signal, **kwargs):
+            if isinstance(signal, np.ndarray) and signal.ndim >= 1:
+                signal = da.from_array(signal, chunks=max(1, -(-signal.shape[-1] // 3)))
+            with dask.config.set(scheduler="synchronous"):
+                return dask.compute(func(signal, **kwargs))[0]
+
+        return call
+
+    return get
 
 
 def wav_file():
