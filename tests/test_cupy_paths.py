@@ -345,6 +345,16 @@ NO_ARRAYS = {
     "cmap",
     "specshow",
     "waveshow",
+    # sigpu.torch's harmonic and SFI layers and designs take torch tensors, not arrays; their
+    # CUDA branch (CuPy behind the tensors) runs on the emulation in tests/test_torch_harmonic.py
+    # and tests/test_torch_sfi.py (cuda_stand_in)
+    "HarmonicConv2d",
+    "LogHarmonicConv2d",
+    "SFIEncoder",
+    "SFIDecoder",
+    "SFIConv1d",
+    "modulated_gaussian_weights",
+    "gammatone_weights",
 }
 
 

@@ -13,6 +13,7 @@ PUBLIC_MODULES = (
     "sigpu.audio",
     "sigpu.constantq",
     "sigpu.convert",
+    "sigpu.corpus",
     "sigpu.display",
     "sigpu.feature",
     "sigpu.filters",
