@@ -37,19 +37,22 @@ from ._optional import require
 MARGIN_WIDTHS = 10
 
 
-def _dask_array(x, func: str):
-    """``x`` checked (a float32/float64 Dask array with samples), its leading axes in
-    one chunk, and the dask.array module."""
+def _dask_array(x, func: str, name: str):
+    """``x`` (the parameter ``name``) checked: a float32/float64 Dask array with samples;
+    returned in native byte order with its leading axes in one chunk, and dask.array."""
     da = require("dask.array", f"sigpu.corpus.{func}")
     if not isinstance(x, da.Array):
         raise TypeError(
-            f"{func}: x must be a dask.array.Array chunked along time (got "
+            f"{func}: {name} must be a dask.array.Array chunked along time (got "
             f"{type(x).__module__}.{type(x).__name__}); for an in-memory array call sigpu.{func}"
         )
-    if x.dtype not in (np.float32, np.float64):
-        raise TypeError(f"{func}: x has dtype {x.dtype}; it must be float32 or float64")
-    if x.ndim < 1 or x.shape[-1] < 1 or math.isnan(x.shape[-1]):
-        raise ParameterError(f"{func}: x must have a known number n >= 1 of samples (..., n)")
+    if x.dtype.kind != "f" or x.dtype.itemsize not in (4, 8):
+        raise TypeError(f"{func}: {name} has dtype {x.dtype}; it must be float32 or float64")
+    if x.ndim < 1 or math.isnan(x.shape[-1]) or x.shape[-1] < 1:
+        raise ParameterError(
+            f"{func}: {name} must have a known number n >= 1 of samples, shape (..., n)"
+        )
+    x = x.astype(x.dtype.newbyteorder("="), copy=False)
     return x.rechunk({axis: -1 for axis in range(x.ndim - 1)}), da
 
 
@@ -104,7 +107,7 @@ def _trial(func, real_dtype, n, **kwargs):
 
 
 def stft(
-    x,
+    y,
     *,
     n_fft=2048,
     hop_length=None,
@@ -119,7 +122,7 @@ def stft(
 
     Parameters
     ----------
-    x : dask.array.Array, shape (..., n), float32 or float64
+    y : dask.array.Array, shape (..., n), float32 or float64
         The recording, chunked along time (NumPy or CuPy chunks); leading axes are
         taken whole.
     n_fft, hop_length, win_length, window, center, dtype, pad_mode
@@ -131,12 +134,12 @@ def stft(
     Returns
     -------
     D : dask.array.Array, shape (..., 1 + n_fft // 2, n_frames), complex
-        Equal to ``sigpu.stft(x.compute(), ...)``, frame for frame.
+        Equal to ``sigpu.stft(y.compute(), ...)``, frame for frame.
 
     Raises
     ------
     TypeError
-        ``x`` is no float32/float64 Dask array.
+        ``y`` is no float32/float64 Dask array.
     sigpu.ParameterError
         Bad framing parameters, as :func:`sigpu.stft`.
 
@@ -160,7 +163,7 @@ def stft(
     >>> D.shape, bool(np.array_equal(D.compute(), sigpu.stft(y, n_fft=1024, hop_length=300)))
     ((513, 334), True)
     """
-    x, da = _dask_array(x, "stft")
+    x, da = _dask_array(y, "stft", "y")
     plan = spectrum.STFT(
         n_fft=n_fft,
         hop_length=hop_length,
@@ -209,7 +212,7 @@ def _n_frames(plan, n: int) -> int:
 
 
 def melspectrogram(
-    x,
+    y,
     *,
     sr=22050,
     n_fft=2048,
@@ -230,7 +233,7 @@ def melspectrogram(
 
     Parameters
     ----------
-    x : dask.array.Array, shape (..., n), float32 or float64
+    y : dask.array.Array, shape (..., n), float32 or float64
         The recording, chunked along time (NumPy or CuPy chunks).
     sr, n_fft, hop_length, win_length, window, center, pad_mode, power
         As for :func:`sigpu.melspectrogram`.
@@ -242,13 +245,13 @@ def melspectrogram(
 
     Returns
     -------
-    M : dask.array.Array, shape (..., n_mels, n_frames), dtype of ``x``
-        The frames of ``sigpu.melspectrogram(x.compute(), ...)``.
+    M : dask.array.Array, shape (..., n_mels, n_frames), dtype of ``y``
+        The frames of ``sigpu.melspectrogram(y.compute(), ...)``.
 
     Raises
     ------
     TypeError
-        ``x`` is no float32/float64 Dask array.
+        ``y`` is no float32/float64 Dask array.
     sigpu.ParameterError
         Bad parameters, as :func:`sigpu.melspectrogram`.
 
@@ -273,7 +276,7 @@ def melspectrogram(
     >>> M.shape, M.dtype
     ((64, 196), dtype('float32'))
     """
-    x, da = _dask_array(x, "melspectrogram")
+    x, da = _dask_array(y, "melspectrogram", "y")
     options = dict(
         sr=sr,
         n_fft=n_fft,
@@ -316,7 +319,7 @@ def melspectrogram(
 
 
 def reassigned_spectrogram(
-    x,
+    y,
     *,
     sr=22050,
     n_fft=2048,
@@ -336,7 +339,7 @@ def reassigned_spectrogram(
 
     Parameters
     ----------
-    x : dask.array.Array, shape (..., n), float32 or float64
+    y : dask.array.Array, shape (..., n), float32 or float64
         The recording, chunked along time (NumPy or CuPy chunks).
     sr, n_fft, hop_length, win_length, window, center, pad_mode
         As for :func:`sigpu.reassigned_spectrogram`.
@@ -351,12 +354,12 @@ def reassigned_spectrogram(
     Returns
     -------
     freqs, times, mags : dask.array.Array, each shape (..., 1 + n_fft // 2, n_frames)
-        The frames of ``sigpu.reassigned_spectrogram(x.compute(), ...)``.
+        The frames of ``sigpu.reassigned_spectrogram(y.compute(), ...)``.
 
     Raises
     ------
     TypeError
-        ``x`` is no float32/float64 Dask array.
+        ``y`` is no float32/float64 Dask array.
     sigpu.ParameterError
         Bad parameters, as :func:`sigpu.reassigned_spectrogram`.
 
@@ -382,7 +385,7 @@ def reassigned_spectrogram(
     >>> round(float(freqs[32, 60].compute()), 1)
     1000.3
     """
-    x, da = _dask_array(x, "reassigned_spectrogram")
+    x, da = _dask_array(y, "reassigned_spectrogram", "y")
     n = x.shape[-1]
     options = dict(
         sr=sr,
@@ -507,7 +510,7 @@ def linear_reassignment(
     >>> H.shape
     (37, 400)
     """
-    x, da = _dask_array(x, "linear_reassignment")
+    x, da = _dask_array(x, "linear_reassignment", "x")
     options = dict(q=q, tdeci=tdeci, over=over, noct=noct, minf=minf, maxf=maxf, sr=sr)
     _trial(reassign.linear_reassignment, x.dtype, 64, count_gate=count_gate, **options)
     tdeci, _, _, minf_cycles, maxf_cycles = check_grid(

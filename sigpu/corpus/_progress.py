@@ -34,7 +34,7 @@ class Progress:
 class ExtractSummary:
     """What a run of :func:`sigpu.corpus.extract` did.
 
-    Attributes
+    Parameters
     ----------
     files : int
         Files named by the inputs.
@@ -50,6 +50,27 @@ class ExtractSummary:
         Wall-clock time of the run, cluster start included.
     out : str
         The Zarr store.
+
+    See Also
+    --------
+    sigpu.corpus.extract : The run that returns it.
+
+    Notes
+    -----
+    ``realtime_factor`` is ``audio_seconds / seconds``; ``str(summary)`` is the
+    report ``sigpu features`` prints, one line more per failed file.
+
+    Examples
+    --------
+    >>> from sigpu.corpus import ExtractSummary
+    >>> summary = ExtractSummary(files=3, written=2, skipped=0, failures={"c.wav": "empty"},
+    ...                          audio_seconds=7200.0, seconds=60.0, out="out.zarr")
+    >>> summary.realtime_factor
+    120.0
+    >>> print(summary)
+    3 files: 2 written, 0 already stored, 1 failed -> out.zarr
+    2.0000 h of audio in 60.0 s (realtime factor 120.0)
+      failed: c.wav: empty
     """
 
     files: int
@@ -68,8 +89,9 @@ class ExtractSummary:
     def __str__(self) -> str:
         lines = [
             f"{self.files} files: {self.written} written, {self.skipped} already stored, "
-            f"{len(self.failures)} failed; {self.audio_seconds / 3600:.4f} h of audio in "
-            f"{self.seconds:.1f} s (realtime factor {self.realtime_factor:.1f}) -> {self.out}"
+            f"{len(self.failures)} failed -> {self.out}",
+            f"{self.audio_seconds / 3600:.4f} h of audio in {self.seconds:.1f} s "
+            f"(realtime factor {self.realtime_factor:.1f})",
         ]
         lines += [f"  failed: {path}: {error}" for path, error in sorted(self.failures.items())]
         return "\n".join(lines)
