@@ -276,4 +276,10 @@ class LogHarmonicConv2d(_HarmonicConvBase):
         )
 
     def extra_repr(self):
+        """The layer's settings as shown by ``repr``.
+
+        Returns
+        -------
+        text : str
+        """
         return super().extra_repr() + f", bins_per_octave={self.bins_per_octave}"
