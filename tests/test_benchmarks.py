@@ -25,6 +25,7 @@ MODULES = (
     "sigpu.harmonic",
     "sigpu.reassign",
     "sigpu.sfi",
+    "sigpu.corpus",
 )
 
 # Public names that are not computations: nothing to time.
