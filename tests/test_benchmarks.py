@@ -10,6 +10,7 @@ catches a new public function that nobody benchmarks.  Run as a script to print 
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import re
 from pathlib import Path
 
@@ -26,6 +27,8 @@ MODULES = (
     "sigpu.reassign",
     "sigpu.sfi",
     "sigpu.corpus",
+    # the layers and weight helpers of the optional extra sigpu[torch], where torch is installed
+    *(("sigpu.torch",) if importlib.util.find_spec("torch") else ()),
 )
 
 # Public names that are not computations: nothing to time.

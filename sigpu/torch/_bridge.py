@@ -14,6 +14,7 @@ from __future__ import annotations
 import sys
 
 import numpy as np
+import torch
 
 from .._backend import _is_cupy_array, import_module
 from .._errors import ParameterError
@@ -34,8 +35,15 @@ def is_tensor(obj) -> bool:
 
 
 def _check_convertible(t) -> None:
-    """TypeError for tensors that no NumPy/CuPy array can stand for."""
-    if t.layout is not _torch().strided:
+    """TypeError for tensors that no NumPy/CuPy array can stand for (one fast test for the
+    usual tensor, then the reason)."""
+    if (
+        t.layout is torch.strided
+        and (t.is_cpu or t.is_cuda)
+        and not (t.is_quantized or t.is_conj() or t.is_neg())
+    ):
+        return
+    if t.layout is not torch.strided:
         raise TypeError(
             f"a torch tensor with layout {t.layout} cannot be passed to sigpu; only dense "
             "(strided) tensors can: call .to_dense() first"
@@ -61,10 +69,11 @@ def to_array(t):
     tensors and tensors with a lazy conjugate/negation bit raise TypeError.
     """
     _check_convertible(t)
-    t = t.detach()
-    if t.device.type == "cpu":
-        return t.numpy()
-    return import_module("cupy").from_dlpack(t)
+    if t.requires_grad:
+        t = t.detach()
+    if t.is_cuda:
+        return import_module("cupy").from_dlpack(t)
+    return t.numpy()
 
 
 def to_tensor(a, like):
@@ -74,21 +83,17 @@ def to_tensor(a, like):
     negatively strided arrays, which torch cannot share, are copied first), CuPy arrays
     through ``torch.from_dlpack``.
     """
-    torch = _torch()
-    if _is_cupy_array(a):
-        if like.device.type != "cuda":
-            raise TypeError("a CuPy result cannot become a tensor on the CPU without a copy")
-        return torch.from_dlpack(a)
-    a = np.asarray(a)
-    if like.device.type != "cpu":
+    if type(a) is not np.ndarray:
+        if _is_cupy_array(a):
+            if not like.is_cuda:
+                raise TypeError("a CuPy result cannot become a tensor on the CPU without a copy")
+            return torch.from_dlpack(a)
+        a = np.asarray(a)
+    if like.is_cuda:
         raise TypeError("a NumPy result cannot become a CUDA tensor without a copy")
-    if not a.flags.writeable or not a.dtype.isnative or any(s < 0 for s in a.strides):
+    if not (a.flags.writeable and a.dtype.isnative) or min(a.strides, default=0) < 0:
         a = np.array(a, dtype=a.dtype.newbyteorder("="))
     return torch.from_numpy(a)
-
-
-def _torch():
-    return import_module("torch")
 
 
 def _resolve(name: str):
@@ -123,50 +128,53 @@ def register(name: str):
 def _walk(values):
     """The values of ``values`` and, one level down, of the lists and tuples among them."""
     for value in values:
-        if isinstance(value, (list, tuple)):
+        if type(value) in (list, tuple):
             yield from value
         else:
             yield value
 
 
+def _is_array(value) -> bool:
+    return isinstance(value, np.ndarray) or _is_cupy_array(value)
+
+
 def _check_arguments(func, args, kwargs):
     """The tensors among the arguments, after the checks every tensor call passes."""
-    tensors, arrays = [], False
+    tensors = []
     for value in _walk((*args, *kwargs.values())):
-        if is_tensor(value):
+        if isinstance(value, torch.Tensor):
             tensors.append(value)
-        elif isinstance(value, np.ndarray) or _is_cupy_array(value):
-            arrays = True
-    name = func.__qualname__
-    if arrays:
-        raise TypeError(
-            f"{name}: torch tensors and NumPy/CuPy arrays were mixed; pass all arrays as "
-            "tensors (torch.as_tensor(...)) or none"
-        )
-    devices = {t.device for t in tensors}
-    if len(devices) > 1:
-        raise TypeError(f"{name}: tensors on several devices ({sorted(map(str, devices))})")
+        elif value is not None and type(value) not in (int, float, str, bool) and _is_array(value):
+            raise TypeError(
+                f"{func.__qualname__}: torch tensors and NumPy/CuPy arrays were mixed; pass "
+                "all arrays as tensors (torch.as_tensor(...)) or none"
+            )
+    if len(tensors) > 1 and len({t.device for t in tensors}) > 1:
+        devices = sorted({str(t.device) for t in tensors})
+        raise TypeError(f"{func.__qualname__}: tensors on several devices ({devices})")
     for t in tensors:
-        if t.device.type == "meta":
-            raise ParameterError(f"{name}: meta tensors hold no data; sigpu needs values")
+        if t.is_meta:
+            raise ParameterError(
+                f"{func.__qualname__}: meta tensors hold no data; sigpu needs values"
+            )
         _check_convertible(t)
     return tensors
 
 
 def _convert(value, arrays_of):
-    if is_tensor(value):
+    if isinstance(value, torch.Tensor):
         array = to_array(value)
         arrays_of[id(array)] = (array, value)
         return array
-    if isinstance(value, (list, tuple)) and any(is_tensor(v) for v in value):
+    if type(value) in (list, tuple) and any(isinstance(v, torch.Tensor) for v in value):
         return type(value)(_convert(v, arrays_of) for v in value)
     return value
 
 
 def _back(result, like, arrays_of):
-    if isinstance(result, tuple):
+    if type(result) is tuple:
         return tuple(_back(r, like, arrays_of) for r in result)
-    if isinstance(result, np.ndarray) or _is_cupy_array(result):
+    if _is_array(result):
         kept = arrays_of.get(id(result))
         if kept is not None and kept[0] is result:  # an ``out=`` tensor filled in place
             return kept[1]
@@ -197,13 +205,13 @@ def run_on_arrays(func, args, kwargs, tensors=None):
     to fall back on (e.g. for arguments their autograd does not cover).  TypeError for a
     tensor requiring grad while grad mode is on."""
     if tensors is None:
-        tensors = [v for v in _walk((*args, *kwargs.values())) if is_tensor(v)]
-    if _torch().is_grad_enabled() and any(t.requires_grad for t in tensors):
+        tensors = [v for v in _walk((*args, *kwargs.values())) if isinstance(v, torch.Tensor)]
+    if torch.is_grad_enabled() and any(t.requires_grad for t in tensors):
         raise TypeError(
             f"{func.__qualname__} has no autograd implementation, and a tensor requiring "
             "grad was passed: detach it (x.detach()) or call it under torch.no_grad()"
         )
     arrays_of: dict[int, tuple] = {}
-    args = tuple(_convert(a, arrays_of) for a in args)
-    kwargs = {k: _convert(v, arrays_of) for k, v in kwargs.items()}
+    args = [_convert(a, arrays_of) for a in args]
+    kwargs = {k: _convert(v, arrays_of) for k, v in kwargs.items()} if kwargs else kwargs
     return _back(func(*args, **kwargs), tensors[0], arrays_of)
