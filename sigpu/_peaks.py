@@ -20,6 +20,7 @@ def _sliding(x, before: int, after: int, fill, combine, xp):
     """``combine`` over ``x[..., n - before : n + after]`` (padded with ``fill``), in the
     window's order from left to right."""
     n = x.shape[-1]
+    before, after = min(before, n), min(after, n)  # windows are cut at the ends anyway
     lead = [(0, 0)] * (x.ndim - 1)
     padded = xp.pad(x, lead + [(before, after - 1)], constant_values=fill)
     out = padded[..., 0:n]

@@ -11,9 +11,8 @@ from . import filters
 from ._backend import fft_module, frames, on_input_device
 from ._errors import ParameterError
 from ._validate import native_array, norm_order, positive_int, real_array
-from ._window import resolve_window
 from .onset import onset_strength
-from .spectrum import stft
+from .spectrum import STFT, stft
 
 __all__ = ["tempogram", "fourier_tempogram"]
 
@@ -117,7 +116,8 @@ def tempogram(
         raise ParameterError(
             f"tempogram: win_length={win_length} is longer than the envelope ({n} frames)"
         )
-    ac_window, _ = resolve_window(window, win_length, win_length, xp, env.dtype)
+    # the STFT's window checks (names, finite values, length) and its cached tables
+    ac_window, _ = STFT(n_fft=win_length, window=window)._window_array(xp, env.dtype)
     windows = frames(xp.ascontiguousarray(env), win_length, 1)
     if center:
         windows = windows[..., :n, :]
@@ -192,4 +192,11 @@ def fourier_tempogram(
     _, env, win_length = _envelope(
         y, sr, onset_envelope, hop_length, win_length, "fourier_tempogram"
     )
-    return stft(env, n_fft=win_length, hop_length=1, center=center, window=window)
+    try:
+        return stft(env, n_fft=win_length, hop_length=1, center=center, window=window)
+    except ParameterError as err:
+        if "n_fft" not in str(err):
+            raise
+        raise ParameterError(
+            f"fourier_tempogram: win_length={win_length} is the STFT's {err}"
+        ) from None

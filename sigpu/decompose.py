@@ -139,9 +139,12 @@ def hpss(S, *, kernel_size=31, power=2.0, mask=False, margin=1.0):
     if not isinstance(mask, bool):
         raise TypeError(f"hpss: mask={mask!r} must be True or False")
     magnitude = xp.abs(S) if xp.isdtype(S.dtype, "complex floating") else S
-    median = kernel(xp, "median.median_filter")
-    harm = median(magnitude, width_harm, -1)
-    perc = median(magnitude, width_perc, -2)
+    if magnitude.size == 0:  # no bin or no frame: nothing to filter
+        harm = perc = magnitude
+    else:
+        median = kernel(xp, "median.median_filter")
+        harm = median(magnitude, width_harm, -1)
+        perc = median(magnitude, width_perc, -2)
     split_zeros = margin_harm == 1 and margin_perc == 1
     mask_harm = softmask(harm, perc * margin_harm, power, split_zeros, xp)
     mask_perc = softmask(perc, harm * margin_perc, power, split_zeros, xp)

@@ -18,6 +18,7 @@ from . import _resample
 from ._backend import frames, kernel, on_input_device, to_host
 from ._errors import ParameterError
 from ._validate import (
+    check_finite,
     finite_float,
     float_or_complex_array,
     native_array,
@@ -52,6 +53,12 @@ def __dir__():
 
 def _separate(y, which, func, kernel_size, power, mask, margin, stft_kw):
     real_array(y, "y", func=func)
+    y = native_array(y)
+    if mask is not False:
+        raise ParameterError(
+            f"{func}: mask={mask!r} is not supported on signals (masks are not audio); "
+            "use sigpu.decompose.hpss(stft(y), mask=True)"
+        )
     D = stft(y, **stft_kw)
     parts = _hpss_spectrogram(D, kernel_size=kernel_size, power=power, mask=mask, margin=margin)
     inverse_kw = {k: v for k, v in stft_kw.items() if k != "pad_mode"}
@@ -91,8 +98,11 @@ def hpss(
     ----------
     y : array, shape (..., n), float32 or float64 (NumPy or CuPy)
         Signals.
-    kernel_size, power, mask, margin
+    kernel_size, power, margin
         As for :func:`sigpu.decompose.hpss`.
+    mask : bool
+        Only False: masks are not signals (librosa inverts them as if they were
+        spectra); take them from :func:`sigpu.decompose.hpss`.
     n_fft, hop_length, win_length, window, center, pad_mode
         As for :func:`sigpu.stft` (the inverse uses the same).
 
@@ -104,7 +114,7 @@ def hpss(
     Raises
     ------
     ParameterError
-        Bad HPSS or STFT parameters.
+        Bad HPSS or STFT parameters; ``mask=True``.
     TypeError
         ``y`` not a float array.
 
@@ -153,8 +163,11 @@ def harmonic(
     ----------
     y : array, shape (..., n), float32 or float64 (NumPy or CuPy)
         Signals.
-    kernel_size, power, mask, margin
+    kernel_size, power, margin
         As for :func:`sigpu.decompose.hpss`.
+    mask : bool
+        Only False: masks are not signals (librosa inverts them as if they were
+        spectra); take them from :func:`sigpu.decompose.hpss`.
     n_fft, hop_length, win_length, window, center, pad_mode
         As for :func:`sigpu.stft`.
 
@@ -166,7 +179,7 @@ def harmonic(
     Raises
     ------
     ParameterError
-        Bad HPSS or STFT parameters.
+        Bad HPSS or STFT parameters; ``mask=True``.
     TypeError
         ``y`` not a float array.
 
@@ -211,8 +224,11 @@ def percussive(
     ----------
     y : array, shape (..., n), float32 or float64 (NumPy or CuPy)
         Signals.
-    kernel_size, power, mask, margin
+    kernel_size, power, margin
         As for :func:`sigpu.decompose.hpss`.
+    mask : bool
+        Only False: masks are not signals (librosa inverts them as if they were
+        spectra); take them from :func:`sigpu.decompose.hpss`.
     n_fft, hop_length, win_length, window, center, pad_mode
         As for :func:`sigpu.stft`.
 
@@ -224,7 +240,7 @@ def percussive(
     Raises
     ------
     ParameterError
-        Bad HPSS or STFT parameters.
+        Bad HPSS or STFT parameters; ``mask=True``.
     TypeError
         ``y`` not a float array.
 
@@ -249,6 +265,10 @@ def percussive(
 
 
 # ----------------------------------------------------------------------------- phase vocoder
+
+
+#: The most output frames :func:`phase_vocoder` makes (a rate near 0 asks for unbounded ones).
+MAX_STRETCHED_FRAMES = 1 << 31
 
 
 @on_input_device
@@ -320,6 +340,11 @@ def phase_vocoder(D, *, rate, hop_length=None, n_fft=None):
             f"{1 + n_fft // 2} bins"
         )
     D = native_array(D)
+    if D.shape[-1] / rate > MAX_STRETCHED_FRAMES:
+        raise ParameterError(
+            f"phase_vocoder: rate={rate!r} would make {D.shape[-1] / rate:.3g} frames of "
+            f"{D.shape[-1]} (at most {MAX_STRETCHED_FRAMES})"
+        )
     steps = np.arange(0, D.shape[-1], rate, dtype=np.float64)
     first = steps.astype(np.int64)
     lead = [(0, 0)] * (D.ndim - 1)
@@ -397,14 +422,22 @@ def time_stretch(
     (11025,)
     """
     real_array(y, "y", func="time_stretch")
+    y = native_array(y)
     rate = positive_float(rate, "rate")
+    length = _stretch_length(y.shape[-1], rate)
+    if length < 1:
+        raise ParameterError(
+            f"time_stretch: rate={rate!r} leaves no sample of the {y.shape[-1]} in y"
+        )
     stft_kw = _stft_kw(n_fft, hop_length, win_length, window, center, pad_mode)
     D = stft(y, **stft_kw)
     stretched = phase_vocoder(D, rate=rate, hop_length=hop_length, n_fft=n_fft)
     inverse_kw = {k: v for k, v in stft_kw.items() if k != "pad_mode"}
-    length = _stretch_length(y.shape[-1], rate)
     return istft(stretched, dtype=y.dtype, length=length, **inverse_kw)
 
+
+#: The largest shift :func:`pitch_shift` takes, in octaves either way.
+MAX_SHIFT_OCTAVES = 16
 
 #: Denominators tried, largest first, for the rational resampling ratio of a pitch shift.
 PITCH_RATIO_DENOMINATORS = (16384, 8192, 4096, 2048, 1024)
@@ -506,9 +539,15 @@ def pitch_shift(
     (22050,)
     """
     xp = real_array(y, "y", func="pitch_shift")
+    y = native_array(y)
     sr = positive_float(sr, "sr")
     n_steps = finite_float(n_steps, "n_steps")
     bins_per_octave = positive_int(bins_per_octave, "bins_per_octave")
+    if abs(n_steps / bins_per_octave) > MAX_SHIFT_OCTAVES:
+        raise ParameterError(
+            f"pitch_shift: n_steps={n_steps!r} is {n_steps / bins_per_octave:.3g} octaves; "
+            f"at most {MAX_SHIFT_OCTAVES} either way (the stretched signal grows as 2**octaves)"
+        )
     res_type = _resample_type(res_type)
     rate = 2.0 ** (-n_steps / bins_per_octave)
     stretched = time_stretch(
@@ -526,9 +565,10 @@ def pitch_shift(
     else:
         ratio = _pitch_ratio(rate)
         orig_sr, target_sr = ratio.numerator, ratio.denominator
-    shifted = resample(
-        stretched, orig_sr=orig_sr, target_sr=target_sr, res_type=res_type, scale=scale
-    )
+    with check_finite(False):  # ``stretched`` comes from ``y``, which the STFT checked
+        shifted = resample(
+            stretched, orig_sr=orig_sr, target_sr=target_sr, res_type=res_type, scale=scale
+        )
     return _fix_length(shifted, y.shape[-1], xp)
 
 
@@ -660,8 +700,9 @@ def deemphasis(y, *, coef=0.97, zi=None, return_zf=False):
     Raises
     ------
     ParameterError
-        Non-finite ``coef`` or ``zi``; ``zi`` of a shape that does not broadcast; fewer
-        than 2 samples without ``zi``.
+        Non-finite ``coef`` or ``|coef| > 1`` (an unstable filter, whose output grows as
+        ``coef**n``; librosa computes it until it overflows); ``zi`` of a shape that does
+        not broadcast; fewer than 2 samples without ``zi``.
     TypeError
         ``y`` not a float array.
 
@@ -674,8 +715,8 @@ def deemphasis(y, *, coef=0.97, zi=None, return_zf=False):
     NumPy and CuPy. Matches ``librosa.effects.deemphasis``: on the CPU it is the same
     ``scipy.signal.lfilter`` call; on the GPU the recurrence runs as blocks of 128
     samples, each one matrix product with a triangular table of powers of ``coef``, and
-    the blocks' carries as the same recurrence one level down (stable for ``|coef| <=
-    1``; a filter with ``|coef| > 1`` grows without bound in both).
+    the blocks' carries as the same recurrence one level down, with powers of ``coef``
+    no larger than 1.
 
     Examples
     --------
@@ -687,6 +728,11 @@ def deemphasis(y, *, coef=0.97, zi=None, return_zf=False):
     """
     xp, y = _check_signal(y, "deemphasis", need_two=zi is None)
     coef = _coefficient(coef)
+    if abs(coef) > 1:
+        raise ParameterError(
+            f"deemphasis: coef={coef!r} makes the filter unstable (it grows as coef**n); "
+            "|coef| must be <= 1"
+        )
     rows = xp.reshape(y, (-1, y.shape[-1]))
     if zi is None:
         state = xp.zeros(rows.shape[0], dtype=y.dtype)

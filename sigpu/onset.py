@@ -40,6 +40,8 @@ def _channel_slices(channels, n_bands):
     unique; consecutive pairs) or the slices as given."""
     if channels is None:
         return [slice(None)]
+    if not isinstance(channels, (list, tuple)):
+        raise ParameterError(f"channels={channels!r} must be a list of band boundaries or slices")
     channels = list(channels)
     if channels and all(isinstance(c, slice) for c in channels):
         return channels
@@ -61,6 +63,9 @@ def _reflect_rows(n_rows, offset):
 
 def _max_filter_bands(S, size, xp):
     """``scipy.ndimage.maximum_filter1d(S, size, axis=-2)`` ("reflect", origin 0)."""
+    n_bands = S.shape[-2]
+    if size >= 2 * n_bands:  # every window covers a whole period of the reflection
+        return xp.broadcast_to(xp.max(S, axis=-2, keepdims=True), S.shape)
     lead = size // 2
     out = None
     for offset in range(-lead, size - lead):
@@ -81,6 +86,8 @@ def _detrend(env, xp):
 def _log_mel(y, sr, n_fft, hop_length, feature, kwargs):
     if y is None:
         raise ParameterError("onset_strength: pass either a signal y or a spectrogram S")
+    if feature is not None and not callable(feature):
+        raise TypeError(f"onset_strength: feature={feature!r} must be a callable or None")
     if feature is None:
         # imported here: sigpu.feature imports the tempogram, which imports this module
         from .feature import melspectrogram
@@ -202,6 +209,8 @@ def onset_strength_multi(
             raise ParameterError(f"ref has shape {ref.shape}; it must match S's {S.shape}")
     flux = xp.maximum(S[..., lag:] - ref[..., :-lag], xp.asarray(0.0, dtype=S.dtype))
     pad_width = lag + (n_fft // (2 * hop_length) if center else 0)
+    if center:  # frames past S's length are cut below; zeros in front stay zeros
+        pad_width = min(pad_width, S.shape[-1])
     if aggregate is not False:
         slices = _channel_slices(channels, S.shape[-2])
         reduce = aggregate if aggregate is not None else xp.mean
@@ -401,8 +410,8 @@ def onset_detect(
     NumPy and CuPy. Matches ``librosa.onset.onset_detect`` and its
     ``librosa.util.peak_pick`` (Böck, Krebs and Schedl, ISMIR 2012) exactly: the greedy
     ``wait`` rule runs as pointer doubling, vectorised on both backends.  On CuPy, the
-    sparse result's length (and the check that the envelope is nonzero and finite) is
-    one device-to-host synchronisation; ``sparse=False`` needs none.
+    sparse result's length is one device-to-host synchronisation (two with
+    ``backtrack``: the local minima's count); ``sparse=False`` needs none.
 
     Examples
     --------
@@ -437,14 +446,11 @@ def onset_detect(
     peaks = _peaks_or_none(envelope, usable, picking, xp)
     if not sparse:
         return peaks
-    if not bool(usable):  # the sparse result's length needs the host anyway
-        onsets = xp.zeros(0, dtype=xp.int64)
-    else:
-        onsets = xp.nonzero(peaks)[0]
-        if backtrack:
-            energy = envelope if energy is None else energy
-            real_array(energy, "energy", func="onset_detect")
-            onsets = _backtrack(onsets, energy, xp)
+    onsets = xp.nonzero(peaks)[0]  # none where the envelope is unusable
+    if backtrack:
+        energy = envelope if energy is None else energy
+        real_array(energy, "energy", func="onset_detect")
+        onsets = _backtrack(onsets, energy, xp)
     if units == "frames":
         return onsets
     samples = onsets * hop_length

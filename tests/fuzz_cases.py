@@ -568,6 +568,85 @@ def catalogue():
                 ("x",),
             ),
         ],
+        # onsets and rhythm (issue 19)
+        "onset": [
+            Entry(
+                "onset.onset_strength",
+                _sig("sigpu.onset", "onset_strength"),
+                y,
+                dict(sr=22050, max_size=3, detrend=True),
+                real_y,
+                ("y",),
+            ),
+            Entry(
+                "onset.onset_strength_multi",
+                _sig("sigpu.onset", "onset_strength_multi"),
+                y,
+                dict(sr=22050, channels=[0, 32, 128]),
+                real_y,
+                ("y",),
+            ),
+            Entry(
+                "onset.onset_detect",
+                _sig("sigpu.onset", "onset_detect"),
+                (),
+                dict(onset_envelope=onset_envelope(), wait=2, delta=0.1),
+            ),
+            Entry(
+                "onset.onset_detect(envelope)",
+                _sig("sigpu.onset", "onset_detect"),
+                (),
+                dict(onset_envelope=onset_envelope(), sparse=False),
+            ),
+            Entry(
+                "feature.tempogram",
+                _sig("sigpu.feature", "tempogram"),
+                (),
+                dict(onset_envelope=onset_envelope(), win_length=32),
+            ),
+            Entry(
+                "feature.fourier_tempogram",
+                _sig("sigpu.feature", "fourier_tempogram"),
+                (),
+                dict(onset_envelope=onset_envelope(), win_length=32),
+            ),
+        ],
+        # effects and decompositions (issue 19)
+        "effects": [
+            Entry(
+                "decompose.hpss",
+                _sig("sigpu.decompose", "hpss"),
+                lambda: (stft_matrix(),),
+                dict(kernel_size=(5, 7)),
+                (("0", "S", "any"),),
+            ),
+            Entry(
+                "phase_vocoder",
+                _sig(S, "phase_vocoder"),
+                lambda: (stft_matrix(),),
+                dict(rate=1.5),
+                (("0", "D", "any"),),
+            ),
+        ]
+        + [
+            Entry(f"effects.{name}", _sig("sigpu.effects", name), y, kw, real_y, ("y",))
+            for name, kw in (
+                ("hpss", dict(n_fft=512)),
+                ("harmonic", dict(n_fft=512)),
+                ("percussive", dict(n_fft=512)),
+                ("time_stretch", dict(rate=1.25, n_fft=512)),
+                ("pitch_shift", dict(sr=22050, n_steps=12, n_fft=512)),
+            )
+        ]
+        + [
+            Entry(f"effects.{name}", _sig("sigpu.effects", name), y, kw, real_y)
+            for name, kw in (
+                ("preemphasis", dict(coef=0.97)),
+                ("deemphasis", dict(coef=0.97)),
+                ("trim", dict(frame_length=512, hop_length=128)),
+                ("split", dict(frame_length=512, hop_length=128)),
+            )
+        ],
     }
     return groups
 
@@ -592,6 +671,13 @@ def _chunked(name):
         return call
 
     return get
+
+
+def onset_envelope(n=120):
+    """A non-negative onset strength envelope with a few clear peaks."""
+    env = np.abs(_rng().standard_normal(n)) * 0.2
+    env[::17] += 2.0
+    return env
 
 
 def wav_file():

@@ -29,6 +29,8 @@ W4 = RNG.standard_normal((3, 2, 3, 3))
 TAPS = RNG.standard_normal((4, 40)).astype(np.float32)
 CQ = dict(sr=SR, hop_length=128, fmin=110.0, n_bins=36)
 FC = np.array([500.0, 1000.0])  # gammatone centre frequencies
+ONSET_ENV = np.abs(RNG.standard_normal((2, 120)))  # two onset strength envelopes
+Y_SILENT = np.concatenate([np.zeros((2, 1000)), Y[:, :2000], np.zeros((2, 1000))], axis=-1)
 
 
 def _setup(func, *args, **kwargs):
@@ -320,6 +322,58 @@ CASES = {
         lambda put: sigpu.time_to_samples(put(np.array([0.0, 0.1, 0.25])), sr=SR),
         1,
         INDEX_CHECK,
+    ),
+    # onsets, rhythm and effects (issue 19)
+    "onset_strength": (lambda put: sigpu.onset.onset_strength(put(Y), sr=SR), 1, FINITE),
+    "onset_strength_multi": (
+        lambda put: sigpu.onset.onset_strength_multi(
+            put(Y), sr=SR, channels=[0, 40, 128], max_size=3, detrend=True
+        ),
+        1,
+        FINITE,
+    ),
+    "onset_detect": (
+        lambda put: sigpu.onset.onset_detect(onset_envelope=put(ONSET_ENV[0]), sr=SR),
+        1,
+        "the number of onsets (the sparse result's length)",
+    ),
+    "onset_detect.dense": (
+        lambda put: sigpu.onset.onset_detect(onset_envelope=put(ONSET_ENV), sparse=False),
+        0,
+        "",
+    ),
+    "tempogram": (
+        lambda put: sigpu.feature.tempogram(onset_envelope=put(ONSET_ENV), win_length=32),
+        0,
+        "",
+    ),
+    "fourier_tempogram": (
+        lambda put: sigpu.feature.fourier_tempogram(onset_envelope=put(ONSET_ENV), win_length=32),
+        1,
+        FINITE + " (the STFT's)",
+    ),
+    "hpss": (lambda put: sigpu.decompose.hpss(_spec(put), kernel_size=(9, 5)), 0, ""),
+    "effects.hpss": (lambda put: sigpu.effects.hpss(put(Y), n_fft=256), 1, FINITE),
+    "harmonic": (lambda put: sigpu.effects.harmonic(put(Y), n_fft=256), 1, FINITE),
+    "percussive": (lambda put: sigpu.effects.percussive(put(Y), n_fft=256), 1, FINITE),
+    "phase_vocoder": (lambda put: sigpu.phase_vocoder(_spec(put), rate=1.3), 0, ""),
+    "time_stretch": (lambda put: sigpu.effects.time_stretch(put(Y), rate=0.7), 1, FINITE),
+    "pitch_shift": (
+        lambda put: sigpu.effects.pitch_shift(put(Y), sr=SR, n_steps=12, n_fft=256),
+        1,
+        FINITE,
+    ),
+    "preemphasis": (lambda put: sigpu.effects.preemphasis(put(Y), return_zf=True), 0, ""),
+    "deemphasis": (lambda put: sigpu.effects.deemphasis(put(Y), return_zf=True), 0, ""),
+    "trim": (
+        lambda put: sigpu.effects.trim(put(Y_SILENT), frame_length=256, hop_length=64),
+        1,
+        "reading the first and last loud frames",
+    ),
+    "split": (
+        lambda put: sigpu.effects.split(put(Y_SILENT), frame_length=256, hop_length=64),
+        1,
+        "the number of intervals",
     ),
 }
 CQ_INVERSE = dict(sr=SR, hop_length=128, fmin=110.0)

@@ -97,6 +97,11 @@ def test_hpss_bad_values(kw, match):
         hpss(np.ones((5, 6)), **kw)
 
 
+def test_hpss_of_nothing_is_nothing(xp):
+    H, P = hpss(xp.ones((5, 0), dtype=xp.float32))
+    assert to_np(H).shape == to_np(P).shape == (5, 0)
+
+
 def test_hpss_bad_inputs(xp):
     with pytest.raises(ParameterError, match="at least 2"):
         hpss(xp.ones(6))
@@ -201,6 +206,11 @@ def test_pitch_shift_moves_a_tone(xp):
         (effects.pitch_shift, dict(sr=SR, n_steps=1, bins_per_octave=0), "bins_per_octave=0"),
         (effects.pitch_shift, dict(sr=SR, n_steps=1, res_type="kaiser"), "res_type='kaiser'"),
         (effects.pitch_shift, dict(sr=SR, n_steps=1, res_type="polyphase"), "integer"),
+        (effects.pitch_shift, dict(sr=SR, n_steps=2**40), "n_steps=1099511627776"),
+        (effects.time_stretch, dict(rate=2**40), "rate=1099511627776"),
+        (effects.time_stretch, dict(rate=1e-300), "rate=1e-300"),
+        (effects.hpss, dict(mask=True), "mask=True"),
+        (effects.harmonic, dict(mask=True), "mask=True"),
     ],
 )
 def test_stretch_and_shift_bad_values(func, kw, match):
@@ -275,6 +285,9 @@ def test_deemphasis_is_the_recurrence(xp):
 def test_emphasis_bad_values(func):
     with pytest.raises(ParameterError, match="coef=inf"):
         func(np.ones(10), coef=np.inf)
+    if func is effects.deemphasis:  # unstable: grows as coef**n
+        with pytest.raises(ParameterError, match="coef=1.5"):
+            func(np.ones(10), coef=1.5)
     with pytest.raises(ParameterError, match="at least 2"):
         func(np.ones(1))
     with pytest.raises(ParameterError, match="zi must broadcast"):

@@ -91,6 +91,15 @@ def test_onset_strength_multi_channels_and_aggregates(xp):
     assert rel_to_peak(got, librosa.onset.onset_strength(S=S, aggregate=np.median)) <= 1e-13
 
 
+def test_onset_strength_max_filter_wider_than_the_bands(xp):
+    """A window longer than twice the bands covers every band: scipy's reflect mode."""
+    S = np.random.default_rng(2).standard_normal((2, 5, 30))
+    for max_size in (9, 10, 11, 40):
+        got = onset_strength(S=xp.asarray(S), max_size=max_size)
+        want = librosa.onset.onset_strength(S=S, max_size=max_size)
+        assert rel_to_peak(got, want) <= 1e-13
+
+
 def test_onset_strength_batch_equals_stacked(xp):
     y = _clicks(n=SR, batch=(2, 2)).astype(np.float32)
     got = to_np(onset_strength(xp.asarray(y), sr=SR, max_size=3, detrend=True))
@@ -125,6 +134,10 @@ def test_onset_strength_bad_inputs(xp):
         onset_strength(S=S, ref=S[:5])
     with pytest.raises(ParameterError, match="channels"):
         onset_strength_multi(S=S, channels=[0.5, 3])
+    with pytest.raises(ParameterError, match="channels=3"):
+        onset_strength_multi(S=S, channels=3)
+    with pytest.raises(TypeError, match="feature='mel'"):
+        onset_strength(xp.zeros(4096, dtype=xp.float32), feature="mel")
 
 
 # ----------------------------------------------------------------------------- onset detect
@@ -277,6 +290,8 @@ def test_fourier_tempogram_matches_librosa(xp, dtype):
         (dict(win_length=0), "win_length=0"),
         (dict(norm="max"), "norm='max'"),
         (dict(win_length=500, center=False), "win_length=500"),
+        (dict(window="no-such-window"), "no-such-window"),
+        (dict(window=np.nan), "finite"),
     ],
 )
 def test_tempogram_bad_values(kw, match):
