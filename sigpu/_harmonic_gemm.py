@@ -7,13 +7,15 @@ im2col matrix is built.  Windows of the last columns of a block run ``offsets[-1
 past it; those columns only feed cropped output positions past ``T'``, so nothing read there
 is ever kept.
 
-Work is cut into blocks of output rows of one batch item; each block only multiplies the
-lowered channels that can be non-zero on its rows (``active``).  ``X'`` is read through
-``window(b, g, l0, l1, r0, r1)`` from ``kernel(xp, "harmonic.lowered_blocks")``: on the CPU
-the block is lowered right before its GEMM, into a buffer that stays in cache, so the
-``K_f``-times larger ``X'`` never exists in memory; on the GPU it is a view of ``X'`` built
-once.  Blocks run through ``kernel(xp, "harmonic.map_blocks")`` (a thread pool on the CPU, in
-order on the GPU).
+Work is cut into blocks of output rows of one batch item, or of several whole planes of
+consecutive items where a plane is small (one GEMM and one kernel call per block: per-call
+overhead, not arithmetic, is what small planes spend their time on); each block only
+multiplies the lowered channels that can be non-zero on its rows (``active``).  ``X'`` is
+read through ``window(b0, b1, g, l0, l1, r0, r1)`` from ``kernel(xp,
+"harmonic.lowered_blocks")``: on the CPU the block is lowered right before its GEMM, into a
+buffer that stays in cache, so the ``K_f``-times larger ``X'`` never exists in memory; on the
+GPU it is a view of ``X'`` built once.  Blocks run through ``kernel(xp,
+"harmonic.map_blocks")`` (a thread pool on the CPU, in order on the GPU).
 """
 
 from __future__ import annotations
@@ -32,6 +34,19 @@ def row_blocks(n_rows: int, row_len: int, target_columns: int):
         yield r0, min(r0 + rows, n_rows)
 
 
+def item_blocks(n_batch: int, n_rows: int, row_len: int, target_columns: int):
+    """Blocks ``(b0, b1, r0, r1)`` of about ``target_columns`` GEMM columns: whole planes of
+    several consecutive items where two planes fit the target, else row ranges of one item."""
+    plane = n_rows * row_len
+    if 2 * plane <= target_columns:
+        per_block = target_columns // plane
+        return [
+            (b0, min(b0 + per_block, n_batch), 0, n_rows) for b0 in range(0, n_batch, per_block)
+        ]
+    rows = list(row_blocks(n_rows, row_len, target_columns))
+    return [(b, b + 1, r0, r1) for r0, r1 in rows for b in range(n_batch)]
+
+
 def correlate_taps(
     xp, taps, window, out, *, n_batch, n_rows, row_len, offsets, crop, active, bias=None
 ):
@@ -40,9 +55,10 @@ def correlate_taps(
     step)``.
 
     Shapes: ``taps (J, G, A, L)``, ``out (N, G*A, n_rows, count)``.  ``X`` is read through
-    ``window(b, g, l0, l1, r0, r1)``, which returns channels ``l0:l1`` of ``X[b, g]`` on
-    rows ``r0:r1`` plus ``offsets[-1]`` columns past them, shape
-    ``(l1 - l0, (r1 - r0)*row_len + offsets[-1])`` (a view, or a block computed on demand).
+    ``window(b0, b1, g, l0, l1, r0, r1)``, which returns channels ``l0:l1`` of ``X[b, g]``
+    for ``b`` in ``b0:b1`` on rows ``r0:r1`` (item after item) plus ``offsets[-1]`` columns
+    past them, shape ``(l1 - l0, (b1 - b0)*(r1 - r0)*row_len + offsets[-1])`` (a view, or a
+    block computed on demand).
     ``active(r0, r1) = ((l0, l1), (a0, a1))``: on rows ``r0:r1`` only channels ``l0:l1`` can
     be non-zero and only outputs ``a0:a1`` are needed; the other outputs are written as zeros
     (or the bias).
@@ -68,13 +84,13 @@ def correlate_taps(
             local.prod = xp.empty((n_rows_out, n_cols), dtype=out.dtype)
         return local.prod
 
-    def fill(b, c0, c1, r0, r1):  # outputs no tap reaches on these rows
+    def fill(b0, b1, c0, c1, r0, r1):  # outputs no tap reaches on these rows
         if c1 > c0:
-            out[b, c0:c1, r0:r1, :] = 0 if bias is None else bias[c0:c1, None, None]
+            out[b0:b1, c0:c1, r0:r1, :] = 0 if bias is None else bias[c0:c1, None, None]
 
     def block(item):
-        b, r0, r1 = item
-        width = (r1 - r0) * row_len
+        b0, b1, r0, r1 = item
+        width = (b1 - b0) * (r1 - r0) * row_len
         (l0, l1), (a0, a1) = active(r0, r1)
         if l1 <= l0 or a1 <= a0:  # nothing reaches these rows
             a0 = a1 = 0
@@ -87,15 +103,14 @@ def correlate_taps(
                 if a1 - a0 != n_a:
                     rows = xp.ascontiguousarray(rows)
                 rows = xp.reshape(rows, (n_taps * n_use, l1 - l0))
-                xp.matmul(rows, window(b, g, l0, l1, r0, r1), out=prod)
+                xp.matmul(rows, window(b0, b1, g, l0, l1, r0, r1), out=prod)
                 a_out = base + a0
-                shift_add(prod, offsets, n_use, out, b, a_out, r0, r1, row_len, crop, bias)
-            fill(b, base, base + a0, r0, r1)
-            fill(b, base + a1, base + n_a, r0, r1)
+                shift_add(prod, offsets, n_use, out, (b0, b1), a_out, r0, r1, row_len, crop, bias)
+            fill(b0, b1, base, base + a0, r0, r1)
+            fill(b0, b1, base + a1, base + n_a, r0, r1)
 
-    blocks = row_blocks(n_rows, row_len, target)
-    items = [(b, r0, r1) for r0, r1 in blocks for b in range(n_batch)]
-    kernel(xp, "harmonic.map_blocks")(block, items)
+    blocks = item_blocks(n_batch, n_rows, row_len, target)
+    kernel(xp, "harmonic.map_blocks")(block, blocks)
 
 
 def backward_blocks(xp, window, taps, grad_out, *, offsets, row_len, step, active, finish):
@@ -150,7 +165,7 @@ def backward_blocks(xp, window, taps, grad_out, *, offsets, row_len, step, activ
             flat = xp.reshape(shifted, (n_taps * n_o, width + reach))
             for g in range(n_groups):
                 spread_taps(grad_out, host_offsets, b, g * n_o, n_o, r0, r1, row_len, step, flat)
-                src = window(b, g, l0, l1, r0, r1)  # (l1 - l0, width + reach)
+                src = window(b, b + 1, g, l0, l1, r0, r1)  # (l1 - l0, width + reach)
                 prod = xp.matmul(flat, xp.swapaxes(src, 0, 1))
                 part[:, g, :, l0:l1] += xp.reshape(prod, (n_taps, n_o, l1 - l0))
                 # (l1 - l0, width) straight into gl: a strided 2-D view, rows r0:r1 adjacent

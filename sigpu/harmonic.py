@@ -222,8 +222,8 @@ def _stacked_taps(xp, weight, groups):
 def _lowered_windows(xp, x, conv):
     """Reader of X' of ``x`` for the strided output rows, time-padded, channels harmonic-major
     within each group (``k*C_g + c``, see :meth:`_Conv.used_channels`):
-    ``window(b, g, l0, l1, r0, r1)`` as in :func:`sigpu._harmonic_gemm.correlate_taps` (on
-    the CPU each block is lowered on demand, so X' is never materialised)."""
+    ``window(b0, b1, g, l0, l1, r0, r1)`` as in :func:`sigpu._harmonic_gemm.correlate_taps`
+    (on the CPU each block is lowered on demand, so X' is never materialised)."""
     lowered_blocks = kernel(xp, "harmonic.lowered_blocks")
     return lowered_blocks(x, *conv.device_tables(x.dtype), conv.p_t, conv.slack, conv.groups)
 

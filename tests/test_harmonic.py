@@ -464,6 +464,22 @@ def test_row_blocks_skip_only_zero_harmonics(xp, rng, monkeypatch, index):
         assert rel_to_peak(got, want) <= 1e-12
 
 
+@pytest.mark.parametrize("index", [1, 5, 11])
+def test_blocks_of_several_items_match_the_loop_reference(xp, rng, monkeypatch, index):
+    # small planes: one GEMM block holds whole planes of several consecutive items (here two
+    # per block over five items, so the last block holds one); every output item in place
+    cfg = dict(CONFIGS[index], n_batch=5, n_freq=7)
+    (x, w, b), (xd, wd, bd) = _make(xp, rng, cfg, np.float64)
+    y_ref = ref_conv(x, w, b, **_kw(cfg))
+    row_len = cfg["n_time"] + 2 * cfg["padding"]
+    n_rows = (cfg["n_freq"] - 1) // cfg["stride"][0] + 1
+    module = "cuda" if xp.__name__ == "cupy" else "numba"
+    monkeypatch.setattr(
+        f"sigpu._kernels.harmonic_{module}.GEMM_BLOCK_COLUMNS", 2 * n_rows * row_len
+    )
+    assert rel_to_peak(harmonic_conv2d(xd, wd, bd, **_kw(cfg)), y_ref) <= 1e-12
+
+
 # ----------------------------------------------------------------------------- log variant
 
 

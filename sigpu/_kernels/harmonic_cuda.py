@@ -51,35 +51,59 @@ def lower(x, lo, hi, w_lo, w_hi, pad: int, tail: int, stack_groups: int = 0):
 
 def lowered_blocks(x, lo, hi, w_lo, w_hi, pad: int, slack: int, groups: int):
     """See :func:`sigpu._kernels.harmonic_numba.lowered_blocks`.  On the GPU ``X'`` is
-    lowered once (one kernel, bandwidth-bound) and the windows are views of it."""
+    lowered once (one kernel, bandwidth-bound) and the windows are views of it, stored
+    channel-major ``(C*K, N, plane)`` so that the whole planes of consecutive items of one
+    channel are adjacent (a window over several items is a view too)."""
     n_batch, n_chan, _, n_time = x.shape
     n_harm, n_out = lo.shape
     row_len = n_time + 2 * pad
     plane = n_out * row_len
-    flat = lower(x, lo, hi, w_lo, w_hi, pad, slack, groups)
-    windows = frames(flat, plane + slack, plane)
-    windows = windows.reshape(n_batch, groups, n_chan // groups * n_harm, plane + slack)
+    n_lowered = n_chan * n_harm
+    lowered = lower(x, lo, hi, w_lo, w_hi, pad, 0, groups)
+    size = lowered.size
+    flat = cupy.empty(size + slack, dtype=x.dtype)
+    flat[size:] = 0
+    by_channel = flat[:size].reshape(n_lowered, n_batch, plane)
+    by_channel[...] = lowered.reshape(n_batch, n_lowered, plane).transpose(1, 0, 2)
+    del lowered
+    windows = frames(flat, n_batch * plane + slack, n_batch * plane)
+    per_group = n_lowered // groups
 
-    def window(b, g, l0, l1, r0, r1):
-        return windows[b, g, l0:l1, r0 * row_len : r1 * row_len + slack]
+    def window(b0, b1, g, l0, l1, r0, r1):
+        first = g * per_group
+        return windows[
+            first + l0 : first + l1,
+            b0 * plane + r0 * row_len : (b1 - 1) * plane + r1 * row_len + slack,
+        ]
 
     return window
 
 
 def shift_add(
-    prod, offsets, n_use: int, out, b: int, a0: int, r0: int, r1: int, row_len, crop, bias=None
+    prod,
+    offsets,
+    n_use: int,
+    out,
+    items,
+    a0: int,
+    r0: int,
+    r1: int,
+    row_len,
+    crop,
+    bias=None,
 ):
     """See :func:`sigpu._kernels.harmonic_numba.shift_add` (elementwise CuPy adds)."""
     start, count, step = crop
-    width = (r1 - r0) * row_len
+    b0, b1 = items
+    width = (b1 - b0) * (r1 - r0) * row_len
     offsets = [int(o) for o in offsets]
     acc = prod[:n_use, offsets[0] : offsets[0] + width].copy()
     for j in range(1, len(offsets)):
         acc += prod[j * n_use : (j + 1) * n_use, offsets[j] : offsets[j] + width]
     if bias is not None:
         acc += bias[a0 : a0 + n_use, None]
-    acc = acc.reshape(n_use, r1 - r0, row_len)
-    out[b, a0 : a0 + n_use, r0:r1, :] = acc[..., start : start + (count - 1) * step + 1 : step]
+    acc = acc.reshape(n_use, b1 - b0, r1 - r0, row_len).transpose(1, 0, 2, 3)
+    out[b0:b1, a0 : a0 + n_use, r0:r1, :] = acc[..., start : start + (count - 1) * step + 1 : step]
 
 
 def spread_taps(grad_out, offsets, b: int, o0: int, n_o: int, r0: int, r1: int, row_len, step, out):

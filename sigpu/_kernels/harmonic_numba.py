@@ -107,39 +107,42 @@ def lower(x, lo, hi, w_lo, w_hi, pad: int, tail: int, stack_groups: int = 0):
 
 
 @njit(nogil=True)
-def _lower_block(x, lo, hi, w_lo, w_hi, pad, c_g, b, g, l0, l1, r0, r1, out):
+def _lower_block(x, lo, hi, w_lo, w_hi, pad, c_g, b0, b1, g, l0, l1, r0, r1, out):
     # loops run over slice views from index 0: LLVM vectorises them (with offsets in the
     # index it did not, 2.5x slower)
     n_time = x.shape[3]
     row_len = n_time + 2 * pad
+    n_rows = r1 - r0
     for l in range(l0, l1):
         k = l // c_g  # harmonic-major channel l = k*C_g + c_g of group g
         c = g * c_g + l - k * c_g
-        for f in range(r0, r1):
-            dst = out[l - l0, (f - r0) * row_len : (f - r0 + 1) * row_len]
-            for t in range(pad):
-                dst[t] = 0
-                dst[pad + n_time + t] = 0
-            body = dst[pad : pad + n_time]
-            a = w_lo[k, f]
-            w = w_hi[k, f]
-            src_lo = x[b, c, lo[k, f]]
-            src_hi = x[b, c, hi[k, f]]
-            if w != 0:  # zero weights skipped, as in _lower
-                for t in range(n_time):
-                    body[t] = a * src_lo[t] + w * src_hi[t]
-            elif a != 0:
-                for t in range(n_time):
-                    body[t] = a * src_lo[t]
-            else:
-                body[:] = 0
-        tail = out[l - l0, (r1 - r0) * row_len :]
+        for b in range(b0, b1):
+            for f in range(r0, r1):
+                row = (b - b0) * n_rows + f - r0
+                dst = out[l - l0, row * row_len : (row + 1) * row_len]
+                for t in range(pad):
+                    dst[t] = 0
+                    dst[pad + n_time + t] = 0
+                body = dst[pad : pad + n_time]
+                a = w_lo[k, f]
+                w = w_hi[k, f]
+                src_lo = x[b, c, lo[k, f]]
+                src_hi = x[b, c, hi[k, f]]
+                if w != 0:  # zero weights skipped, as in _lower
+                    for t in range(n_time):
+                        body[t] = a * src_lo[t] + w * src_hi[t]
+                elif a != 0:
+                    for t in range(n_time):
+                        body[t] = a * src_lo[t]
+                else:
+                    body[:] = 0
+        tail = out[l - l0, (b1 - b0) * n_rows * row_len :]
         tail[:] = 0
 
 
 class _BlockLowering:
-    """``window(b, g, l0, l1, r0, r1)``: lowered rows computed on demand into a per-thread
-    buffer (see :func:`lowered_blocks`)."""
+    """``window(b0, b1, g, l0, l1, r0, r1)``: lowered rows computed on demand into a
+    per-thread buffer (see :func:`lowered_blocks`)."""
 
     def __init__(self, x, lo, hi, w_lo, w_hi, pad, slack, groups):
         self.x = np.ascontiguousarray(x)
@@ -152,8 +155,8 @@ class _BlockLowering:
         self.c_g = self.x.shape[1] // groups
         self.local = threading.local()
 
-    def __call__(self, b, g, l0, l1, r0, r1):
-        width = (r1 - r0) * self.row_len + self.slack
+    def __call__(self, b0, b1, g, l0, l1, r0, r1):
+        width = (b1 - b0) * (r1 - r0) * self.row_len + self.slack
         size = (l1 - l0) * width
         buf = getattr(self.local, "buf", None)
         if buf is None or buf.size < size:
@@ -167,7 +170,8 @@ class _BlockLowering:
             self.w_hi,
             self.pad,
             self.c_g,
-            b,
+            b0,
+            b1,
             g,
             l0,
             l1,
@@ -185,63 +189,79 @@ def lowered_blocks(x, lo, hi, w_lo, w_hi, pad: int, slack: int, groups: int):
     Returns
     -------
     window : callable
-        ``window(b, g, l0, l1, r0, r1)`` -> array ``(l1 - l0, (r1 - r0)*(T + 2*pad) + slack)``:
-        channels ``l0:l1`` of group ``g`` of batch item ``b`` on output rows ``r0:r1``, rows
-        laid end to end, followed by ``slack`` columns that are only read into cropped
-        outputs.  On the CPU the block is lowered on demand into a buffer of the calling
-        thread (valid until that thread's next call), so the ``K_f``-times larger ``X'`` is
-        never held in memory and each block is still in cache when its GEMM reads it.
+        ``window(b0, b1, g, l0, l1, r0, r1)`` -> array ``(l1 - l0, (b1 - b0)*(r1 - r0)*(T +
+        2*pad) + slack)``: channels ``l0:l1`` of group ``g`` of batch items ``b0:b1`` on
+        output rows ``r0:r1``, rows laid end to end (item after item), followed by ``slack``
+        columns that are only read into cropped outputs.  Several items only with whole
+        planes (``r0 = 0``, ``r1`` = the number of output rows).  On the CPU the block is
+        lowered on demand into a buffer of the calling thread (valid until that thread's
+        next call), so the ``K_f``-times larger ``X'`` is never held in memory and each
+        block is still in cache when its GEMM reads it.
     """
     return _BlockLowering(x, lo, hi, w_lo, w_hi, pad, slack, groups)
 
 
 @njit(nogil=True)
-def _shift_add(prod, offsets, n_use, out, b, a0, r0, r1, row_len, start, count, step, bias):
+def _shift_add(prod, offsets, n_use, out, b0, b1, a0, r0, r1, row_len, start, count, step, bias):
     # explicit loops over contiguous slice views (index from 0): vectorised by LLVM, 3x
     # faster than slice assignment or offset indexing
     span = (count - 1) * step + 1
+    n_rows = r1 - r0
     for a in range(n_use):
-        for r in range(r1 - r0):
-            dst = out[b, a0 + a, r0 + r]
-            base = r * row_len + start
-            for j in range(offsets.shape[0]):  # j ascending: the order of acc += row_j
-                o = base + offsets[j]
-                row = prod[j * n_use + a]
-                if step == 1:
-                    src = row[o : o + count]
-                    if j == 0:
-                        for i in range(count):
-                            dst[i] = src[i]
+        for b in range(b0, b1):
+            for r in range(n_rows):
+                dst = out[b, a0 + a, r0 + r]
+                base = ((b - b0) * n_rows + r) * row_len + start
+                for j in range(offsets.shape[0]):  # j ascending: the order of acc += row_j
+                    o = base + offsets[j]
+                    row = prod[j * n_use + a]
+                    if step == 1:
+                        src = row[o : o + count]
+                        if j == 0:
+                            for i in range(count):
+                                dst[i] = src[i]
+                        else:
+                            for i in range(count):
+                                dst[i] += src[i]
                     else:
-                        for i in range(count):
-                            dst[i] += src[i]
-                else:
-                    strided = row[o : o + span : step]
-                    if j == 0:
-                        for i in range(count):
-                            dst[i] = strided[i]
-                    else:
-                        for i in range(count):
-                            dst[i] += strided[i]
-            if bias.shape[0]:  # added last, while the row is still in L1
-                shift = bias[a0 + a]
-                for i in range(count):
-                    dst[i] += shift
+                        strided = row[o : o + span : step]
+                        if j == 0:
+                            for i in range(count):
+                                dst[i] = strided[i]
+                        else:
+                            for i in range(count):
+                                dst[i] += strided[i]
+                if bias.shape[0]:  # added last, while the row is still in L1
+                    shift = bias[a0 + a]
+                    for i in range(count):
+                        dst[i] += shift
 
 
 def shift_add(
-    prod, offsets, n_use: int, out, b: int, a0: int, r0: int, r1: int, row_len, crop, bias=None
+    prod,
+    offsets,
+    n_use: int,
+    out,
+    items,
+    a0: int,
+    r0: int,
+    r1: int,
+    row_len,
+    crop,
+    bias=None,
 ):
     """Sum the tap row groups of a tall GEMM product with their shifts, cropped, into ``out``.
 
-    ``out[b, a0 + a, r0 + r, i] = sum_j prod[j*n_use + a, r*row_len + start + i*step +
-    offsets[j]] (+ bias[a0 + a])`` (taps summed in order ``j = 0, 1, ...``, then the bias),
-    ``crop = (start, count, step)``.  One pass over ``out`` (C-contiguous, 4-D); ``prod`` is
-    C-contiguous 2-D; ``bias`` is ``None`` or 1-D of ``out``'s dtype.
+    ``out[b, a0 + a, r0 + r, i] = sum_j prod[j*n_use + a, ((b - b0)*(r1 - r0) + r)*row_len +
+    start + i*step + offsets[j]] (+ bias[a0 + a])`` for ``b`` in ``range(b0, b1)``, ``items
+    = (b0, b1)`` (taps summed in order ``j = 0, 1, ...``, then the bias), ``crop = (start,
+    count, step)``.  One pass over ``out`` (C-contiguous, 4-D); ``prod`` is C-contiguous
+    2-D; ``bias`` is ``None`` or 1-D of ``out``'s dtype.
     """
     start, count, step = crop
+    b0, b1 = items
     bias = np.zeros(0, dtype=out.dtype) if bias is None else bias
-    _shift_add(prod, offsets, n_use, out, b, a0, r0, r1, row_len, start, count, step, bias)
+    _shift_add(prod, offsets, n_use, out, b0, b1, a0, r0, r1, row_len, start, count, step, bias)
 
 
 @njit(nogil=True)
