@@ -203,11 +203,13 @@ def test_resume_skips_verified_arrays_and_rewrites_the_rest(corpus, client, tmp_
     keys = {p: _stored(out, p).basename for p in paths}
     interrupted, corrupted, deleted = paths[0], paths[1], paths[2]
     untouched = paths[3:]
-    # a write interrupted before its completion mark (the mark is written last)
-    array = root["features"][keys[interrupted]]
-    array[..., :3] = 0.0
-    del array.attrs["complete"]
-    # values damaged after completion: the data hash no longer matches
+    # a run killed while writing: the array half written under partial/, none in features/
+    half = root["features"][keys[interrupted]][...]
+    del root["features"][keys[interrupted]]
+    leftover = root["partial"].create_array(f"{keys[interrupted]}-dead", data=half)
+    leftover[..., half.shape[-1] // 2 :] = 0.0
+    # an array without its completion mark, and one whose values changed after it
+    del root["features"][keys[corrupted]].attrs["complete"]
     root["features"][keys[corrupted]][..., 0] = 1.0
     del root["features"][keys[deleted]]
     before = {p: _chunk_files(out / "features" / keys[p]) for p in untouched}
@@ -222,7 +224,9 @@ def test_resume_skips_verified_arrays_and_rewrites_the_rest(corpus, client, tmp_
         assert _chunk_files(out / "features" / keys[path]) == before[path]
     for path in paths:
         assert np.array_equal(_stored(out, path)[...], _reference(path))
-    assert sorted(zarr.open_group(str(out), mode="r")["table"]["path"][...]) == paths
+    after = zarr.open_group(str(out), mode="r")
+    assert sorted(after["table"]["path"][...]) == paths
+    assert list(after["partial"].keys()) == []  # the leftover of the killed run is gone
 
 
 def test_resume_rewrites_a_file_whose_content_changed(corpus, client, tmp_path):
@@ -277,6 +281,7 @@ def test_inputs_directories_globs_and_lists(corpus):
         (dict(files_per_task=0), ParameterError, "files_per_task=0"),
         (dict(dtype=np.int16), TypeError, "dtype"),
         (dict(out=3), TypeError, "out=3"),
+        (dict(out="s3://bucket/mel.zarr"), ParameterError, "not a URL"),
         (dict(feature="linear_reassignment", options={}), TypeError, "tdeci"),
     ],
 )
@@ -285,7 +290,7 @@ def test_bad_arguments_fail_before_anything_is_written(corpus, tmp_path, kwargs,
     arguments = dict(dict(feature="mel", sr=SR, out=out, progress=False), **kwargs)
     with pytest.raises(error, match=match):
         sigpu.corpus.extract(corpus, **arguments)
-    assert not out.exists()
+    assert not out.exists() and not os.path.exists("s3:")
 
 
 def test_cupy_backend_without_dask_cuda_or_gpu_is_a_clear_error(corpus, tmp_path):

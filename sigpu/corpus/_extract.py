@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import __version__, _resample
 from .._backend import on_input_device
+from .._errors import ParameterError
 from .._validate import is_int, one_of, optional_real_dtype, positive_float, positive_int
 from . import _inputs, _store
 from ._cluster import check_local_backend, client_for
@@ -103,12 +104,15 @@ def extract(
     -----
     Backends: NumPy on CPU workers, CuPy on GPU workers (the audio is decoded on the
     host).  Each stored array equals ``sigpu.load`` followed by the feature call in
-    one process, value for value.  Files that cannot be read, are empty or fail in the
-    feature are listed in ``summary.failures`` and the store's ``failures`` table; the
-    run goes on.  A re-run skips every file whose array is complete, of a file with
-    the same content hash, and intact (its data hash is verified); it writes the
-    others.  A worker that dies mid-run loses nothing: Dask runs its tasks again
-    elsewhere, and tasks are idempotent.  Store layout: docs "Scaling out".
+    one process with one BLAS thread (as in a Dask worker process), value for value.
+    Files that cannot be read, are empty or fail in the feature are listed in
+    ``summary.failures`` and the store's ``failures`` table; the run goes on.  A
+    re-run skips every file whose array is complete, of a file with the same content
+    hash, and intact (its data hash is verified); it writes the others.  Arrays are
+    written under ``partial/`` and renamed into ``features/`` when whole, so an
+    interrupted run leaves no half-written array that looks complete.  A worker that
+    dies mid-run loses nothing: Dask runs its tasks again elsewhere, and tasks are
+    idempotent.  One run at a time per store.  Store layout: docs "Scaling out".
 
     Examples
     --------
@@ -132,6 +136,7 @@ def extract(
     with client_for(client, backend=backend, workers=workers) as dask_client:
         rows = _run(dask_client, tasks, job, Progress(len(paths), bool(progress)))
     failures = {row["path"]: row["error"] for row in rows if row["status"] == "failed"}
+    _store.clear_partial(root, job.out)  # what tasks lost with their workers left there
     _store.write_table(root, "table", _store.TABLE_COLUMNS, _store.complete_rows(root))
     _store.write_table(
         root, "failures", ("path", "error"), [dict(path=p, error=e) for p, e in failures.items()]
@@ -162,6 +167,11 @@ def _plan(
         files_per_task = positive_int(files_per_task, "files_per_task")
     if not isinstance(out, (str, os.PathLike)):
         raise TypeError(f"out={out!r} must be a path (str or path-like) of a Zarr store")
+    if "://" in os.fspath(out):
+        raise ParameterError(
+            f"out={out!r} must be a directory on a file system the workers share (arrays "
+            "are renamed into place when complete), not a URL"
+        )
     spec = feature_spec(feature, options, sr, real)
     paths = _inputs.audio_files(inputs)
     check_local_backend(backend, client)

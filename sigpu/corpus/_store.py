@@ -4,19 +4,25 @@ Layout (``OUT.zarr``)::
 
     attributes "sigpu"   sigpu version, feature, options, sr, mono, dtype, res_type
     features/<key>       one array per file; attributes: path, content_hash, data_hash,
-                         duration, samplerate, channels, complete (written last)
+                         duration, samplerate, channels, shape, complete
+    partial/<key>-<id>   arrays being written (empty between runs)
     table/<column>       one row per stored file: path, key, duration, samplerate,
                          channels, shape, content_hash
     failures/<column>    one row per file that failed in the last run: path, error
 
-An array without ``complete = True`` (a run stopped while writing it) is not a result: a
-re-run writes it again.  The tables are rebuilt from the arrays' attributes at the end of
-every run, so they list what the store holds whatever happened before.
+An array is written whole under ``partial/`` and then renamed into ``features/`` (one
+atomic rename on a POSIX file system): a run stopped mid-write leaves nothing under
+``features/`` that looks complete, and the next run clears ``partial/``.  The tables are
+rebuilt from the arrays' attributes at the end of every run, so they list what the store
+holds whatever happened before.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import uuid
 
 import numpy as np
 
@@ -25,6 +31,7 @@ from ._inputs import array_hash
 from ._optional import require
 
 FEATURES = "features"
+PARTIAL = "partial"
 TABLE_COLUMNS = ("path", "key", "duration", "samplerate", "channels", "shape", "content_hash")
 
 
@@ -67,9 +74,15 @@ def open_store(out, parameters: dict):
             )
     else:
         root.attrs["sigpu"] = wanted
-    if FEATURES not in root:
-        root.create_group(FEATURES)
+    root.require_group(FEATURES)
+    clear_partial(root, str(out))
     return root
+
+
+def clear_partial(root, out: str) -> None:
+    """Remove what interrupted writes left under ``partial/`` (no run is writing now)."""
+    shutil.rmtree(os.path.join(out, PARTIAL), ignore_errors=True)
+    root.require_group(PARTIAL)
 
 
 def stored_and_intact(features, key: str, source_hash: str) -> bool:
@@ -83,15 +96,24 @@ def stored_and_intact(features, key: str, source_hash: str) -> bool:
     return attrs.get("data_hash") == array_hash(array[...])
 
 
-def write_feature(features, key: str, values: np.ndarray, attrs: dict) -> None:
-    """Write ``features/<key>``: the values, then the attributes with ``complete`` last
-    (an interrupted write leaves an array that a re-run recognises as incomplete)."""
-    array = features.create_array(
-        key, shape=values.shape, dtype=values.dtype, chunks=_chunks(values), overwrite=True
+def write_feature(out: str, root, key: str, values: np.ndarray, attrs: dict) -> None:
+    """Write ``features/<key>``: whole, with its attributes, under a fresh name in
+    ``partial/``, then renamed into place, replacing an older array of that key."""
+    temporary = f"{key}-{uuid.uuid4().hex[:12]}"
+    array = root[PARTIAL].create_array(
+        temporary,
+        shape=values.shape,
+        dtype=values.dtype,
+        chunks=_chunks(values),
+        attributes=dict(
+            attrs, data_hash=array_hash(values), shape=list(values.shape), complete=True
+        ),
     )
     array[...] = values
-    array.attrs.update(dict(attrs, data_hash=array_hash(values), shape=list(values.shape)))
-    array.attrs["complete"] = True
+    final = os.path.join(out, FEATURES, key)
+    if os.path.exists(final):
+        shutil.rmtree(final)
+    os.rename(os.path.join(out, PARTIAL, temporary), final)
 
 
 def _chunks(values) -> tuple:

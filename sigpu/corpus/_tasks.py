@@ -53,15 +53,16 @@ def process_batch(paths, job: Job) -> list[dict]:
     """Compute and store the features of ``paths``; one result row per file, with
     ``status`` "written", "skipped" (already stored, verified) or "failed" (``error``)."""
     zarr = import_module("zarr")
-    features = zarr.open_group(job.out, mode="r+")[FEATURES]
-    return [_process_file(path, job, features) for path in paths]
+    root = zarr.open_group(job.out, mode="r+")
+    return [_process_file(path, job, root) for path in paths]
 
 
-def _process_file(path, job: Job, features) -> dict:
+def _process_file(path, job: Job, root) -> dict:
     key = store_key(path)
     start = time.perf_counter()
     try:
         source_hash = content_hash(path)
+        features = root[FEATURES]
         if stored_and_intact(features, key, source_hash):
             array = features[key]
             return dict(path=path, status="skipped", duration=array.attrs["duration"])
@@ -73,7 +74,7 @@ def _process_file(path, job: Job, features) -> dict:
             samplerate=samplerate,
             channels=channels,
         )
-        write_feature(features, key, values, attrs)
+        write_feature(job.out, root, key, values, attrs)
     except Exception as err:  # any file's failure is recorded; the others go on
         return dict(path=path, status="failed", error=f"{type(err).__name__}: {err}")
     return dict(path=path, status="written", duration=duration, seconds=time.perf_counter() - start)
