@@ -33,6 +33,8 @@ PUBLIC_MODULES = [
     "sigpu.sfi.erb",
     "sigpu.sfi.weights",
     "sigpu.sfi.ops",
+    "sigpu.corpus._chunked",  # sigpu.corpus's long-recording functions
+    "sigpu.corpus._progress",
 ]
 
 
