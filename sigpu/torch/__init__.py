@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import torch as _torch  # noqa: F401  (fails early, with torch's message, where torch is absent)
 
-from . import _spectral  # noqa: F401  (registers the spectral functions' autograd)
+from . import _constantq, _spectral  # noqa: F401  (register the functions' autograd)
 from ._sfi import gammatone_weights, modulated_gaussian_weights
+from .constantq_layers import CQT, VQT
 from .harmonic_layers import HarmonicConv2d, LogHarmonicConv2d
 from .sfi_layers import SFIConv1d, SFIDecoder, SFIEncoder
 from .spectral_layers import MFCC, STFT, Gammatonegram, GriffinLim, MelSpectrogram, iSTFT
@@ -23,6 +24,8 @@ __all__: list[str] = [
     "MFCC",
     "Gammatonegram",
     "GriffinLim",
+    "CQT",
+    "VQT",
     "HarmonicConv2d",
     "LogHarmonicConv2d",
     "SFIEncoder",
