@@ -48,5 +48,6 @@ html_theme_options = {
     "footer_end": ["sphinx-version"],
     "secondary_sidebar_items": ["page-toc"],
 }
-html_sidebars = {"**": ["sidebar-nav-bs"]}
+# The section navigation only where a section has pages (the API); the others read full width
+html_sidebars = {"*": [], "api/*": ["sidebar-nav-bs"]}
 # mathjax is loaded by the browser; the build itself needs no network.

@@ -17,6 +17,7 @@ import types
 
 from docutils import nodes
 from docutils.parsers.rst import Directive
+from sphinx import addnodes
 
 NOT_PROVIDED = "not provided"
 TOP_LEVEL = ""  # librosa's top level (librosa.core's functions)
@@ -97,11 +98,18 @@ def _table(entries) -> nodes.table:
     body = nodes.tbody()
     group += body
     for librosa_path, sigpu_path in entries:
-        provided = (
-            nodes.literal(text=sigpu_path) if sigpu_path else nodes.emphasis(text=NOT_PROVIDED)
-        )
+        provided = _link(sigpu_path) if sigpu_path else nodes.emphasis(text=NOT_PROVIDED)
         body += _row(nodes.literal(text=librosa_path), provided)
     return table
+
+
+def _link(sigpu_path: str):
+    """The sigpu name, linked to its API entry where the API pages document it."""
+    ref = addnodes.pending_xref(
+        "", refdomain="py", reftype="obj", reftarget=sigpu_path, refexplicit=True
+    )
+    ref += nodes.literal(text=sigpu_path)
+    return ref
 
 
 def _row(*cells) -> nodes.row:
