@@ -13,6 +13,8 @@ import hashlib
 import json
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 
@@ -72,7 +74,7 @@ def client():
         n_workers=2,
         threads_per_worker=1,
         processes=True,
-        dashboard_address=None,
+        dashboard_address=":0",
         silence_logs=logging.ERROR,
     ) as cluster:
         with distributed.Client(cluster) as dask_client:
@@ -233,7 +235,8 @@ def test_resume_rewrites_a_file_whose_content_changed(corpus, client, tmp_path):
     source = tmp_path / "changing.wav"
     soundfile.write(source, np.sin(np.arange(8000) / 5.0) * 0.3, SR)
     out = tmp_path / "changed.zarr"
-    assert _extract(str(source), out, client).written == 1
+    # client=None: the run starts (and closes) its own LocalCluster of one worker process
+    assert _extract(str(source), out, None, workers=1).written == 1
     soundfile.write(source, np.sin(np.arange(9000) / 7.0) * 0.3, SR)
     summary = _extract(str(source), out, client)
     assert (summary.written, summary.skipped) == (1, 0)
@@ -283,6 +286,8 @@ def test_inputs_directories_globs_and_lists(corpus):
         (dict(out=3), TypeError, "out=3"),
         (dict(out="s3://bucket/mel.zarr"), ParameterError, "not a URL"),
         (dict(feature="linear_reassignment", options={}), TypeError, "tdeci"),
+        (dict(workers=0), ParameterError, "workers=0"),
+        (dict(workers=2, client="tcp://127.0.0.1:1"), ParameterError, "workers=2"),
     ],
 )
 def test_bad_arguments_fail_before_anything_is_written(corpus, tmp_path, kwargs, error, match):
@@ -291,6 +296,28 @@ def test_bad_arguments_fail_before_anything_is_written(corpus, tmp_path, kwargs,
     with pytest.raises(error, match=match):
         sigpu.corpus.extract(corpus, **arguments)
     assert not out.exists() and not os.path.exists("s3:")
+
+
+def test_import_sigpu_imports_no_corpus_dependency():
+    code = (
+        "import sys, sigpu, sigpu.corpus, sigpu.cli; "
+        "print(sorted({'dask', 'distributed', 'zarr', 'tqdm'} & set(sys.modules)))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.strip() == "[]", result.stderr
+
+
+def test_missing_extra_is_a_clear_import_error(monkeypatch, corpus, tmp_path):
+    from sigpu.corpus import _optional
+
+    def missing(name):
+        raise ModuleNotFoundError(f"No module named {name!r}")
+
+    monkeypatch.setattr(_optional, "import_module", missing)
+    with pytest.raises(ImportError, match=r"needs zarr: pip install 'sigpu\[corpus\]'"):
+        sigpu.corpus.extract(corpus, feature="mel", out=tmp_path / "x.zarr", progress=False)
+    with pytest.raises(ImportError, match="needs dask"):
+        sigpu.corpus.stft(np.zeros(100, np.float32))
 
 
 def test_cupy_backend_without_dask_cuda_or_gpu_is_a_clear_error(corpus, tmp_path):

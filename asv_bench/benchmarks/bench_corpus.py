@@ -44,7 +44,7 @@ class Extract:
         os.mkdir(self.inputs)
         _corpus(self.inputs)
         self.cluster = distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, dashboard_address=None, silence_logs=logging.ERROR
+            n_workers=2, threads_per_worker=1, dashboard_address=":0", silence_logs=logging.ERROR
         )
         self.client = distributed.Client(self.cluster)
         self.runs = 0

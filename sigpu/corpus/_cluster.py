@@ -17,8 +17,6 @@ from ._optional import require
 def client_for(client, *, backend: str, workers):
     """A ``distributed.Client`` for the run; a cluster started here is closed on exit."""
     distributed = require("distributed", "sigpu.corpus.extract")
-    if client is not None and workers is not None:
-        raise ParameterError("workers= starts a local cluster; it cannot go with client=")
     if isinstance(client, (str, os.PathLike)):
         with distributed.Client(os.fspath(client)) as connected:
             yield connected
@@ -33,9 +31,13 @@ def client_for(client, *, backend: str, workers):
             yield local
 
 
-def check_local_backend(backend: str, client) -> None:
-    """Fail now, before anything is written, where a local cluster for ``backend``
-    cannot start: dask-cuda missing or no GPU for ``backend="cupy"``."""
+def check_cluster_request(backend: str, client, workers) -> None:
+    """Fail now, before anything is written, where the cluster asked for cannot be had:
+    ``workers`` with ``client``, dask-cuda missing or no GPU for ``backend="cupy"``."""
+    if client is not None and workers is not None:
+        raise ParameterError(f"workers={workers!r} starts a local cluster; pass it or client=")
+    if workers is not None:
+        positive_int(workers, "workers")
     if backend == "cupy" and client is None:
         require("dask_cuda", "backend='cupy' (one worker per GPU)")
         if not _gpu_count():
@@ -43,11 +45,11 @@ def check_local_backend(backend: str, client) -> None:
 
 
 def _local_cluster(distributed, backend, workers):
-    if workers is not None:
-        workers = positive_int(workers, "workers")
-    quiet = dict(dashboard_address=None, silence_logs=logging.ERROR)
+    # ":0": the scheduler's HTTP server (dashboard, metrics) on a free port; None would
+    # still take 8787 and fail where another cluster holds it
+    quiet = dict(dashboard_address=":0", silence_logs=logging.ERROR)
     if backend == "cupy":
-        check_local_backend(backend, None)
+        check_cluster_request(backend, None, workers)
         dask_cuda = require("dask_cuda", "backend='cupy' (one worker per GPU)")
         devices = None if workers is None else ",".join(map(str, range(workers)))
         return dask_cuda.LocalCUDACluster(CUDA_VISIBLE_DEVICES=devices, **quiet)

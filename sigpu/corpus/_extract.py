@@ -12,7 +12,7 @@ from .._backend import on_input_device
 from .._errors import ParameterError
 from .._validate import is_int, one_of, optional_real_dtype, positive_float, positive_int
 from . import _inputs, _store
-from ._cluster import check_local_backend, client_for
+from ._cluster import check_cluster_request, client_for
 from ._features import feature_spec
 from ._progress import ExtractSummary, Progress
 from ._tasks import Job, process_batch
@@ -130,8 +130,9 @@ def extract(
     """
     started = time.perf_counter()
     job, paths, tasks = _plan(
-        inputs, feature, sr, out, options, client, backend, mono, dtype, res_type, files_per_task
+        inputs, feature, sr, out, options, backend, mono, dtype, res_type, files_per_task
     )
+    check_cluster_request(backend, client, workers)
     root = _store.open_store(job.out, _parameters(job))
     with client_for(client, backend=backend, workers=workers) as dask_client:
         rows = _run(dask_client, tasks, job, Progress(len(paths), bool(progress)))
@@ -153,9 +154,7 @@ def extract(
     )
 
 
-def _plan(
-    inputs, feature, sr, out, options, client, backend, mono, dtype, res_type, files_per_task
-):
+def _plan(inputs, feature, sr, out, options, backend, mono, dtype, res_type, files_per_task):
     """The job, the files and their tasks, every argument checked."""
     backend = one_of(backend, "backend", ("numpy", "cupy"))
     sr = int(sr) if is_int(sr) and sr > 0 else positive_float(sr, "sr")  # as load gets it
@@ -174,7 +173,6 @@ def _plan(
         )
     spec = feature_spec(feature, options, sr, real)
     paths = _inputs.audio_files(inputs)
-    check_local_backend(backend, client)
     job = Job(
         out=os.path.abspath(os.fspath(out)),
         spec=spec,
