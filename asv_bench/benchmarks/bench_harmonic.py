@@ -79,6 +79,47 @@ class HarmonicConv2d(_Layer):
         sync(self.xp)
 
 
+GRID_SIZES = [16, 32, 64, 128, 256, 512]
+GRID_KERNELS = [3, 5, 7]
+GRID_ANCHORS = [1, 2, 3, 4, 5, 6, 7]
+
+
+class HarmonicConv2dGrid:
+    """The Harmonic Lowering paper's grid (issue 20): batch 16, 16 -> 32 channels, F = T in
+    16..512, K = K_f = K_t in 3/5/7 (time padding K//2), every anchor 1..K, float32.  On the
+    CPU sizes up to 32 run by default (per-call overhead dominates there); 64..512 with
+    ``SIGPU_BENCH_LARGE=1``.  Anchors above K are skipped."""
+
+    params = (BACKENDS, GRID_SIZES, GRID_KERNELS, GRID_ANCHORS)
+    param_names = ["backend", "size", "k", "anchor"]
+    timeout = 900
+
+    def setup(self, backend, size, k, anchor):
+        if anchor > k:
+            raise NotImplementedError("anchor above K")
+        if backend == "numpy" and size > 32 and not os.environ.get("SIGPU_BENCH_LARGE"):
+            raise NotImplementedError("large CPU case: set SIGPU_BENCH_LARGE=1")
+        self.xp = namespace(backend)
+        self.kw = dict(anchor=anchor, padding=k // 2)
+        self.x = signal(self.xp, (BATCH, C_IN, size, size), "float32", seed=1)
+        w = np.random.default_rng(2).standard_normal((C_OUT, C_IN, k, k)) / np.sqrt(C_IN * k * k)
+        self.w = self.xp.asarray(w.astype("float32"))
+        self.b = signal(self.xp, (C_OUT,), "float32", seed=3)
+        self.gy = signal(self.xp, (BATCH, C_OUT, size, size), "float32", seed=4)
+        harmonic_conv2d(self.x[:1], self.w, self.b, **self.kw)  # compile / load kernels
+        harmonic_conv2d_backward(self.gy[:1], self.x[:1], self.w, **self.kw)
+        sync(self.xp)
+
+    def time_forward(self, backend, size, k, anchor):
+        harmonic_conv2d(self.x, self.w, self.b, **self.kw)
+        sync(self.xp)
+
+    def time_forward_backward(self, backend, size, k, anchor):
+        harmonic_conv2d(self.x, self.w, self.b, **self.kw)
+        harmonic_conv2d_backward(self.gy, self.x, self.w, **self.kw)
+        sync(self.xp)
+
+
 class HarmonicConv2dMemory(_Layer):
     """Peak memory of the forward (the lowered tensor is K_f x the input; no im2col)."""
 

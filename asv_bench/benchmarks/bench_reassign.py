@@ -109,3 +109,21 @@ class ReassignedSpectrogram:
     def time_reassigned_spectrogram(self, backend, dtype, n):
         reassigned_spectrogram(self.y, sr=16000, n_fft=512)
         sync(self.xp)
+
+
+class ReassignedSpectrogramClips:
+    """librosa's defaults (sr 22050, n_fft 2048, hop 512) on 1 s, 10 s and 60 s clips: the
+    lengths of issue 20's goal (<= 0.5x librosa), float32 and float64."""
+
+    params = (BACKENDS, DTYPES, [1, 10, 60])
+    param_names = ["backend", "dtype", "seconds"]
+
+    def setup(self, backend, dtype, seconds):
+        self.xp = namespace(backend)
+        self.y = make_signal(self.xp, 22050 * seconds, dtype)
+        reassigned_spectrogram(self.y, sr=22050)  # warm-up on this path
+        sync(self.xp)
+
+    def time_reassigned_spectrogram(self, backend, dtype, seconds):
+        reassigned_spectrogram(self.y, sr=22050)
+        sync(self.xp)
