@@ -237,6 +237,7 @@ GOALS = [
     ("mel", "librosa", 0.7, "mel <= 0.7x librosa"),
     ("CQT", "librosa", 0.8, "CQT <= 0.8x librosa (at parity)"),
     ("CQT", "nnAudio CQT", 0.1, "CQT <= 0.1x nnAudio CPU (its faster CQT layer)"),
+    ("STFT", "FFT floor", 1.15, "STFT <= 1.15x its FFT floor (issue 20)"),
 ]
 
 
