@@ -186,6 +186,23 @@ def test_other_features_equal_the_in_memory_call(feature, options, corpus, clien
         assert np.array_equal(got, want, equal_nan=True), (feature, path)
 
 
+def test_channels_kept_and_float64(corpus, client, tmp_path):
+    paths = [str(corpus / "b_stereo.wav"), str(corpus / "a_mono.wav")]
+    out = tmp_path / "stereo.zarr"
+    summary = _extract(paths, out, client, mono=False, dtype=np.float64, sr=16000)
+    assert (summary.written, summary.failures) == (2, {})
+    root = zarr.open_group(str(out), mode="r")
+    assert root.attrs["sigpu"]["mono"] is False and root.attrs["sigpu"]["dtype"] == "float64"
+    for path in paths:
+        with threadpoolctl.threadpool_limits(1):
+            y, _ = sigpu.load(path, sr=16000, mono=False, dtype=np.float64)
+            want = sigpu.melspectrogram(y, sr=16000, **MEL)
+        got = _stored(out, path)[...]
+        assert got.dtype == np.float64 and got.shape == want.shape
+        assert np.array_equal(got, want)
+    assert _stored(out, paths[0]).shape[0] == 2  # (channels, n_mels, frames)
+
+
 def _chunk_files(array_dir):
     """{file: (mtime_ns, bytes)} of everything stored under an array's directory."""
     found = {}

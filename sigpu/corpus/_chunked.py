@@ -497,7 +497,8 @@ def linear_reassignment(
     circular neighbours), so each point lands where it does in the whole call.  The
     filters' tails beyond the margin (below exp(-50) by default) and the FFT's
     rounding on another length are the differences; a point on a bin's edge may land
-    in its neighbour.  The count gate is applied to the whole image.  Reference:
+    in its neighbour.  The count gate is applied to the whole image; ``pool_axis`` and
+    ``return_counts`` are not offered (pool the channels' images yourself).  Reference:
     :func:`sigpu.linear_reassignment` (Gardner & Magnasco 2006).
 
     Examples
