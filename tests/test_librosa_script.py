@@ -1,0 +1,118 @@
+"""The issue's "done when": a librosa tutorial-style script runs unchanged with
+``import sigpu as librosa`` and gives librosa's numbers.
+
+The script (``SCRIPT``) is run twice in fresh namespaces: once after ``import librosa`` and
+once after ``import sigpu as librosa``; only those import lines differ.  It loads a WAV file
+generated here (a melody with harmonics and drum-like clicks, at librosa's default 22 050 Hz
+so that ``load`` decodes without resampling), then computes what librosa's tutorials do:
+log-mel, MFCC, CQT, chroma, onset strength, tempogram, harmonic/percussive separation, and
+draws a ``specshow``.  Each result is compared with librosa's as rel-to-peak error
+(max |sigpu - librosa| / max |librosa|), with the tolerance its own tests document.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+soundfile = pytest.importorskip("soundfile")
+librosa = pytest.importorskip("librosa")
+matplotlib = pytest.importorskip("matplotlib")
+matplotlib.use("Agg")
+
+SR = 22050
+# librosa.load imports audioread, which imports modules Python 3.13 removes (librosa's side)
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:'aifc' is deprecated:DeprecationWarning"),
+    pytest.mark.filterwarnings("ignore:'sunau' is deprecated:DeprecationWarning"),
+    pytest.mark.filterwarnings("ignore:'audioop' is deprecated:DeprecationWarning"),
+]
+
+SCRIPT = """
+import numpy as np
+import matplotlib.pyplot as plt
+
+y, sr = librosa.load(PATH)
+duration = librosa.get_duration(y=y, sr=sr)
+
+S = librosa.feature.melspectrogram(y=y, sr=sr, n_mels=128, fmax=8000)
+S_dB = librosa.power_to_db(S, ref=np.max)
+mfccs = librosa.feature.mfcc(y=y, sr=sr, n_mfcc=13)
+C = np.abs(librosa.cqt(y, sr=sr))
+C_dB = librosa.amplitude_to_db(C, ref=np.max)
+chroma = librosa.feature.chroma_stft(y=y, sr=sr)
+
+onset_env = librosa.onset.onset_strength(y=y, sr=sr)
+tempogram = librosa.feature.tempogram(onset_envelope=onset_env, sr=sr)
+y_harmonic, y_percussive = librosa.effects.hpss(y)
+
+fig, ax = plt.subplots()
+img = librosa.display.specshow(S_dB, x_axis="time", y_axis="mel", sr=sr, fmax=8000, ax=ax)
+fig.colorbar(img, ax=ax, format="%+2.0f dB")
+edges = img.get_coordinates()
+plt.close(fig)
+"""
+
+# result name -> rel-to-peak tolerance against librosa (float32 audio, as load returns)
+TOLERANCES = {
+    "y": 0.0,  # the same decoder (libsndfile), no resampling
+    "duration": 0.0,
+    "S": 1e-5,
+    "S_dB": 1e-4,  # dB of values near the 80 dB floor: 1e-5 relative becomes ~1e-4 of the range
+    "mfccs": 1e-5,
+    # single-rate CQT against librosa's multirate one: ~1 % of peak (tests/test_cqt.py)
+    "C": 1e-2,
+    "chroma": 1e-5,
+    "onset_env": 1e-5,
+    "tempogram": 1e-5,
+    "y_harmonic": 1e-5,
+    "y_percussive": 1e-5,
+    "edges": 1e-12,  # the drawn mesh's cell edges
+}
+
+
+@pytest.fixture(scope="module")
+def wav_path(tmp_path_factory):
+    """Six seconds: a melody with five harmonics each, and a click every half second."""
+    t = np.arange(6 * SR) / SR
+    notes = 220.0 * 2 ** (np.array([0, 4, 7, 12, 7, 4, 0, -5, 0, 4, 7, 12]) / 12)
+    f0 = notes[(t / 0.5).astype(int)]
+    phase = 2 * np.pi * np.cumsum(f0) / SR
+    y = sum(np.sin(k * phase) / k for k in range(1, 6)) * np.exp(-2.0 * (t % 0.5))
+    clicks = np.zeros_like(t)
+    clicks[:: SR // 2] = 1.0
+    clicks = np.convolve(clicks, np.random.default_rng(5).standard_normal(256) * 0.3)[: t.size]
+    y = 0.3 * y + clicks
+    path = tmp_path_factory.mktemp("script") / "melody.wav"
+    soundfile.write(path, (0.9 * y / np.abs(y).max()).astype(np.float32), SR, subtype="FLOAT")
+    return str(path)
+
+
+def _run(module, path):
+    namespace = {"librosa": module, "PATH": path}
+    exec(SCRIPT, namespace)
+    return namespace
+
+
+@pytest.fixture(scope="module")
+def both(wav_path):
+    import librosa.display  # noqa: F401  (as the script's librosa run would import it)
+
+    import sigpu
+    import sigpu.display  # noqa: F401
+
+    return _run(librosa, wav_path), _run(sigpu, wav_path)
+
+
+@pytest.mark.filterwarnings("ignore:'where' used without 'out':UserWarning")
+@pytest.mark.parametrize("name", sorted(TOLERANCES))
+def test_script_gives_librosas_numbers(both, name):
+    theirs, ours = both
+    want, got = np.asarray(theirs[name]), np.asarray(ours[name])
+    assert isinstance(ours[name], (np.ndarray, float, np.floating)), type(ours[name])
+    assert got.shape == want.shape
+    if got.dtype.kind == "f" and name not in ("duration", "edges"):
+        assert got.dtype == np.float32  # float32 audio in, float32 out (librosa: some float64)
+    error = np.max(np.abs(got - want)) / np.max(np.abs(want))
+    print(f"{name}: rel-to-peak {error:.1e}")
+    assert error <= TOLERANCES[name], f"{name}: rel-to-peak {error:.2e}"
