@@ -77,11 +77,14 @@ def _segment(t0, t1, n, hop, n_fft, pad):
     return k * hop, n, True, t0 - k
 
 
-def _framed(x, da, analyse, *, n_frames, hop, n_fft, pad, per_block, rows, dtype):
-    """The frames ``[0, n_frames)`` of ``analyse(segment, center, start)`` (an array
-    ``(..., *rows, frames)``), block by block, as one Dask array."""
+def _framed(x, da, analyse, plan, frames_per_chunk, *, rows, dtype):
+    """The frames of ``plan`` (an STFT plan) over ``x`` of ``analyse(segment, center,
+    start)`` (an array ``(..., *rows, frames)``), block by block, as one Dask array."""
     dask = require("dask", "sigpu.corpus")
     n, lead = x.shape[-1], x.shape[:-1]
+    n_frames, hop, n_fft = _n_frames(plan, n), plan.hop_length, plan.n_fft
+    pad = n_fft // 2 if plan.center else 0
+    per_block = _frames_per_block(frames_per_chunk, x, hop)
     blocks = []
     for t0 in range(0, n_frames, per_block):
         t1 = min(n_frames, t0 + per_block)
@@ -183,11 +186,8 @@ def stft(
         x,
         da,
         analyse,
-        n_frames=_n_frames(plan, x.shape[-1]),
-        hop=plan.hop_length,
-        n_fft=plan.n_fft,
-        pad=plan.n_fft // 2 if plan.center else 0,
-        per_block=_frames_per_block(frames_per_chunk, x, plan.hop_length),
+        plan,
+        frames_per_chunk,
         rows=(plan.n_freq,),
         dtype=complex_dtype,
     )
@@ -308,11 +308,8 @@ def melspectrogram(
         x,
         da,
         analyse,
-        n_frames=_n_frames(plan, x.shape[-1]),
-        hop=plan.hop_length,
-        n_fft=plan.n_fft,
-        pad=plan.n_fft // 2 if plan.center else 0,
-        per_block=_frames_per_block(frames_per_chunk, x, plan.hop_length),
+        plan,
+        frames_per_chunk,
         rows=(trial.shape[-2],),
         dtype=trial.dtype,
     )
@@ -412,11 +409,8 @@ def reassigned_spectrogram(
         **options,
     )
     framing = dict(
-        n_frames=_n_frames(plan, n),
-        hop=plan.hop_length,
-        n_fft=plan.n_fft,
-        pad=plan.n_fft // 2 if plan.center else 0,
-        per_block=_frames_per_block(frames_per_chunk, x, plan.hop_length),
+        plan=plan,
+        frames_per_chunk=frames_per_chunk,
         rows=(3, plan.n_freq),
         dtype=x.dtype,
     )
