@@ -11,6 +11,12 @@ backward to the signal), peers timed on the same tensor in the same process (med
   itself cannot be installed beside torch 2.13 here, so it is not measured).
 * Mel spectrogram (128 mels): ``sigpu.torch.MelSpectrogram``, nnAudio ``MelSpectrogram`` and
   ``torch.stft`` + ``|.|**2`` + the mel-bank matmul (what torchaudio's ``MelSpectrogram`` does).
+* CQT (84 bins from C1): ``sigpu.torch.CQT`` (sigpu's multirate plan, exact adjoint), its
+  trainable-kernel torch rendering, and nnAudio ``CQT`` (another algorithm: its error column
+  is the algorithms' difference, not an accuracy).
+
+Path choice: after the STFT, the mel GEMM and the dB conversion in torch against the same
+steps through the bridge on the arrays behind the tensors.
 
 Accuracy: max|layer - librosa-equivalent| / peak, against sigpu's NumPy result.
 
@@ -100,6 +106,20 @@ def _mel_layers(nnaudio):
     return layers
 
 
+def _cqt_layers(nnaudio):
+    layers = {
+        "sigpu CQT": sigpu.torch.CQT(sr=SR, hop_length=HOP),
+        "sigpu CQT (trainable kernels)": sigpu.torch.CQT(sr=SR, hop_length=HOP, trainable=True),
+    }
+    if nnaudio is not None:
+        # nnAudio's CQT (1992 v2: one long-kernel conv1d at the full rate) is another
+        # algorithm with other bandwidths: its error column measures that difference
+        layers["nnAudio CQT"] = nnaudio.CQT(
+            sr=SR, hop_length=HOP, pad_mode="constant", output_format="Complex", verbose=False
+        )
+    return layers
+
+
 def _forward_backward(layer, y):
     def run():
         out = _as_complex(layer(y))
@@ -171,6 +191,32 @@ def bridge_overhead():
     print(f"| on_input_device on a NumPy call with torch imported | {hook:.2f} |")
 
 
+def path_choice(y):
+    """Where the steps after the STFT run: torch on the tensors (what sigpu.torch does) or
+    sigpu on the arrays behind them through the bridge (forward only, no grad)."""
+    from sigpu.torch import _bridge
+
+    D = sigpu.stft(y, n_fft=N_FFT, hop_length=HOP)
+    S = D.real.square() + D.imag.square()
+    bank_np = sigpu.filters.mel(sr=SR, n_fft=N_FFT, n_mels=N_MELS)
+    bank = torch.tensor(bank_np)
+    runs = {
+        "mel GEMM in torch": lambda: torch.matmul(bank, S),
+        "mel GEMM via arrays": lambda: _bridge.to_tensor(
+            np.matmul(bank_np, _bridge.to_array(S)), S
+        ),
+        "power_to_db in torch": lambda: sigpu.torch._spectral.to_db(S, 1.0, 1e-10, 80.0),
+        "power_to_db via arrays (sigpu kernel)": lambda: sigpu.power_to_db(S),
+    }
+    with torch.no_grad():
+        times = interleaved_times(runs, 5)
+    print("\n### after the STFT: torch ops or the bridge to sigpu (forward, ms)\n")
+    print("| step | ms |")
+    print("|---|---|")
+    for name, seconds in times.items():
+        print(f"| {name} | {1e3 * seconds:.2f} |")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch", type=int, default=4)
@@ -192,6 +238,9 @@ def main():
     _layer_rows("STFT", _stft_layers(nnaudio), y, reference, args.repeat)
     reference = sigpu.melspectrogram(host, sr=SR, n_fft=N_FFT, hop_length=HOP, n_mels=N_MELS)
     _layer_rows("Mel spectrogram", _mel_layers(nnaudio), y, reference, args.repeat)
+    reference = sigpu.cqt(host, sr=SR, hop_length=HOP)
+    _layer_rows("CQT (84 bins from C1)", _cqt_layers(nnaudio), y, reference, args.repeat)
+    path_choice(y)
     bridge_overhead()
 
 

@@ -20,7 +20,17 @@ except ImportError:  # torch is an optional extra
     torch = None
 
 SR, N_FFT, HOP = 22050, 2048, 512
-LAYERS = ["STFT", "iSTFT", "MelSpectrogram", "MFCC", "Gammatonegram", "STFT trainable"]
+LAYERS = [
+    "STFT",
+    "iSTFT",
+    "MelSpectrogram",
+    "MFCC",
+    "Gammatonegram",
+    "CQT",
+    "VQT",
+    "STFT trainable",
+    "CQT trainable",
+]
 
 
 def _need_torch():
@@ -38,6 +48,10 @@ def _layer(name):
         istft = sigpu.torch.iSTFT(**kw)
         stft = sigpu.torch.STFT(**kw)
         return lambda y: istft(stft(y))
+    if name in ("CQT", "CQT trainable"):
+        return sigpu.torch.CQT(sr=SR, hop_length=HOP, trainable=name == "CQT trainable")
+    if name == "VQT":
+        return sigpu.torch.VQT(sr=SR, hop_length=HOP, gamma=10.0)
     if name == "MelSpectrogram":
         return sigpu.torch.MelSpectrogram(sr=SR, **kw)
     if name == "MFCC":

@@ -22,7 +22,15 @@ import math
 
 import torch
 
-from .._backend import array_namespace, device_of, fft_module, frames, kernel, on_input_device
+from .._backend import (
+    array_namespace,
+    device_of,
+    fft_module,
+    frames,
+    kernel,
+    on_input_device,
+    single_threaded_blas,
+)
 from .._cache import on_device
 from ..constantq import _UPSAMPLE_MARGIN, _rectangular_envelope
 from . import _bridge
@@ -116,14 +124,18 @@ def cqt_adjoint(grad, plan, n: int):
         early_lengths.append((early_lengths[-1] + 1) // 2)
     octave_lengths = [length for _, length in plan._octave_lengths(n)]
     signal = None
-    for i in reversed(range(len(s.octaves))):
-        octave = s.octaves[i]
-        part = grad[:, octave.bin_start : octave.bin_stop, :]
-        contribution = _octave_adjoint(part, octave, s.kernels[i], octave_lengths[i], plan.pad_mode)
-        signal = contribution if signal is None else signal + contribution
-        if octave.decimate_before:
-            before = octave_lengths[i - 1] if i > 0 else early_lengths[-1]
-            signal = decimate2_adjoint(signal, s.odd_taps, s.centre, before)
+    # many small GEMMs: BLAS threads cost more than they give (as in the forward plan)
+    with single_threaded_blas(xp):
+        for i in reversed(range(len(s.octaves))):
+            octave = s.octaves[i]
+            part = grad[:, octave.bin_start : octave.bin_stop, :]
+            contribution = _octave_adjoint(
+                part, octave, s.kernels[i], octave_lengths[i], plan.pad_mode
+            )
+            signal = contribution if signal is None else signal + contribution
+            if octave.decimate_before:
+                before = octave_lengths[i - 1] if i > 0 else early_lengths[-1]
+                signal = decimate2_adjoint(signal, s.odd_taps, s.centre, before)
     for length in reversed(early_lengths[:-1]):
         signal = decimate2_adjoint(signal, s.odd_taps, s.centre, length)
     return xp.reshape(signal, lead + (n,))
@@ -224,6 +236,18 @@ def icqt_adjoint(grad, inverse, n_frames: int, length):
     signal[:, :kept] = grad[:, :kept]
     signal = upsample_adjoint(signal, rate, running[-1])
     row_grads = xp.zeros((rows * used, inverse.n_bins), dtype=complex_dtype)
+    with single_threaded_blas(xp):
+        _inverse_octaves_adjoint(signal, row_grads, inverse, used, n_outs, running, factors)
+    row_grads = xp.reshape(row_grads, (rows, used, inverse.n_bins))
+    out[:, :, :used] = xp.permute_dims(row_grads, (0, 2, 1))
+    return xp.reshape(out, lead + out.shape[-2:])
+
+
+def _inverse_octaves_adjoint(signal, row_grads, inverse, used, n_outs, running, factors):
+    """The octave loop of :func:`icqt_adjoint`, last octave first, into ``row_grads``."""
+    xp = array_namespace(signal)
+    s = inverse.schedule
+    rows, real = signal.shape[0], signal.dtype
     for i in reversed(range(len(s.octaves))):
         octave = s.octaves[i]
         n_out = n_outs[i]
@@ -234,16 +258,13 @@ def icqt_adjoint(grad, inverse, n_frames: int, length):
             _rectangular_envelope(octave.n_fft, octave.hop, used, octave.n_fft // 2, n_out),
             xp,
             real,
-            device_of(grad),
+            device_of(signal),
         )
         row_grads[:, octave.bin_start : octave.bin_stop] += _inverse_octave_adjoint(
             mine, octave, s.kernels[i], used, envelope, xp
         )
         if i > 0:
             signal = upsample_adjoint(signal, factors[i], running[i - 1])
-    row_grads = xp.reshape(row_grads, (rows, used, inverse.n_bins))
-    out[:, :, :used] = xp.permute_dims(row_grads, (0, 2, 1))
-    return xp.reshape(out, lead + out.shape[-2:])
 
 
 class ICQTFunction(torch.autograd.Function):
