@@ -143,7 +143,7 @@ def test_self_similarity_plot_is_square_and_coords_can_be_given():
     (_, ax_s), (_, ax_l) = _both(data, x_axis="time", y_axis="time")
     assert ax_s.get_aspect() == ax_l.get_aspect() == 1.0
     edges = np.linspace(0.0, 3.0, 31)
-    (ours, _), (theirs, _) = _both(data, x_coords=edges, y_coords=edges ** 2)
+    (ours, _), (theirs, _) = _both(data, x_coords=edges, y_coords=edges**2)
     np.testing.assert_array_equal(ours.get_coordinates(), theirs.get_coordinates())
 
 
@@ -190,8 +190,9 @@ def test_torch_tensors_are_detached_and_drawn():
     )
 
 
-@pytest.mark.parametrize("n, max_points", [(50000, 11025), (3000, 11025), (20001, 500)])
-@pytest.mark.parametrize("transpose", [False, True])
+@pytest.mark.parametrize(
+    "n, max_points, transpose", [(50000, 11025, False), (3000, 11025, True), (20001, 500, True)]
+)
 def test_waveshow_envelope_and_samples_equal_librosa(n, max_points, transpose):
     y = RNG.standard_normal((2, n)).astype(np.float32)
     fig, (ax_s, ax_l) = plt.subplots(2)
