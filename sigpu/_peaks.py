@@ -1,6 +1,7 @@
 """librosa.util.peak_pick as array code: candidates by sliding windows, the greedy ``wait``
-rule by pointer doubling, so that NumPy and CuPy run the same vectorised steps and CuPy
-never synchronises with the host.
+rule by pointer doubling, so that the GPU runs it in a few vectorised steps and never
+synchronises with the host (the CPU walks the samples in a numba loop:
+``sigpu._kernels.peaks_numba``; both are ``kernel(xp, "peaks.peak_mask")``).
 
 A sample ``n`` is a candidate if ``x[n]`` is the maximum of ``x[n - pre_max : n + post_max]``
 and at least ``delta`` above the mean of ``x[n - pre_avg : n + post_avg]`` (windows cut at the
@@ -67,11 +68,3 @@ def greedy(candidate, wait: int, xp):
         marked[xp.where(marked, jump, size)] = True
         jump = jump[jump]
     return xp.reshape(marked[:size] & flat, candidate.shape)
-
-
-def peak_mask(x, *, pre_max, post_max, pre_avg, post_avg, delta, wait, xp):
-    """``librosa.util.peak_pick(x, ..., sparse=False, axis=-1)`` for ``x (..., n)``."""
-    if x.shape[-1] == 0:
-        return xp.zeros(x.shape, dtype=xp.bool)
-    found = candidates(x, pre_max, post_max, pre_avg, post_avg, delta, xp)
-    return greedy(found, wait, xp)

@@ -91,8 +91,10 @@ def hpss(
     center=True,
     pad_mode="constant",
 ):
-    """Harmonic and percussive parts of a signal: STFT, :func:`sigpu.decompose.hpss`,
-    inverse STFT to ``y``'s length.
+    """Harmonic and percussive parts of a signal (median-filtering HPSS).
+
+    The STFT of ``y``, separated by :func:`sigpu.decompose.hpss`, inverted to ``y``'s
+    length.
 
     Parameters
     ----------
@@ -313,12 +315,12 @@ def phase_vocoder(D, *, rate, hop_length=None, n_fft=None):
     -----
     NumPy and CuPy. Matches ``librosa.phase_vocoder`` (Ellis, "A phase vocoder in
     Matlab", 2002), including its float32 rounding: the running phase is accumulated in
-    float64 steps rounded to the input's precision at every frame (a kernel: numba on the
-    CPU, CUDA on the GPU), because in float32 the phase grows to ``pi * hop_length *
-    n_frames`` and every rounding step moves it by up to half an ulp there.  Given the
-    same ``D``, float32 results agree with librosa's to ~1e-7 of the peak; but the
-    float32 phase is itself only good to ~1e-3 rad, so STFTs that differ by rounding
-    (e.g. sigpu's and librosa's) give stretched STFTs that differ by ~1e-3.
+    float64 steps rounded to the input's precision at every frame (a kernel: one numba
+    pass per bin on the CPU, a CUDA scan after array code on the GPU).  In float32 that
+    phase grows to ``pi * hop_length * n_frames`` rad, where each rounding moves it by up
+    to half an ulp: given the same ``D``, float32 results agree with librosa's to ~1e-7
+    of the peak, but STFTs that differ by rounding (e.g. sigpu's and librosa's) give
+    stretched STFTs about 1e-3 apart.  float64 agrees to rounding.
 
     Examples
     --------
@@ -346,24 +348,19 @@ def phase_vocoder(D, *, rate, hop_length=None, n_fft=None):
             f"{D.shape[-1]} (at most {MAX_STRETCHED_FRAMES})"
         )
     steps = np.arange(0, D.shape[-1], rate, dtype=np.float64)
-    first = steps.astype(np.int64)
     lead = [(0, 0)] * (D.ndim - 1)
     padded = xp.pad(D, lead + [(0, 2)])
-    before = xp.take(padded, xp.asarray(first), axis=-1)
-    after = xp.take(padded, xp.asarray(first + 1), axis=-1)
-    alpha = xp.asarray(np.mod(steps, 1.0))
-    magnitude = (1.0 - alpha) * xp.abs(before) + alpha * xp.abs(after)
+    rows = (-1, padded.shape[-1])
     # librosa's hop_length * fft_frequencies(sr=2 pi, n_fft), rounded as it rounds them
     bin_advance = np.arange(D.shape[-2]) * (1.0 / (n_fft * (1.0 / (2 * np.pi))))
-    advance = xp.asarray(hop_length * bin_advance)[:, None]
-    deviation = xp.angle(after) - xp.angle(before) - advance
-    deviation = deviation - 2.0 * np.pi * xp.round(deviation / (2.0 * np.pi))
-    increment = xp.reshape(advance + deviation, (-1, steps.size))[:, :-1]
-    start = xp.reshape(xp.angle(D[..., 0]), (-1,))
-    phase = kernel(xp, "phase.accumulate_rounded")(start, increment)
-    phase = xp.reshape(phase, magnitude.shape)
-    stretched = magnitude * (xp.cos(phase) + 1j * xp.sin(phase))
-    return xp.astype(stretched, D.dtype)
+    stretched = kernel(xp, "phase.vocode")(
+        xp.reshape(xp.abs(padded), rows),
+        xp.reshape(xp.angle(padded), rows),
+        xp.asarray(steps.astype(np.int64)),
+        xp.asarray(np.mod(steps, 1.0)),
+        xp.asarray(hop_length * bin_advance),
+    )
+    return xp.astype(xp.reshape(stretched, (*D.shape[:-1], steps.size)), D.dtype, copy=False)
 
 
 def _stretch_length(n, rate):
@@ -479,8 +476,10 @@ def pitch_shift(
     center=True,
     pad_mode="constant",
 ):
-    """Shift the pitch by ``n_steps`` steps of ``1 / bins_per_octave`` octave, keeping the
-    duration: time-stretch by ``2 ** (-n_steps / bins_per_octave)``, then resample.
+    """Shift the pitch by ``n_steps`` steps, keeping the duration.
+
+    A step is ``1 / bins_per_octave`` octave: the signal is time-stretched by
+    ``2 ** (-n_steps / bins_per_octave)``, then resampled by the inverse factor.
 
     Parameters
     ----------
@@ -612,7 +611,7 @@ def _check_signal(y, func, need_two):
 
 @on_input_device
 def preemphasis(y, *, coef=0.97, zi=None, return_zf=False):
-    """Pre-emphasis ``y[n] - coef * y[n - 1]`` (a first-order difference filter).
+    """Pre-emphasise a signal: ``y[n] - coef * y[n - 1]`` (first-order differencing).
 
     Parameters
     ----------
@@ -674,7 +673,7 @@ def preemphasis(y, *, coef=0.97, zi=None, return_zf=False):
 
 @on_input_device
 def deemphasis(y, *, coef=0.97, zi=None, return_zf=False):
-    """De-emphasis, the inverse of :func:`preemphasis`: ``x[n] = y[n] + coef * x[n - 1]``.
+    """De-emphasise a signal, inverting :func:`preemphasis`: ``x[n] = y[n] + coef * x[n - 1]``.
 
     Parameters
     ----------
@@ -685,7 +684,8 @@ def deemphasis(y, *, coef=0.97, zi=None, return_zf=False):
     zi : number or array broadcasting to (..., 1), optional
         Initial filter state.  Default: librosa's, which inverts the default of
         :func:`preemphasis` (zero state, then ``((2 - coef) y[0] - y[1]) / (3 - coef) *
-        coef**n`` subtracted).
+        coef**n`` subtracted; sigpu starts the filter from minus that value, the same
+        sum in one pass).
     return_zf : bool
         Also return the final state (``coef * x[..., -1:]`` before that correction, as
         librosa returns it).
@@ -735,18 +735,20 @@ def deemphasis(y, *, coef=0.97, zi=None, return_zf=False):
         )
     rows = xp.reshape(y, (-1, y.shape[-1]))
     if zi is None:
-        state = xp.zeros(rows.shape[0], dtype=y.dtype)
+        # librosa filters from a zero state, then subtracts start * coef**n: the response
+        # of the same filter to the state -start, which one pass computes directly
+        start = ((2 - coef) * rows[:, 0] - rows[:, 1]) / (3 - coef)
+        state = -start
     else:
         state = xp.reshape(_initial_state(zi, y, xp, "deemphasis"), (-1,))
-    filtered, final = kernel(xp, "recurrence.first_order_filter")(rows, (1.0,), (1.0, -coef), state)
+    filtered, final = kernel(xp, "recurrence.first_order_filter")(
+        rows, (1.0,), (1.0, -coef), xp.astype(state, y.dtype)
+    )
+    if zi is None:  # librosa's zf is its zero-state filter's: add the state's part back
+        final = final + start * coef ** y.shape[-1]
     y_out = xp.reshape(filtered, y.shape)
-    zf = xp.reshape(final, y.shape[:-1] + (1,))
-    if zi is None:  # librosa's correction, computed in float64 as NumPy promotes it
-        start = ((2 - coef) * y[..., 0:1] - y[..., 1:2]) / (3 - coef)
-        decay = xp.asarray(coef ** np.arange(y.shape[-1]))
-        y_out = xp.astype(xp.astype(y_out, xp.float64) - start * decay, y.dtype)
     if return_zf:
-        return y_out, zf
+        return y_out, xp.reshape(final, y.shape[:-1] + (1,))
     return y_out
 
 
@@ -754,13 +756,27 @@ def deemphasis(y, *, coef=0.97, zi=None, return_zf=False):
 
 
 def _frame_rms(y, frame_length, hop_length, xp):
-    """``librosa.feature.rms(y, center=True)``: RMS of zero-padded centred frames."""
+    """``librosa.feature.rms(y, center=True)``: RMS of zero-padded centred frames.
+
+    When the frame is a whole number of hops, each frame's energy is the sum of its hops'
+    (every sample squared and summed once, not once per frame that holds it).
+    """
     lead = [(0, 0)] * (y.ndim - 1)
     pad = frame_length // 2
-    padded = xp.pad(y, lead + [(pad, pad)])
-    n_frames = 1 + (padded.shape[-1] - frame_length) // hop_length
-    windows = frames(xp.ascontiguousarray(padded), frame_length, hop_length)[..., :n_frames, :]
-    return xp.sqrt(xp.mean(xp.abs(windows) ** 2, axis=-1))
+    n_frames = 1 + (y.shape[-1] + 2 * pad - frame_length) // hop_length
+    if frame_length % hop_length:
+        padded = xp.pad(y, lead + [(pad, pad)])
+        windows = frames(xp.ascontiguousarray(padded), frame_length, hop_length)
+        return xp.sqrt(xp.mean(windows[..., :n_frames, :] ** 2, axis=-1))
+    hops_per_frame = frame_length // hop_length
+    n_hops = n_frames + hops_per_frame - 1
+    right = max(0, n_hops * hop_length - pad - y.shape[-1])
+    padded = xp.pad(y, lead + [(pad, right)])[..., : n_hops * hop_length]
+    hop_energy = xp.sum(xp.reshape(padded**2, (*y.shape[:-1], n_hops, hop_length)), axis=-1)
+    energy = hop_energy[..., :n_frames]
+    for k in range(1, hops_per_frame):
+        energy = energy + hop_energy[..., k : k + n_frames]
+    return xp.sqrt(energy / frame_length)
 
 
 def _nonsilent(y, top_db, ref, frame_length, hop_length, aggregate, func):
@@ -829,8 +845,8 @@ def trim(y, *, top_db=60, ref=np.max, frame_length=2048, hop_length=512, aggrega
     >>> y = np.zeros(22050 * 3, np.float32)
     >>> y[22050:44100] = np.sin(np.arange(22050) * 0.1)
     >>> y_t, index = sigpu.effects.trim(y)
-    >>> index
-    array([19968, 45568])
+    >>> index  # librosa.effects.trim gives the same
+    array([21504, 45568])
     """
     xp, y, loud, hop_length = _nonsilent(
         y, top_db, ref, frame_length, hop_length, aggregate, "trim"
@@ -887,8 +903,8 @@ def split(y, *, top_db=60, ref=np.max, frame_length=2048, hop_length=512, aggreg
     >>> import numpy as np, sigpu
     >>> y = np.zeros(22050 * 3, np.float32)
     >>> y[22050:44100] = np.sin(np.arange(22050) * 0.1)
-    >>> sigpu.effects.split(y)
-    array([[19968, 45568]])
+    >>> sigpu.effects.split(y)  # librosa.effects.split gives the same
+    array([[21504, 45568]])
     """
     xp, y, loud, hop_length = _nonsilent(
         y, top_db, ref, frame_length, hop_length, aggregate, "split"

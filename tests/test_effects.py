@@ -308,7 +308,14 @@ def _with_silence(dtype, channels=()):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize(
-    "kw", [{}, dict(top_db=20), dict(frame_length=1024, hop_length=256), dict(ref=0.5)]
+    "kw",
+    [
+        {},
+        dict(top_db=20),
+        dict(frame_length=1024, hop_length=256),
+        dict(frame_length=1000, hop_length=300),  # not a whole number of hops
+        dict(ref=0.5),
+    ],
 )
 def test_trim_and_split_match_librosa(xp, dtype, kw):
     for channels in ((), (2,)):

@@ -176,22 +176,45 @@ def test_onset_detect_dense_batch_equals_librosa_rows(xp):
 
 def test_peak_picking_equals_librosa_peak_pick(xp):
     """Random parameters and envelopes with ties: librosa.util.peak_pick's walk exactly."""
+    for x, kw in _peak_picking_trials():
+        got = onset_detect(onset_envelope=xp.asarray(x), normalize=False, sparse=False, **kw)
+        want = librosa.util.peak_pick(x, sparse=False, **kw)
+        np.testing.assert_array_equal(to_np(got, dtype=bool), want, err_msg=str(kw))
+
+
+def _peak_picking_trials(n_trials=60):
+    """Envelopes (float32 and float64, some with plateaus: ties for the maximum and for
+    the mean threshold, where librosa's float32 ``delta`` decides) and random parameters."""
     rng = np.random.default_rng(3)
-    for trial in range(40):
+    for trial in range(n_trials):
         x = rng.standard_normal((2, int(rng.integers(1, 120))))
         if trial % 2:
-            x = np.round(x * 2) / 2  # plateaus: ties for the maximum
+            x = np.round(x * 2) / 2
+        if trial % 3 == 0:
+            x = x.astype(np.float32)
         kw = dict(
             pre_max=int(rng.integers(0, 5)),
             post_max=int(rng.integers(1, 5)),
             pre_avg=int(rng.integers(0, 6)),
             post_avg=int(rng.integers(1, 6)),
-            delta=float(rng.choice([0.0, 0.1, 0.5])),
+            delta=float(rng.choice([0.0, 0.1, 0.3, 0.5])),
             wait=int(rng.integers(0, 8)),
         )
-        got = onset_detect(onset_envelope=xp.asarray(x), normalize=False, sparse=False, **kw)
-        want = librosa.util.peak_pick(x, sparse=False, **kw)
-        np.testing.assert_array_equal(to_np(got, dtype=bool), want, err_msg=str(kw))
+        yield x, kw
+
+
+def test_vectorised_peak_picking_equals_librosa_on_numpy():
+    """sigpu._peaks (the GPU's pointer doubling) run on NumPy, against librosa's walk."""
+    import array_api_compat.numpy as xp_numpy
+
+    from sigpu import _peaks
+
+    for x, kw in _peak_picking_trials():
+        delta = float(np.float32(kw["delta"]))  # as onset_detect passes it
+        lengths = [kw[k] for k in ("pre_max", "post_max", "pre_avg", "post_avg")]
+        found = _peaks.candidates(x, *lengths, delta, xp_numpy)
+        got = _peaks.greedy(found, kw["wait"], xp_numpy)
+        np.testing.assert_array_equal(got, librosa.util.peak_pick(x, sparse=False, **kw))
 
 
 def test_peak_picking_wait_literal_loop(xp):
