@@ -409,6 +409,7 @@ NO_ARRAYS = {
     "SFIConv1d",
     "modulated_gaussian_weights",
     "gammatone_weights",
+    "rational_weights",
     # sigpu.corpus: files in, a Zarr store out (a GPU worker's per-file call has its CuPy
     # test in tests/test_corpus.py); its Dask-array functions share the names of their
     # in-memory twins above and run on CuPy chunks in tests/test_chunked.py

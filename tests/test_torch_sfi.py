@@ -14,6 +14,7 @@ import math
 
 import numpy as np
 import pytest
+import scipy.signal
 
 torch = pytest.importorskip("torch")
 
@@ -26,6 +27,7 @@ from sigpu.torch import (  # noqa: E402
     _bridge,
     gammatone_weights,
     modulated_gaussian_weights,
+    rational_weights,
 )
 from tests.helpers import tol  # noqa: E402
 
@@ -221,6 +223,85 @@ def test_scalar_parameters_broadcast_and_get_reduced_gradients():
     assert weights.shape == (2, 24) and sigma.grad.shape == () and mu.grad.shape == (2,)
 
 
+def _rational_bank():
+    """Two band-pass Butterworths (double zero at s = 0, distinct complex poles) as tensors."""
+    z, p, k = scipy.signal.butter(
+        2, [TWO_PI * 500, TWO_PI * 1500], "bandpass", analog=True, output="zpk"
+    )
+    zeros = torch.tensor(np.stack([z, z]), dtype=torch.complex128, requires_grad=True)
+    poles = torch.tensor(np.stack([p, 1.3 * p]), requires_grad=True)
+    gain = torch.tensor([k, 2.0 * k], dtype=F64, requires_grad=True)
+    return zeros, poles, gain
+
+
+@pytest.mark.parametrize("design", ["time", "frequency"])
+def test_rational_same_numbers_as_numpy_and_gradcheck(design):
+    zeros, poles, gain = _rational_bank()
+    options = dict(sr=8000, numtaps=24, design=design, n_grid=64)
+    weights, t0 = rational_weights(zeros, poles, gain, **options)
+    bank = [
+        sfi.RationalFilter(z, p, float(k))
+        for z, p, k in zip(*(t.detach().numpy() for t in (zeros, poles, gain)), strict=True)
+    ]
+    if design == "time":
+        want, want_t0 = sfi.time_domain_weights(bank, 8000, 24, grid="causal")
+    else:
+        want, want_t0 = sfi.frequency_domain_weights(bank, 8000, 24, n_grid=64)
+    assert t0 == want_t0 and _rel(weights.detach(), want) <= 1e-12
+    assert torch.autograd.gradcheck(
+        lambda *p: rational_weights(*p, **options)[0], (zeros, poles, gain)
+    )
+    # a third-order low-pass without zeros (n_z = 0), one filter given as 1-D tensors
+    z, p, k = scipy.signal.bessel(3, TWO_PI * 1000, analog=True, output="zpk")
+    lowpass = (
+        torch.tensor(z, dtype=torch.complex128, requires_grad=True),
+        torch.tensor(p, requires_grad=True),
+        torch.tensor(k, dtype=F64, requires_grad=True),
+    )
+    assert torch.autograd.gradcheck(lambda *p: rational_weights(*p, **options)[0], lowpass)
+
+
+def test_rational_frequency_gradients_equal_autograd_of_the_zpk_formula(rng):
+    """FD design: torch's autograd through H(s) = k prod(s - z) / prod(s - p) in complex
+    torch arithmetic and an independent lstsq fit gives the same complex gradients."""
+    sr, numtaps, n_grid = 8000, 20, 48
+    zeros, poles, gain = _rational_bank()
+    reference = [t.detach().clone().requires_grad_() for t in (zeros, poles, gain)]
+    grad = torch.tensor(rng.standard_normal((2, numtaps)))
+    rational_weights(zeros, poles, gain, sr=sr, numtaps=numtaps, design="frequency", n_grid=n_grid)[
+        0
+    ].backward(grad)
+    w = torch.linspace(0, math.pi * sr, n_grid, dtype=F64)
+    s = (1j * w).to(torch.complex128)
+    z, p, k = reference
+    response = k[:, None] * torch.prod(s - z[:, :, None], 1) / torch.prod(s - p[:, :, None], 1)
+    support = torch.arange(numtaps, dtype=F64) - (numtaps // 2 - 1)
+    phases = torch.outer(w / sr, support)
+    system = torch.cat([torch.cos(phases), -torch.sin(phases)])
+    fitted = torch.linalg.lstsq(system, torch.cat([response.real, response.imag], 1).T).solution
+    (fitted.T * grad).sum().backward()
+    for ours, theirs in zip((zeros, poles, gain), reference, strict=True):
+        assert _rel(ours.grad, theirs.grad) <= 1e-8
+
+
+def test_rational_bad_input():
+    zeros, poles, gain = (t.detach() for t in _rational_bank())
+    with pytest.raises(TypeError, match="complex64"):
+        rational_weights(zeros, poles, gain.float(), sr=8000, numtaps=8)
+    with pytest.raises(TypeError, match="torch tensors"):
+        rational_weights(zeros.numpy(), poles, gain, sr=8000, numtaps=8)
+    with pytest.raises(sigpu.ParameterError, match="numbers of filters"):
+        rational_weights(zeros[:1], poles, gain, sr=8000, numtaps=8)
+    with pytest.raises(sigpu.ParameterError, match=r"\(F, n\)"):
+        rational_weights(zeros[None], poles[None], gain, sr=8000, numtaps=8)
+    repeated = torch.tensor([[-100.0 + 0j, -100.0 + 0j]], dtype=torch.complex128)
+    none = torch.zeros((1, 0), dtype=torch.complex128)
+    with pytest.raises(sigpu.ParameterError, match="distinct poles"):
+        rational_weights(
+            none, repeated.requires_grad_(), torch.ones(1, dtype=F64), sr=8000, numtaps=8
+        )[0].sum().backward()
+
+
 # ----------------------------------------------------------------------------- layers
 
 
@@ -359,6 +440,24 @@ def test_cuda_branch_on_emulated_cupy(cuda_stand_in, rng, design):
     want = [x_cpu.grad] + [p.grad for p in (*encoder.parameters(), *decoder.parameters())]
     for ours, theirs in zip(got, want, strict=True):
         assert _rel(ours, theirs) <= 1e-5
+
+
+@pytest.mark.parametrize("design", ["time", "frequency"])
+def test_rational_cuda_branch_on_emulated_cupy(cuda_stand_in, design):
+    zeros, poles, gain = _rational_bank()
+    options = dict(sr=8000, numtaps=24, design=design, n_grid=64)
+    weights, _ = rational_weights(zeros, poles, gain, **options)
+    weights.square().sum().backward()
+    assert cuda_stand_in["to_tensor"] >= 4
+    reference = [t.detach().clone().requires_grad_() for t in (zeros, poles, gain)]
+    with pytest.MonkeyPatch.context() as undo:
+        undo.setattr(_bridge, "to_array", lambda t: t.detach().numpy())
+        undo.setattr(_bridge, "to_tensor", lambda a, like: torch.from_numpy(np.array(a)))
+        want, _ = rational_weights(*reference, **options)
+        want.square().sum().backward()
+    assert _rel(weights.detach(), want.detach()) <= 1e-12
+    for ours, theirs in zip((zeros, poles, gain), reference, strict=True):
+        assert _rel(ours.grad, theirs.grad) <= 1e-12
 
 
 # ----------------------------------------------------------------------------- bad input

@@ -69,7 +69,8 @@ class HarmonicConv2dLayer:
 class SFIEncoderDecoder:
     """``SFIEncoder`` -> ``SFIDecoder`` with weights designed per call from the analog
     parameters (``modulated_gaussian_weights``), forward + backward to input and parameters;
-    ``time_weights`` times the differentiable design alone (``gammatone_weights`` too),
+    ``time_weights`` times the differentiable designs alone (``gammatone_weights`` and
+    ``rational_weights`` of 32 band-pass Butterworths too),
     ``time_conv1d`` an ``SFIConv1d`` (4 -> 8 channels, 2 ms kernels) forward + backward."""
 
     params = (DEVICES, ["time", "frequency"])
@@ -77,13 +78,33 @@ class SFIEncoderDecoder:
 
     def setup(self, device, design):
         torch = self.torch = _torch(device)
-        from sigpu.torch import SFIConv1d, SFIDecoder, SFIEncoder, gammatone_weights
+        from sigpu.torch import (
+            SFIConv1d,
+            SFIDecoder,
+            SFIEncoder,
+            gammatone_weights,
+            rational_weights,
+        )
 
         options = dict(train_sr=16000, design=design)
         self.encoder = SFIEncoder(64, 32, 16, **options).to(device)
         self.decoder = SFIDecoder(64, 32, 16, **options).to(device)
         self.gammatone = SFIEncoder(64, 32, 16, family="gammatone", **options).to(device)
         self.gammatone_weights = gammatone_weights
+        self.rational_weights = rational_weights
+        # 32 band-pass Butterworths (4 poles, 2 zeros each) for the rational design
+        import scipy.signal
+
+        edges = np.geomspace(100.0, 6000.0, 33)
+        zpk = [
+            scipy.signal.butter(2, [2 * np.pi * lo, 2 * np.pi * hi], "bandpass", analog=True,
+                                output="zpk")
+            for lo, hi in zip(edges[:-1], edges[1:], strict=True)
+        ]  # fmt: skip
+        self.zpk = [
+            torch.tensor(np.stack([f[i] for f in zpk]), device=device).requires_grad_()
+            for i in range(3)
+        ]
         self.conv = SFIConv1d(4, 8, 33, train_sr=16000, design=design).to(device)
         self.channels = _tensor(torch, (2, 4, 16000), device, 5, requires_grad=True)
         self.x = _tensor(torch, (8, 16000), device, 3, requires_grad=True)
@@ -109,6 +130,8 @@ class SFIEncoderDecoder:
             bank.center_hz, bank.bandwidth_hz, bank.phase, order=2, sr=16000, numtaps=32,
             design=design,
         )  # fmt: skip
+        weights.sum().backward()
+        weights, _ = self.rational_weights(*self.zpk, sr=16000, numtaps=32, design=design)
         weights.sum().backward()
         _sync(self.torch, device)
 

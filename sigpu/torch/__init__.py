@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch as _torch  # noqa: F401  (fails early, with torch's message, where torch is absent)
 
 from . import _constantq, _spectral  # noqa: F401  (register the functions' autograd)
-from ._sfi import gammatone_weights, modulated_gaussian_weights
+from ._sfi import gammatone_weights, modulated_gaussian_weights, rational_weights
 from .constantq_layers import CQT, VQT
 from .harmonic_layers import HarmonicConv2d, LogHarmonicConv2d
 from .sfi_layers import SFIConv1d, SFIDecoder, SFIEncoder
@@ -33,6 +33,7 @@ __all__: list[str] = [
     "SFIConv1d",
     "modulated_gaussian_weights",
     "gammatone_weights",
+    "rational_weights",
 ]
 
 

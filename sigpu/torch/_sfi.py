@@ -22,14 +22,14 @@ import numpy as np
 import torch
 
 from .. import sfi
-from .._backend import array_namespace, frames
+from .._backend import array_namespace, frames, is_device_array, to_host
 from .._cache import on_device
 from .._errors import ParameterError
 from ..sfi.weights import fd_solver
 from . import _bridge
 from ._bridge import register
 
-__all__ = ["modulated_gaussian_weights", "gammatone_weights"]
+__all__ = ["modulated_gaussian_weights", "gammatone_weights", "rational_weights"]
 
 # ----------------------------------------------------------------------------- encode / decode
 
@@ -148,6 +148,7 @@ _GAUSS_AMPLITUDE = 2.0 / math.sqrt(2.0 * math.pi)
 
 class _ModulatedGaussianFamily:
     names = ("mu", "sigma", "phase")
+    complex_params = (False, False, False)
 
     @staticmethod
     def build(params):
@@ -179,6 +180,7 @@ class _ModulatedGaussianFamily:
 
 class _GammatoneFamily:
     names = ("fc", "b", "phase")
+    complex_params = (False, False, False)
 
     def __init__(self, order: int):
         self.order = order
@@ -216,6 +218,84 @@ class _GammatoneFamily:
         return d_fc, d_b, d_phase
 
 
+class _RationalFamily:
+    """A bank of F rational filters ``H(s) = k prod(s - z) / prod(s - p)`` of one order:
+    zeros ``(F, n_z)`` and poles ``(F, n_p)`` complex, gains ``(F,)`` real.
+
+    The filters are sigpu's :class:`sigpu.sfi.RationalFilter` (host constants: the
+    parameters are copied to the host to build them, an explicit copy of ``F (n_z + n_p + 1)``
+    numbers).  With distinct poles ``h(t) = Re sum_i k u_i exp(p_i t)``, ``u_i = prod_z (p_i -
+    z) / prod_{j != i} (p_i - p_j)``; the derivatives below are those of the holomorphic sum
+    (and of ``H``), the real part taken by the caller's contraction.
+    """
+
+    names = ("zeros", "poles", "gain")
+    complex_params = (True, True, False)
+
+    @staticmethod
+    def build(params):
+        zeros, poles, gain = (to_host(p) for p in params)
+        return [
+            sfi.RationalFilter(z, p, float(k)) for z, p, k in zip(zeros, poles, gain, strict=True)
+        ]
+
+    @staticmethod
+    def impulse_derivatives(xp, params, t):
+        zeros, poles, gain = params
+        if poles.shape[1] > 1:
+            gaps = xp.abs(poles[:, :, None] - poles[:, None, :])
+            gaps = gaps + xp.eye(poles.shape[1])[None] * (1.0 + xp.max(gaps))
+            if bool(xp.any(gaps <= 1e-8 * xp.maximum(xp.abs(poles[:, :, None]), 1.0))):
+                raise ParameterError(
+                    "rational_weights: the time-domain gradient needs distinct poles "
+                    "(a repeated pole's residues are not differentiable this way); "
+                    "use design='frequency'"
+                )
+        n_poles = poles.shape[1]
+        # inverse pole gaps 1 / (p_i - p_l), 0 on the diagonal
+        eye = xp.eye(n_poles, dtype=poles.dtype)[None]
+        inverse_gaps = (1 - eye) / (poles[:, :, None] - poles[:, None, :] + eye)
+        inverse_zero_gaps = 1 / (poles[:, :, None] - zeros[:, None, :])  # (F, n_p, n_z)
+        unit = xp.prod(poles[:, :, None] - zeros[:, None, :], axis=2) / xp.prod(
+            poles[:, :, None] - poles[:, None, :] + eye, axis=2
+        )  # residues / gain
+        causal = t >= 0
+        tt = xp.where(causal, t, xp.zeros_like(t))[None]  # (1, 1, n)
+        modes = xp.where(causal[None], xp.exp(poles[:, :, None] * tt), 0)  # (F, n_p, n)
+        weighted = unit[:, :, None] * modes  # u_i exp(p_i t)
+        k = gain[:, None, None]
+        d_gain = xp.sum(weighted, axis=1)
+        d_zeros = -k * xp.sum(weighted[:, :, None, :] * inverse_zero_gaps[..., None], axis=1)
+        own = xp.sum(inverse_zero_gaps, axis=2) - xp.sum(inverse_gaps, axis=2)
+        d_poles = k * weighted * (own[:, :, None] + tt) + k * xp.sum(
+            weighted[:, :, None, :] * inverse_gaps[..., None], axis=1
+        )
+        return d_zeros, d_poles, d_gain
+
+    @staticmethod
+    def frequency_derivatives(xp, params, w):
+        zeros, poles, gain = params
+        s = 1j * w  # (1, M)
+        zero_factors = s[:, None, :] - zeros[:, :, None]  # (F, n_z, M)
+        pole_factors = s[:, None, :] - poles[:, :, None]
+        denominator = xp.prod(pole_factors, axis=1)
+        d_gain = xp.prod(zero_factors, axis=1) / denominator
+        k = gain[:, None]
+        response = k * d_gain
+        # dH/dz_l = -k prod_{j != l} (s - z_j) / prod (s - p): no division by s - z_l, which
+        # vanishes where a zero sits on the grid (e.g. s = 0 for a band-pass)
+        n_zeros = zeros.shape[1]
+        d_zeros = [
+            -k
+            * xp.prod(zero_factors[:, [j for j in range(n_zeros) if j != l]], axis=1)
+            / denominator
+            for l in range(n_zeros)
+        ]
+        d_zeros = xp.stack(d_zeros, axis=1) if n_zeros else zero_factors
+        d_poles = response[:, None, :] / pole_factors
+        return d_zeros, d_poles, d_gain
+
+
 class _AnalogWeights(torch.autograd.Function):
     """``weights = design(family(*params), sr, numtaps, ...)`` with the parameter VJP."""
 
@@ -224,7 +304,9 @@ class _AnalogWeights(torch.autograd.Function):
         arrays = [_bridge.to_array(p) for p in params]
         ctx.save_for_backward(*params)
         ctx.family, ctx.design = family, design
-        weights, ctx.t0 = design.run(family.build(arrays))
+        real = next(a for a, c in zip(arrays, family.complex_params, strict=True) if not c)
+        options = dict(xp="cupy" if is_device_array(real) else "numpy", dtype=real.dtype)
+        weights, ctx.t0 = design.run(family.build(arrays), **options)
         return _bridge.to_tensor(weights, params[0])
 
     @staticmethod
@@ -232,10 +314,20 @@ class _AnalogWeights(torch.autograd.Function):
         params = ctx.saved_tensors
         g = _bridge.to_array(grad_weights)
         xp = array_namespace(g)
-        arrays = [xp.astype(_bridge.to_array(p), xp.float64) for p in params]
-        grads = ctx.design.parameter_gradients(
+        arrays = [
+            xp.astype(_bridge.to_array(p), xp.complex128 if is_complex else xp.float64)
+            for p, is_complex in zip(params, ctx.family.complex_params, strict=True)
+        ]
+        contractions = ctx.design.parameter_gradients(
             xp, ctx.family, arrays, xp.astype(g, xp.float64), ctx.t0
         )
+        # torch's gradient of a real loss in a complex parameter c is dL/dRe c + j dL/dIm c:
+        # the conjugate of the contraction with the holomorphic derivative; a real one's is
+        # its real part
+        grads = [
+            xp.conj(x) if is_complex else xp.real(x)
+            for x, is_complex in zip(contractions, ctx.family.complex_params, strict=True)
+        ]
         return (
             None,
             None,
@@ -252,9 +344,9 @@ class _TimeDomainDesign:
     def __init__(self, sr, numtaps, grid, scale):
         self.sr, self.numtaps, self.grid, self.scale = sr, numtaps, grid, scale
 
-    def run(self, family):
+    def run(self, family, **options):
         weights, self.t0 = sfi.time_domain_weights(
-            family, self.sr, self.numtaps, grid=self.grid, scale=self.scale
+            family, self.sr, self.numtaps, grid=self.grid, scale=self.scale, **options
         )
         return weights, self.t0
 
@@ -262,8 +354,7 @@ class _TimeDomainDesign:
         t = (t0 + xp.arange(self.numtaps, dtype=xp.float64) / self.sr)[None]
         if self.scale == "impulse_invariance":
             g = g / self.sr
-        derivatives = family.impulse_derivatives(xp, params, t)
-        return [xp.sum(g * d, axis=1) for d in derivatives]
+        return [_contract(xp, g, d) for d in family.impulse_derivatives(xp, params, t)]
 
 
 class _FrequencyDomainDesign:
@@ -272,23 +363,27 @@ class _FrequencyDomainDesign:
     def __init__(self, sr, numtaps, n_grid, delay):
         self.sr, self.numtaps, self.n_grid, self.delay = sr, numtaps, n_grid, delay
 
-    def run(self, family):
+    def run(self, family, **options):
         weights, self.t0 = sfi.frequency_domain_weights(
-            family, self.sr, self.numtaps, n_grid=self.n_grid, delay=self.delay
+            family, self.sr, self.numtaps, n_grid=self.n_grid, delay=self.delay, **options
         )
         return weights, self.t0
 
     def parameter_gradients(self, xp, family, params, g, t0):
         solver = on_device(fd_solver(self.numtaps, self.n_grid), xp, np.float64)  # (2M, K)
         grad_rhs = xp.matmul(g, xp.permute_dims(solver, (1, 0)))  # (F, 2M)
-        grad_real, grad_imag = grad_rhs[:, : self.n_grid], grad_rhs[:, self.n_grid :]
+        # the loss is Re(conj(G) H s) with G the gradient of [Re, Im] as one complex number
+        conj_grad = grad_rhs[:, : self.n_grid] - 1j * grad_rhs[:, self.n_grid :]
         w = xp.linspace(0.0, math.pi * self.sr, self.n_grid, dtype=xp.float64)[None]
         shift = xp.exp(1j * w * self.delay)
         derivatives = family.frequency_derivatives(xp, params, w)
-        return [
-            xp.sum(grad_real * xp.real(d * shift) + grad_imag * xp.imag(d * shift), axis=1)
-            for d in derivatives
-        ]
+        return [_contract(xp, conj_grad * shift, d) for d in derivatives]
+
+
+def _contract(xp, g, derivative):
+    """``sum_n g[f, n] derivative[f, ..., n]``: ``(F, n)`` with ``(F, ..., n)``."""
+    g = xp.reshape(g, (g.shape[0],) + (1,) * (derivative.ndim - 2) + (g.shape[-1],))
+    return xp.sum(g * derivative, axis=-1)
 
 
 _FLOAT_DTYPES = (torch.float32, torch.float64)
@@ -464,4 +559,103 @@ def gammatone_weights(
     params = _bank_parameters(func, fc=fc, b=b, phase=phase)
     runner = _design(func, design, sr, numtaps, grid, scale, n_grid, delay)
     weights = _AnalogWeights.apply(_GammatoneFamily(order), runner, *params)
+    return weights, runner.t0
+
+
+_COMPLEX_OF = {torch.float32: torch.complex64, torch.float64: torch.complex128}
+
+
+def _rational_parameters(func, zeros, poles, gain):
+    """``(F, n_z)``, ``(F, n_p)`` complex and ``(F,)`` real tensors of one precision/device."""
+    if not all(isinstance(a, torch.Tensor) for a in (zeros, poles, gain)):
+        raise TypeError(f"{func}: zeros, poles and gain must be torch tensors")
+    if gain.dtype not in _FLOAT_DTYPES:
+        raise TypeError(f"{func}: gain has dtype {gain.dtype}; use float32 or float64")
+    complex_dtype = _COMPLEX_OF[gain.dtype]
+    for name, a in (("zeros", zeros), ("poles", poles)):
+        if a.dtype != complex_dtype:
+            raise TypeError(
+                f"{func}: {name} has dtype {a.dtype}; with a {gain.dtype} gain it must be "
+                f"{complex_dtype}"
+            )
+        if a.device != gain.device:
+            raise TypeError(f"{func}: {name} is on {a.device}, gain on {gain.device}")
+    if poles.ndim not in (1, 2) or zeros.ndim != poles.ndim or gain.ndim > 1:
+        raise ParameterError(
+            f"{func}: zeros and poles must both be (n,) for one filter or (F, n) for a bank, "
+            f"gain a scalar or (F,); got {tuple(zeros.shape)}, {tuple(poles.shape)}, "
+            f"{tuple(gain.shape)}"
+        )
+    if poles.ndim == 1:
+        zeros, poles = zeros[None], poles[None]
+    n_filters = poles.shape[0]
+    if zeros.shape[0] != n_filters or gain.numel() not in (1, n_filters):
+        raise ParameterError(
+            f"{func}: zeros, poles and gain describe different numbers of filters: "
+            f"{zeros.shape[0]}, {n_filters}, {gain.numel()}"
+        )
+    gain = gain.reshape(-1).expand(n_filters).contiguous()
+    return zeros.resolve_conj().contiguous(), poles.resolve_conj().contiguous(), gain
+
+
+def rational_weights(
+    zeros, poles, gain, *, sr, numtaps, design="time", grid="causal",
+    scale="impulse_invariance", n_grid=640, delay=0.0,
+):  # fmt: skip
+    """Conv weights of a bank of rational analog filters, differentiable in zeros, poles, gain.
+
+    Filter ``f`` is ``sigpu.sfi.RationalFilter(zeros[f], poles[f], gain[f])``,
+    ``H(s) = gain prod(s - z) / prod(s - p)`` (s = jw, rad/s), designed by
+    :func:`sigpu.sfi.time_domain_weights` or :func:`sigpu.sfi.frequency_domain_weights`.
+
+    Parameters
+    ----------
+    zeros : torch.Tensor, shape (F, n_z) or (n_z,), complex
+        Zeros in rad/s (``n_z`` may be 0).
+    poles : torch.Tensor, shape (F, n_p) or (n_p,), complex
+        Poles in rad/s; distinct for the time-domain gradient.
+    gain : torch.Tensor, shape (F,) or scalar, float32 or float64
+        Gains; zeros and poles are complex64 with a float32 gain, complex128 with float64.
+    sr, numtaps, design, grid, scale, n_grid, delay
+        As for :func:`modulated_gaussian_weights` (default grid "causal").
+
+    Returns
+    -------
+    weights : torch.Tensor, shape (F, numtaps)
+        Gain's dtype and device.
+    t0 : float
+        Analog time (s) of tap 0.
+
+    See Also
+    --------
+    modulated_gaussian_weights : The same for a modulated-Gaussian bank.
+    sigpu.sfi.RationalFilter : The analog filter.
+
+    Notes
+    -----
+    Backends: CPU tensors through NumPy, CUDA tensors through CuPy; the filters' partial
+    fractions are host constants, so the parameters are copied to the host once per call
+    (explicitly: ``F (n_z + n_p + 1)`` numbers).  The gradient of a real loss in a complex
+    zero or pole is torch's ``dL/dRe + j dL/dIm``; a conjugate pair of poles keeps its
+    symmetry under gradient steps in the time domain (the gradients are conjugates), not in
+    the frequency domain, which fits ``H`` on positive frequencies only.  Reference:
+    ``scipy.signal.freqs_zpk`` / ``scipy.signal.impulse``.
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.signal, torch
+    >>> from sigpu.torch import rational_weights
+    >>> z, p, k = scipy.signal.butter(2, [2 * np.pi * 500, 2 * np.pi * 1500], "bandpass",
+    ...                               analog=True, output="zpk")
+    >>> poles = torch.tensor(p, requires_grad=True)
+    >>> gain = torch.tensor(k, dtype=torch.float64)
+    >>> w, t0 = rational_weights(torch.tensor(z), poles, gain, sr=8000, numtaps=40)
+    >>> w.square().sum().backward()
+    >>> w.shape, poles.grad.dtype
+    (torch.Size([1, 40]), torch.complex128)
+    """
+    func = "rational_weights"
+    params = _rational_parameters(func, zeros, poles, gain)
+    runner = _design(func, design, sr, numtaps, grid, scale, n_grid, delay)
+    weights = _AnalogWeights.apply(_RationalFamily, runner, *params)
     return weights, runner.t0
