@@ -296,7 +296,8 @@ def cepstrum(S_db, n_mfcc: int, dct_type: int, norm, lifter: float):
 def mfcc_plan_call(plan, y=None, *, S=None):
     """``MFCC`` plan call with gradient."""
     if S is None:
-        S = to_db(mel_plan_call(plan.mel, y), 1.0, 1e-10, plan.top_db)
+        # through the bridge: sigpu's fused kernel unless a gradient is needed
+        S = sigpu.power_to_db(mel_plan_call(plan.mel, y), top_db=plan.top_db)
     elif S.ndim < 2:
         raise ParameterError(f"MFCC: S has shape {tuple(S.shape)}; it needs (..., n_mels, T)")
     return cepstrum(S, plan.n_mfcc, plan.dct_type, plan.norm, plan.lifter)
