@@ -74,7 +74,14 @@ def axis_coords(ax_type, n: int, p: dict) -> np.ndarray:
 def _cqt_coords(n: int, p: dict) -> np.ndarray:
     fmin = note_to_hz("C1") if p["fmin"] is None else p["fmin"]
     bins_per_octave = p["bins_per_octave"]
-    fmin = fmin * 2.0 ** (p["tuning"] / bins_per_octave)
+    with np.errstate(over="ignore", under="ignore"):
+        tuned = float(fmin * np.exp2(p["tuning"] / bins_per_octave))
+    if not (np.isfinite(tuned) and tuned > 0):
+        raise ParameterError(
+            f"tuning={p['tuning']!r} (fractions of a bin) moves fmin={fmin!r} Hz to {tuned!r} Hz: "
+            "the tuned lowest frequency must be positive and finite"
+        )
+    fmin = tuned
     freqs = cqt_frequencies(n, fmin=fmin, bins_per_octave=bins_per_octave)
     if np.any(freqs > 0.5 * p["sr"]):
         import warnings

@@ -17,8 +17,9 @@ import warnings
 import numpy as np
 
 from ._backend import to_host
-from ._display_coords import LAG_TYPES, TIME_TYPES, axis_coords, check_axis_type
+from ._display_coords import LAG_TYPES, TIME_TYPES, axis_coords, check_axis_type, key_to_notes
 from ._errors import ParameterError
+from ._validate import finite_float, nonnegative_float, one_of, positive_float, positive_int
 
 __all__ = ["cmap", "specshow", "waveshow"]
 
@@ -74,15 +75,54 @@ def _check_axes(ax, plt):
     return ax
 
 
-def _positive(value, name: str) -> None:
-    if value is not None and not (np.isscalar(value) and np.isfinite(value) and value > 0):
-        raise ParameterError(f"{name}={value!r} must be a positive number")
+def _optional(check, value, name: str):
+    return None if value is None else check(value, name)
+
+
+def _flag(value, name: str) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name}={value!r} must be True or False")
+    return bool(value)
+
+
+def _numbers(values: np.ndarray, name: str) -> np.ndarray:
+    """``values`` if they are numbers (or booleans) with at least one value, else an error."""
+    if values.dtype.kind not in "biufc":
+        raise TypeError(f"{name} must hold numbers or booleans, not dtype {values.dtype}")
+    if values.size == 0:
+        raise ParameterError(f"{name} has shape {values.shape}: there is nothing to draw")
+    return values
+
+
+def _check_specshow_parameters(p: dict) -> None:
+    positive_float(p["sr"], "sr")
+    positive_int(p["hop_length"], "hop_length")
+    _optional(positive_int, p["n_fft"], "n_fft")
+    _optional(positive_int, p["win_length"], "win_length")
+    _optional(nonnegative_float, p["fmin"], "fmin")
+    _optional(positive_float, p["fmax"], "fmax")
+    _optional(positive_float, p["tempo_min"], "tempo_min")
+    _optional(positive_float, p["tempo_max"], "tempo_max")
+    finite_float(p["tuning"], "tuning")
+    positive_int(p["bins_per_octave"], "bins_per_octave")
+    for name in ("auto_aspect", "htk", "unicode"):
+        _flag(p[name], name)
+    key_to_notes(p["key"])  # ParameterError naming key for a key it cannot spell
+
+
+def _check_marker(marker) -> None:
+    from matplotlib.markers import MarkerStyle
+
+    try:
+        MarkerStyle(marker)
+    except (TypeError, ValueError) as exc:
+        raise ParameterError(f"marker={marker!r} is not a matplotlib marker ({exc})") from None
 
 
 def _mesh_coords(ax_type, coords, n: int, params: dict, name: str) -> np.ndarray:
     if coords is None:
         return axis_coords(ax_type, n, params)
-    coords = _to_host(coords, name)
+    coords = _numbers(_to_host(coords, name), name)
     if coords.ndim != 1 or len(coords) not in (n, n + 1):
         raise ParameterError(
             f"{name} has shape {coords.shape}: it must be 1-D with {n} or {n + 1} values "
@@ -131,11 +171,17 @@ def cmap(data, *, robust=True, cmap_seq="magma", cmap_bool="gray_r", cmap_div="c
     _matplotlib()
     from matplotlib import colormaps
 
-    values = np.atleast_1d(_to_host(data, "data"))
+    for name, value in (("cmap_seq", cmap_seq), ("cmap_bool", cmap_bool), ("cmap_div", cmap_div)):
+        one_of(value, name, sorted(colormaps))
+    values = np.atleast_1d(_numbers(_to_host(data, "data"), "data"))
+    if values.dtype.kind == "c":
+        raise TypeError("data must be real to choose a colormap (pass its magnitude)")
     if values.dtype == bool:
         return colormaps[cmap_bool]
     values = values[np.isfinite(values)]
-    low, high = np.percentile(values, [2, 98] if robust else [0, 100])
+    if values.size == 0:
+        raise ParameterError("data has no finite values to choose a colormap from")
+    low, high = np.percentile(values, [2, 98] if _flag(robust, "robust") else [0, 100])
     return colormaps[cmap_seq if low >= 0 or high <= 0 else cmap_div]
 
 
@@ -252,7 +298,7 @@ def specshow(
     >>> plt.close(fig)
     """
     plt, ticks = _matplotlib()
-    image = _to_host(data, "data")
+    image = _numbers(_to_host(data, "data"), "data")
     if image.ndim != 2:
         raise ParameterError(f"data has shape {image.shape}: specshow draws 2-D arrays (d, n)")
     if np.iscomplexobj(image):
@@ -262,8 +308,6 @@ def specshow(
         image = np.abs(image)
     check_axis_type(x_axis, "x_axis")
     check_axis_type(y_axis, "y_axis")
-    _positive(sr, "sr")
-    _positive(hop_length, "hop_length")
     params = dict(
         sr=sr,
         hop_length=hop_length,
@@ -274,6 +318,16 @@ def specshow(
         tuning=tuning,
         bins_per_octave=bins_per_octave,
         htk=htk,
+    )
+    _check_specshow_parameters(
+        dict(
+            params,
+            tempo_min=tempo_min,
+            tempo_max=tempo_max,
+            key=key,
+            auto_aspect=auto_aspect,
+            unicode=unicode,
+        )
     )
     y_coords = _mesh_coords(y_axis, y_coords, image.shape[0], params, "y_coords")
     x_coords = _mesh_coords(x_axis, x_coords, image.shape[1], params, "x_coords")
@@ -412,11 +466,13 @@ def waveshow(
         raise ParameterError(f"y has shape {samples.shape}: waveshow draws (n,) or (channels, n)")
     if not np.issubdtype(samples.dtype, np.floating) or not np.all(np.isfinite(samples)):
         raise ParameterError("y must hold finite floating-point samples")
-    if not (isinstance(max_points, (int, np.integer)) and max_points > 0):
-        raise ParameterError(f"max_points={max_points!r} must be a positive integer")
-    _positive(sr, "sr")
-    if axis not in (*TIME_TYPES, *LAG_TYPES, "off", "none", None):
-        raise ParameterError(f"axis={axis!r} must be a time or lag axis type, 'off' or None")
+    max_points = positive_int(max_points, "max_points")
+    sr = positive_float(sr, "sr")
+    offset = finite_float(offset, "offset")
+    one_of(axis, "axis", (*TIME_TYPES, *LAG_TYPES, "off", "none", None))
+    one_of(where, "where", ("pre", "mid", "post"))
+    _flag(transpose, "transpose")
+    _check_marker(marker)
     samples = np.atleast_2d(samples)
     axes = _check_axes(ax, plt)
     block = max(1, samples.shape[-1] // max_points)

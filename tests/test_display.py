@@ -3,6 +3,7 @@ tick labels, waveshow's envelope and samples, NumPy/CuPy/torch inputs, headless 
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -236,6 +237,46 @@ def test_bad_input_names_the_parameter():
         sigpu.display.waveshow(np.array([0.0, np.nan]))
     with pytest.raises(sigpu.ParameterError, match="axis='mel'"):
         sigpu.display.waveshow(RNG.random(10), axis="mel")
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(hop_length=1.5), "hop_length=1.5"),
+        (dict(n_fft=0), "n_fft=0"),
+        (dict(fmin=-1.0), "fmin=-1.0"),
+        (dict(tuning=float("nan")), "tuning=nan"),
+        (dict(tuning=-(2.0**40)), "tuning="),
+        (dict(bins_per_octave=0), "bins_per_octave=0"),
+        (dict(tempo_max=0), "tempo_max=0"),
+        (dict(key="Z:maj"), "key='Z:maj'"),
+    ],
+)
+def test_bad_specshow_parameters_name_themselves(kwargs, match):
+    with pytest.raises(sigpu.ParameterError, match=re.escape(match)):
+        sigpu.display.specshow(RNG.random((24, 5)), y_axis="cqt_note", **kwargs)
+
+
+def test_bad_types_and_values_name_themselves():
+    with pytest.raises(TypeError, match="htk=1"):
+        sigpu.display.specshow(RNG.random((4, 5)), htk=1)
+    with pytest.raises(TypeError, match="data must hold numbers"):
+        sigpu.display.specshow(np.array([["a", "b"]], dtype=object))
+    with pytest.raises(sigpu.ParameterError, match="nothing to draw"):
+        sigpu.display.specshow(np.zeros((4, 0)))
+    with pytest.raises(sigpu.ParameterError, match="cmap_div='nope'"):
+        sigpu.display.cmap(RNG.random(4), cmap_div="nope")
+    with pytest.raises(sigpu.ParameterError, match="no finite values"):
+        sigpu.display.cmap(np.full(4, np.nan))
+    with pytest.raises(TypeError, match="must be real"):
+        sigpu.display.cmap(np.ones(3, dtype=complex))
+    y = RNG.standard_normal(100)
+    with pytest.raises(sigpu.ParameterError, match="marker='not a marker'"):
+        sigpu.display.waveshow(y, marker="not a marker")
+    with pytest.raises(sigpu.ParameterError, match="where='left'"):
+        sigpu.display.waveshow(y, where="left")
+    with pytest.raises(sigpu.ParameterError, match="offset=inf"):
+        sigpu.display.waveshow(y, offset=float("inf"))
 
 
 def test_import_needs_no_matplotlib_and_calls_say_how_to_install_it():
