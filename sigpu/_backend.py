@@ -499,7 +499,7 @@ def synchronize(xp) -> None:
 
 
 def to_host(x) -> np.ndarray:
-    """Explicit device-to-host copy, for the CLI and benchmarks only."""
+    """Explicit device-to-host copy, for the CLI, the benchmarks and sigpu.display (drawing)."""
     if _is_cupy_array(x):
         return x.get()
     return np.asarray(x)
