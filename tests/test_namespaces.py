@@ -4,8 +4,13 @@ not the modules and helpers it imports (``np``, ``math``, ``kernel``, ...)."""
 from __future__ import annotations
 
 import importlib
+import importlib.util
 
 import pytest
+
+#: sigpu.torch where torch is installed (the optional extra sigpu[torch]; never imported by
+#: ``import sigpu``, but an attribute of sigpu once imported)
+TORCH_MODULES = ("sigpu.torch",) if importlib.util.find_spec("torch") else ()
 
 #: sigpu and its public modules (the numpydoc test validates their callables too)
 PUBLIC_MODULES = (
@@ -14,10 +19,13 @@ PUBLIC_MODULES = (
     "sigpu.constantq",
     "sigpu.convert",
     "sigpu.corpus",
+    "sigpu.decompose",
     "sigpu.display",
+    "sigpu.effects",
     "sigpu.feature",
     "sigpu.filters",
     "sigpu.harmonic",
+    "sigpu.onset",
     "sigpu.reassign",
     "sigpu.spectrum",
     "sigpu.sfi",
@@ -25,6 +33,7 @@ PUBLIC_MODULES = (
     "sigpu.sfi.families",
     "sigpu.sfi.ops",
     "sigpu.sfi.weights",
+    *TORCH_MODULES,
 )
 
 
