@@ -27,6 +27,9 @@ MODULES = (
     "sigpu.reassign",
     "sigpu.sfi",
     "sigpu.corpus",
+    "sigpu.onset",
+    "sigpu.effects",
+    "sigpu.decompose",
     # the layers and weight helpers of the optional extra sigpu[torch], where torch is installed
     *(("sigpu.torch",) if importlib.util.find_spec("torch") else ()),
 )
