@@ -153,6 +153,20 @@ def test_each_kind_equals_librosa_with_a_matching_axis(tmp_path, capsys, drawn, 
         np.testing.assert_allclose(image, want, atol=1e-3)
 
 
+@pytest.mark.parametrize("kind", ["stft", "mel", "hyper"])
+def test_cupy_backend_draws_what_numpy_draws(tmp_path, capsys, drawn, cupy_module, kind):
+    """--backend cupy (emulated without a GPU): the same image as the NumPy backend."""
+    path, _ = _tone_wav(tmp_path, seconds=0.5)
+    extra = ["--n-fft", "512", "--hop-length", "128", "--fmin", "220"]
+    for backend in ("numpy", "cupy"):
+        argv = ["spectrogram", str(path), "--kind", kind, "--backend", backend, *extra]
+        assert cli.main([*argv, "-o", str(tmp_path / f"{backend}.png")]) == 0
+        assert f"frames on {backend}" in capsys.readouterr().out
+    (on_numpy, *_), (on_cupy, *_) = drawn
+    assert isinstance(on_cupy, np.ndarray)  # the explicit copy to the host, for drawing
+    np.testing.assert_allclose(on_cupy, on_numpy, atol=1e-3)
+
+
 def _unsigned_8bit_wav(tmp_path):
     """An 8-bit WAV (unsigned PCM, 128 = silence) of a 0.5-amplitude sine, and the sine."""
     sine = 0.5 * np.sin(2 * np.pi * 200 * np.arange(4000) / SR)
