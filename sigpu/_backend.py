@@ -32,6 +32,7 @@ __all__ = [
     "namespace_for",
     "is_device_array",
     "on_input_device",
+    "call_on_input_device",
     "errstate",
     "import_module",
     "backend_name",
@@ -121,15 +122,21 @@ def on_input_device(func):
         torch = sys.modules.get("torch")
         if torch is not None and _holds_tensor(torch.Tensor, args, kwargs):
             return import_module("sigpu.torch._bridge").dispatch(func, args, kwargs)
-        device_id = _first_device_id(args, kwargs)
-        if device_id is None:
-            return func(*args, **kwargs)
-        cupy = import_module("cupy")
-        with cupy.cuda.Device(device_id):
-            return func(*args, **kwargs)
+        return call_on_input_device(func, args, kwargs)
 
     wrapper.follows_input_device = True
     return wrapper
+
+
+def call_on_input_device(func, args, kwargs):
+    """``func(*args, **kwargs)`` with the CUDA device of its first CuPy argument current (what
+    :func:`on_input_device` does; the torch bridge calls it with the arrays behind tensors)."""
+    device_id = _first_device_id(args, kwargs)
+    if device_id is None:
+        return func(*args, **kwargs)
+    cupy = import_module("cupy")
+    with cupy.cuda.Device(device_id):
+        return func(*args, **kwargs)
 
 
 def errstate(xp, **kwargs):

@@ -183,3 +183,24 @@ def test_cuda_branch_on_emulated_cupy(cuda_stand_in, rng):
     assert cuda_stand_in["to_tensor"] == 1 and got.dtype == torch.float32
     peak = np.abs(want).max()
     assert np.abs(got.numpy() - want).max() <= 1e-6 * peak
+
+
+def test_cuda_branch_runs_on_the_tensors_device(emulated_cupy, monkeypatch, rng):
+    """Tensors on CUDA device 1 (their arrays there) while device 0 is current: the strict
+    emulation refuses arrays of another device, so the call must enter device 1."""
+    devices = []
+
+    def to_array(t):
+        _bridge._check_convertible(t)
+        with emulated_cupy.cuda.Device(1):
+            return emulated_cupy.asarray(t.detach().numpy())
+
+    def to_tensor(a, like):
+        devices.append(a.device.id)
+        return torch.from_numpy(emulated_cupy.asnumpy(a))
+
+    monkeypatch.setattr(_bridge, "to_array", to_array)
+    monkeypatch.setattr(_bridge, "to_tensor", to_tensor)
+    y = torch.as_tensor(rng.standard_normal(3000), dtype=torch.float32)
+    got = sigpu.chroma_stft(y, sr=8000, n_fft=512)
+    assert devices == [1] and got.shape[0] == 12

@@ -621,3 +621,27 @@ def test_layer_docstring_examples(module_name):
     module = importlib.import_module(f"sigpu.torch.{module_name}")
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_gradients_on_the_tensors_device(emulated_cupy, monkeypatch, rng):
+    """As the bridge test: arrays on emulated device 1, device 0 current; forward and the
+    adjoints (STFT, iSTFT, CQT) must run on device 1 (the emulation refuses mixing)."""
+    devices = []
+
+    def to_array(t):
+        _bridge._check_convertible(t)
+        with emulated_cupy.cuda.Device(1):
+            return emulated_cupy.asarray(t.detach().numpy())
+
+    def to_tensor(a, like):
+        devices.append(a.device.id)
+        return torch.from_numpy(emulated_cupy.asnumpy(a))
+
+    monkeypatch.setattr(_bridge, "to_array", to_array)
+    monkeypatch.setattr(_bridge, "to_tensor", to_tensor)
+    y = _signal(rng, 2000)
+    D = sigpu.stft(y, n_fft=128, pad_mode="reflect")
+    back = sigpu.istft(D, length=2000)
+    C = sigpu.cqt(y, sr=8000, hop_length=64, fmin=200.0, n_bins=24)
+    (back.sum() + C.abs().sum()).backward()
+    assert devices and set(devices) == {1} and y.grad.shape == y.shape

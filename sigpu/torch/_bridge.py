@@ -16,7 +16,7 @@ import sys
 import numpy as np
 import torch
 
-from .._backend import _is_cupy_array, import_module
+from .._backend import _is_cupy_array, call_on_input_device, import_module
 from .._errors import ParameterError
 
 __all__ = ["is_tensor", "to_array", "to_tensor", "register", "dispatch", "run_on_arrays"]
@@ -214,4 +214,4 @@ def run_on_arrays(func, args, kwargs, tensors=None):
     arrays_of: dict[int, tuple] = {}
     args = [_convert(a, arrays_of) for a in args]
     kwargs = {k: _convert(v, arrays_of) for k, v in kwargs.items()} if kwargs else kwargs
-    return _back(func(*args, **kwargs), tensors[0], arrays_of)
+    return _back(call_on_input_device(func, args, kwargs), tensors[0], arrays_of)
