@@ -661,6 +661,69 @@ def catalogue():
             # not its choice for their float values
             Entry("display.cmap", _plotting("cmap"), lambda: (magnitudes((8, 8)),)),
         ],
+        # sigpu.torch's harmonic and SFI layers and designs (issue 17): built from the
+        # parameters, applied to a fixed tensor; keyword parameters only (the tensors'
+        # conversions are the bridge's, fuzzed by its own tests)
+        "torch_models": [
+            Entry(
+                "torch.HarmonicConv2d",
+                _torch_layer("HarmonicConv2d", (1, 2, 16, 8)),
+                (2, 3, 3),
+                dict(padding=1, anchor=2),
+            ),
+            Entry(
+                "torch.LogHarmonicConv2d",
+                _torch_layer("LogHarmonicConv2d", (1, 2, 24, 8)),
+                (2, 3, (3, 2)),
+                dict(padding=1, bins_per_octave=12),
+            ),
+            Entry(
+                "torch.SFIEncoder",
+                _torch_layer("SFIEncoder", (2, 800), sr=8000),
+                (4, 40, 20),
+                dict(train_sr=16000),
+            ),
+            Entry(
+                "torch.SFIEncoder(gammatone)",
+                _torch_layer("SFIEncoder", (2, 800), sr=8000),
+                (4, 40, 20),
+                dict(train_sr=16000, family="gammatone", design="frequency"),
+            ),
+            Entry(
+                "torch.SFIDecoder",
+                _torch_layer("SFIDecoder", (2, 4, 40), sr=8000),
+                (4, 40, 20),
+                dict(train_sr=16000),
+            ),
+            Entry(
+                "torch.SFIConv1d",
+                _torch_layer("SFIConv1d", (1, 2, 300), sr=8000),
+                (2, 3, 33),
+                dict(train_sr=16000),
+            ),
+            Entry(
+                "torch.modulated_gaussian_weights",
+                _torch_function("modulated_gaussian_weights"),
+                lambda: (np.array([3000.0, 9000.0]), np.array([600.0, 900.0]), np.zeros(2)),
+                dict(sr=8000, numtaps=16),
+            ),
+            Entry(
+                "torch.gammatone_weights",
+                _torch_function("gammatone_weights"),
+                lambda: (np.array([500.0, 1500.0]), np.array([100.0, 200.0]), np.zeros(2)),
+                dict(sr=8000, numtaps=16, order=2),
+            ),
+            Entry(
+                "torch.rational_weights",
+                _torch_function("rational_weights"),
+                lambda: (
+                    np.zeros((1, 1), complex),
+                    np.array([[-300 + 2000j, -300 - 2000j]]),
+                    np.array([1000.0]),
+                ),
+                dict(sr=8000, numtaps=16),
+            ),
+        ],
     }
     return groups
 
@@ -707,6 +770,59 @@ def _chunked(name):
             with dask.config.set(scheduler="synchronous"):
                 return dask.compute(func(signal, **kwargs))[0]
 
+        return call
+
+    return get
+
+
+def _torch_layer(name, input_shape, sr=None):
+    """sigpu.torch.<name>(*args, **kwargs) applied under no_grad to a fixed float32 tensor
+    (with ``sr=`` for the SFI layers, itself fuzzed), the result as a NumPy array."""
+
+    def get():
+        import torch
+
+        import sigpu.torch
+
+        cls = getattr(sigpu.torch, name)
+
+        def call(*args, **kwargs):
+            rate = kwargs.pop("sr", sr)
+            layer = cls(*args, **kwargs)
+            x = torch.from_numpy(_rng().standard_normal(input_shape).astype(np.float32))
+            with torch.no_grad():
+                return (layer(x) if rate is None else layer(x, sr=rate)).numpy()
+
+        params = [
+            p
+            for n, p in inspect.signature(cls).parameters.items()
+            if n not in ("device", "dtype")  # torch's own factory arguments
+        ]
+        if sr is not None:
+            params.append(inspect.Parameter("sr", inspect.Parameter.KEYWORD_ONLY, default=sr))
+        call.__signature__ = inspect.Signature(params)
+        return call
+
+    return get
+
+
+def _torch_function(name):
+    """sigpu.torch.<name> with its array arguments as tensors and its tensors back as NumPy
+    arrays (float64 parameters: the weights' gradients are not fuzzed, their values are)."""
+
+    def get():
+        import torch
+
+        import sigpu.torch
+
+        func = getattr(sigpu.torch, name)
+
+        def call(*args, **kwargs):
+            tensors = [torch.from_numpy(np.asarray(a)) for a in args]
+            weights, t0 = func(*tensors, **kwargs)
+            return weights.numpy(), t0
+
+        call.__signature__ = inspect.signature(func)
         return call
 
     return get

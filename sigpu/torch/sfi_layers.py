@@ -16,6 +16,7 @@ from torch import nn
 
 from .. import sfi
 from .._errors import ParameterError
+from .._validate import nonnegative_float, positive_float, positive_int
 from ._sfi import DESIGNS, decode, encode, gammatone_weights, modulated_gaussian_weights
 
 __all__ = ["SFIEncoder", "SFIDecoder", "SFIConv1d"]
@@ -52,8 +53,17 @@ class _AnalogFilterBank(nn.Module):
             raise ParameterError(f"family={family!r} must be one of {FAMILIES}")
         if design not in DESIGNS:
             raise ParameterError(f"design={design!r} must be one of {DESIGNS}")
-        # checks train_sr, kernel_size, stride and rounding once, at construction; stride
-        # None: a stride-1 convolution at every rate (only the kernel length scales)
+        train_sr = positive_float(train_sr, "train_sr")
+        fmin = nonnegative_float(fmin, "fmin")
+        if positive_int(n_grid, "n_grid") < 2:
+            raise ParameterError(f"n_grid={n_grid} must be at least 2")
+        if fmax is None and train_sr / 2 <= fmin:
+            raise ParameterError(
+                f"train_sr={train_sr:g}: its Nyquist frequency {train_sr / 2:g} Hz (the default "
+                f"fmax) must exceed fmin={fmin!r}"
+            )
+        # checks kernel_size, stride and rounding once, at construction; stride None: a
+        # stride-1 convolution at every rate (only the kernel length scales)
         sfi.scaled_geometry(
             train_sr,
             train_sr=train_sr,
@@ -78,7 +88,11 @@ class _AnalogFilterBank(nn.Module):
                 )
             )
         else:
-            bandwidth = torch.full_like(centres, float(bandwidth_hz))
+            bandwidth = torch.full_like(centres, positive_float(bandwidth_hz, "bandwidth_hz"))
+            if not bool((bandwidth > 0).all()):  # e.g. 1e-300 Hz in float32
+                raise ParameterError(
+                    f"bandwidth_hz={bandwidth_hz!r} is not a positive {centres.dtype} number"
+                )
         # phases spread over [0, pi) (the paper draws them uniformly; a fixed spread keeps
         # layers reproducible without a generator)
         phase = torch.arange(n_filters, dtype=centres.dtype) * (math.pi / n_filters)
@@ -139,8 +153,14 @@ class _AnalogFilterBank(nn.Module):
         weights : torch.Tensor, shape (n_filters, numtaps)
             Convolution order, impulse-invariance gain (independent of ``sr``).
         """
+        numtaps = self.numtaps(sr)
+        if self.design == "frequency" and numtaps > 2 * self.n_grid - 2:
+            raise ParameterError(
+                f"sr={sr!r} gives {numtaps} taps, more than the frequency-domain design's "
+                f"2 * n_grid - 2 = {2 * self.n_grid - 2} (raise n_grid)"
+            )
         options = dict(
-            sr=sr, numtaps=self.numtaps(sr), design=self.design, grid=self.grid, n_grid=self.n_grid
+            sr=sr, numtaps=numtaps, design=self.design, grid=self.grid, n_grid=self.n_grid
         )
         if self.family == "mgf":
             two_pi = 2 * math.pi
