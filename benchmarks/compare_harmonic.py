@@ -44,13 +44,13 @@ from sigpu._harmonic_tables import lowering_table
 from sigpu.harmonic import harmonic_conv2d, harmonic_conv2d_backward
 
 
-def _peak_rss_growth(argv, method: str, pass_name: str, k: int, anchor: int) -> float:
+def _peak_rss_growth(argv, method: str, pass_name: str, k: int, anchor: int, size: int) -> float:
     """MiB the resident set grows while one call runs, measured in a fresh child process
     (forking a process that already runs OpenMP threads is unsafe)."""
     if not os.path.exists("/proc/self/clear_refs"):
         return float("nan")
     cmd = [sys.executable, __file__, *argv, "--memory-child", method, pass_name, str(k)]
-    cmd.append(str(anchor))
+    cmd += [str(anchor), "--sizes", str(size)]
     # a fixed mmap threshold makes glibc return every large array to the OS when freed, so
     # the warm-up call cannot leave pages behind that hide the measured call's peak
     env = dict(os.environ, MALLOC_MMAP_THRESHOLD_="65536")
@@ -175,6 +175,15 @@ def main(argv=None):
     parser.add_argument("--c-in", type=int, default=16)
     parser.add_argument("--c-out", type=int, default=32)
     parser.add_argument("--size", type=int, default=256, help="F = T")
+    parser.add_argument(
+        "--sizes", type=int, nargs="+", help="several F = T (the HL grid: 16 32 ... 512)"
+    )
+    parser.add_argument(
+        "--anchors",
+        choices=("ends", "all"),
+        default="ends",
+        help="anchors 1 and K (default) or every anchor 1..K (the HL grid)",
+    )
     parser.add_argument("--kernels", type=int, nargs="+", default=[3, 5, 7])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--no-backward", action="store_true")
@@ -191,10 +200,11 @@ def main(argv=None):
     xp, sync = _backend(args.backend, torch)
     if args.backend == "cupy":
         args.no_memory = True  # the resident-set probe sees host memory only
-    rng = np.random.default_rng(0)
-    shape = (args.batch, args.c_in, args.size, args.size)
-    x = rng.standard_normal(shape).astype(np.float32)
+    sizes = args.sizes or [args.size]
     if args.memory_child:
+        args.size = sizes[0]
+        shape = (args.batch, args.c_in, args.size, args.size)
+        x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
         method, pass_name, k, anchor = args.memory_child
         ops = _methods(torch, args, xp, x, int(k), int(anchor))
         print(_measure_in_child(ops[pass_name][method]))
@@ -205,39 +215,51 @@ def main(argv=None):
     )
     if args.backend == "cupy":
         print(f"GPU: {torch.cuda.get_device_name()}; sigpu on CuPy, torch on CUDA (cuDNN)")
-    print(f"input (N, C_in, F, T) = {shape}, C_out = {args.c_out}, float32, stride 1\n")
+    print(
+        f"input (N, C_in, F, T) = ({args.batch}, {args.c_in}, F, T), F = T in {sizes}, "
+        f"C_out = {args.c_out}, float32, stride 1\n"
+    )
     header = (
-        "| K | anchor | pass | sigpu (s) | torch conv2d (s) | torch HL (s) | sigpu / conv2d "
-        "| sigpu / HL | GFLOP/s sigpu / conv2d | peak MiB sigpu / conv2d / HL "
+        "| F = T | K | anchor | pass | sigpu (s) | torch conv2d (s) | torch HL (s) "
+        "| sigpu / conv2d | sigpu / HL | GFLOP/s sigpu / conv2d | peak MiB sigpu / conv2d / HL "
         "| rel. err. vs torch HL (f64) |"
     )
     print(header)
-    print("|---" * 11 + "|")
+    print("|---" * 12 + "|")
     argv = [a for a in (argv if argv is not None else sys.argv[1:])]
-    for k in args.kernels:
-        for anchor in sorted({1, k}):
-            ops = _methods(torch, args, xp, x, k, anchor)
-            err = ops["error"]
-            fwd_flop = 2.0 * args.batch * args.c_out * args.c_in * k * k * args.size**2
-            for pass_name in ("fwd", "fwd+bwd"):
-                if pass_name not in ops:
-                    continue
-                t = interleaved_times(ops[pass_name], args.repeat, sync)
-                flop = fwd_flop * (1 if pass_name == "fwd" else 3)
-                rates = f"{flop / t['sigpu'] / 1e9:.0f} / {flop / t['conv'] / 1e9:.0f}"
-                mem = "-"
-                if not args.no_memory:
-                    mem = " / ".join(
-                        f"{_peak_rss_growth(argv, m, pass_name, k, anchor):.0f}"
-                        for m in ("sigpu", "conv", "hl")
-                    )
-                print(
-                    f"| {k}x{k} | {anchor} | {pass_name} | {t['sigpu']:.3f} | {t['conv']:.3f} | "
-                    f"{t['hl']:.3f} | {t['sigpu'] / t['conv']:.2f} | {t['sigpu'] / t['hl']:.2f} "
-                    f"| {rates} | {mem} | {err:.1e} |",
-                    flush=True,
-                )
+    for args.size in sizes:
+        shape = (args.batch, args.c_in, args.size, args.size)
+        x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+        for k in args.kernels:
+            anchors = range(1, k + 1) if args.anchors == "all" else sorted({1, k})
+            for anchor in anchors:
+                _print_rows(torch, args, xp, x, k, anchor, sync, argv)
     return 0
+
+
+def _print_rows(torch, args, xp, x, k, anchor, sync, argv):
+    """Time one (size, K, anchor) setting, both passes, and print its table rows."""
+    ops = _methods(torch, args, xp, x, k, anchor)
+    err = ops["error"]
+    fwd_flop = 2.0 * args.batch * args.c_out * args.c_in * k * k * args.size**2
+    for pass_name in ("fwd", "fwd+bwd"):
+        if pass_name not in ops:
+            continue
+        t = interleaved_times(ops[pass_name], args.repeat, sync)
+        flop = fwd_flop * (1 if pass_name == "fwd" else 3)
+        rates = f"{flop / t['sigpu'] / 1e9:.0f} / {flop / t['conv'] / 1e9:.0f}"
+        mem = "-"
+        if not args.no_memory:
+            mem = " / ".join(
+                f"{_peak_rss_growth(argv, m, pass_name, k, anchor, args.size):.0f}"
+                for m in ("sigpu", "conv", "hl")
+            )
+        print(
+            f"| {args.size} | {k}x{k} | {anchor} | {pass_name} | {t['sigpu']:.3g} | "
+            f"{t['conv']:.3g} | {t['hl']:.3g} | {t['sigpu'] / t['conv']:.2f} | "
+            f"{t['sigpu'] / t['hl']:.2f} | {rates} | {mem} | {err:.1e} |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":
