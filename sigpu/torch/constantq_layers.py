@@ -16,6 +16,7 @@ from torch import nn
 
 import sigpu
 from sigpu._errors import ParameterError
+from sigpu.constantq import _keywords_for  # a plan's keyword arguments from the caller's locals
 
 __all__ = ["CQT", "VQT"]
 
@@ -86,21 +87,7 @@ class VQT(nn.Module):
         trainable=False,
     ):
         super().__init__()
-        self.plan = self._make_plan(
-            sr=sr,
-            hop_length=hop_length,
-            fmin=fmin,
-            n_bins=n_bins,
-            gamma=gamma,
-            bins_per_octave=bins_per_octave,
-            tuning=tuning,
-            filter_scale=filter_scale,
-            norm=norm,
-            sparsity=sparsity,
-            window=window,
-            scale=scale,
-            pad_mode=pad_mode,
-        )
+        self.plan = self._plan_class(**_keywords_for(self._plan_class, locals()))
         self.trainable = bool(trainable)
         if not self.trainable:
             return
@@ -115,9 +102,6 @@ class VQT(nn.Module):
         )
         halfband = _halfband_filter(s.odd_taps, s.centre)
         self.register_buffer("halfband", torch.tensor(halfband, dtype=torch.float64))
-
-    def _make_plan(self, **kwargs):
-        return self._plan_class(**kwargs)
 
     def forward(self, y):
         """Transform ``y``.
@@ -225,22 +209,4 @@ class CQT(VQT):
         pad_mode="constant",
         trainable=False,
     ):
-        super().__init__(
-            sr=sr,
-            hop_length=hop_length,
-            fmin=fmin,
-            n_bins=n_bins,
-            gamma=0.0,
-            bins_per_octave=bins_per_octave,
-            tuning=tuning,
-            filter_scale=filter_scale,
-            norm=norm,
-            sparsity=sparsity,
-            window=window,
-            scale=scale,
-            pad_mode=pad_mode,
-            trainable=trainable,
-        )
-
-    def _make_plan(self, *, gamma, **kwargs):
-        return sigpu.CQT(**kwargs)
+        super().__init__(**_keywords_for(VQT, locals(), gamma=0.0))

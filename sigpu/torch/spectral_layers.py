@@ -22,6 +22,7 @@ import sigpu
 from sigpu._backend import namespace_for
 from sigpu._errors import ParameterError
 from sigpu._validate import one_of, positive_float
+from sigpu.constantq import _keywords_for  # a plan's keyword arguments from the caller's locals
 
 from ._spectral import cepstrum, power_spectrogram
 
@@ -114,14 +115,7 @@ class STFT(nn.Module):
         trainable=False,
     ):
         super().__init__()
-        self.plan = sigpu.STFT(
-            n_fft=n_fft,
-            hop_length=hop_length,
-            win_length=win_length,
-            window=window,
-            center=center,
-            pad_mode=pad_mode,
-        )
+        self.plan = sigpu.STFT(**_keywords_for(sigpu.STFT, locals()))
         self.freq_scale = one_of(freq_scale, "freq_scale", FREQ_SCALES)
         self.trainable = bool(trainable)
         if self.freq_scale == "no" and not self.trainable and freq_bins is None:
@@ -318,21 +312,7 @@ class MelSpectrogram(_BankLayer):
         trainable_STFT=False,  # noqa: N803 (nnAudio's name)
     ):
         super().__init__()
-        plan = sigpu.MelSpectrogram(
-            sr=sr,
-            n_fft=n_fft,
-            hop_length=hop_length,
-            win_length=win_length,
-            window=window,
-            center=center,
-            pad_mode=pad_mode,
-            power=power,
-            n_mels=n_mels,
-            fmin=fmin,
-            fmax=fmax,
-            htk=htk,
-            norm=norm,
-        )
+        plan = sigpu.MelSpectrogram(**_keywords_for(sigpu.MelSpectrogram, locals()))
         self._init_bank(plan, trainable_mel, trainable_STFT)
 
 
@@ -385,19 +365,7 @@ class Gammatonegram(_BankLayer):
         trainable_STFT=False,  # noqa: N803 (nnAudio's name)
     ):
         super().__init__()
-        plan = sigpu.Gammatonegram(
-            sr=sr,
-            n_fft=n_fft,
-            hop_length=hop_length,
-            win_length=win_length,
-            window=window,
-            center=center,
-            pad_mode=pad_mode,
-            power=power,
-            n_bins=n_bins,
-            fmin=fmin,
-            fmax=fmax,
-        )
+        plan = sigpu.Gammatonegram(**_keywords_for(sigpu.Gammatonegram, locals()))
         self._init_bank(plan, trainable_bank, trainable_STFT)
 
 
@@ -447,16 +415,7 @@ class MFCC(nn.Module):
         **melspectrogram_kwargs,
     ):
         super().__init__()
-        plan = sigpu.MFCC(
-            sr=sr,
-            n_mfcc=n_mfcc,
-            dct_type=dct_type,
-            norm=norm,
-            lifter=lifter,
-            mel_norm=mel_norm,
-            top_db=top_db,
-            **melspectrogram_kwargs,
-        )
+        plan = sigpu.MFCC(**_keywords_for(sigpu.MFCC, locals()), **melspectrogram_kwargs)
         self.n_mfcc, self.dct_type, self.norm = plan.n_mfcc, plan.dct_type, plan.norm
         self.lifter, self.top_db = plan.lifter, plan.top_db
         self.mel = MelSpectrogram(
