@@ -204,3 +204,15 @@ def test_cuda_branch_runs_on_the_tensors_device(emulated_cupy, monkeypatch, rng)
     y = torch.as_tensor(rng.standard_normal(3000), dtype=torch.float32)
     got = sigpu.chroma_stft(y, sr=8000, n_fft=512)
     assert devices == [1] and got.shape[0] == 12
+
+
+def test_torch_dtypes_are_taken(rng):
+    y = torch.as_tensor(rng.standard_normal(1000), dtype=torch.float32)
+    with torch.no_grad():  # the bridge's own path
+        D = sigpu.stft(y, n_fft=64, dtype=torch.complex128)
+    assert D.dtype == torch.complex128
+    D = sigpu.stft(y.requires_grad_(), n_fft=64, dtype=torch.complex128)  # the autograd path
+    assert D.dtype == torch.complex128
+    assert _bridge.numpy_dtype(torch.float16) == np.float16
+    with pytest.raises(TypeError, match="bfloat16"):
+        _bridge.numpy_dtype(torch.bfloat16)

@@ -19,7 +19,15 @@ import torch
 from .._backend import _is_cupy_array, call_on_input_device, import_module
 from .._errors import ParameterError
 
-__all__ = ["is_tensor", "to_array", "to_tensor", "register", "dispatch", "run_on_arrays"]
+__all__ = [
+    "is_tensor",
+    "to_array",
+    "to_tensor",
+    "register",
+    "dispatch",
+    "run_on_arrays",
+    "numpy_dtype",
+]
 
 #: the undecorated sigpu function or method -> its torch implementation
 _IMPLEMENTATIONS: dict[object, object] = {}
@@ -96,6 +104,14 @@ def to_tensor(a, like):
     return torch.from_numpy(a)
 
 
+def numpy_dtype(dtype) -> np.dtype:
+    """The NumPy dtype of a torch dtype (TypeError for one NumPy lacks, e.g. bfloat16)."""
+    try:
+        return torch.empty((), dtype=dtype).numpy().dtype
+    except TypeError:
+        raise TypeError(f"dtype={dtype} has no NumPy equivalent") from None
+
+
 def _resolve(name: str):
     """The undecorated sigpu function or method a public ``name`` ("stft", "sfi.encode",
     "STFT.__call__") stands for."""
@@ -166,6 +182,8 @@ def _convert(value, arrays_of):
         array = to_array(value)
         arrays_of[id(array)] = (array, value)
         return array
+    if isinstance(value, torch.dtype):  # dtype=torch.complex64 and the like
+        return numpy_dtype(value)
     if type(value) in (list, tuple) and any(isinstance(v, torch.Tensor) for v in value):
         return type(value)(_convert(v, arrays_of) for v in value)
     return value

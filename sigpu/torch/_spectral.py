@@ -68,7 +68,10 @@ def _autograd(name: str):
 
 
 def torch_dtype(dtype):
-    """The torch dtype of a NumPy dtype (or anything ``numpy.dtype`` takes)."""
+    """The torch dtype of a NumPy dtype (or anything ``numpy.dtype`` takes), or ``dtype``
+    itself if it is one."""
+    if isinstance(dtype, torch.dtype):
+        return dtype
     return getattr(torch, np.dtype(dtype).name)
 
 
