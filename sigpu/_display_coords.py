@@ -7,6 +7,7 @@ into ``n + 1`` cell edges (midpoints, extrapolated by half a step at both ends).
 
 from __future__ import annotations
 
+import functools
 import re
 
 import numpy as np
@@ -133,6 +134,13 @@ def key_to_notes(key: str, *, unicode: bool = True) -> list[str]:
     """The names of the twelve pitch classes spelled in ``key`` (librosa.key_to_notes):
     scale notes take the key signature's letter names, the others the key's accidental
     (sharps on a tie)."""
+    if not isinstance(key, str):
+        _parse_key(key)  # ParameterError naming key (and no unhashable key in the cache)
+    return list(_spelling(key, bool(unicode)))
+
+
+@functools.lru_cache(maxsize=64)  # every tick label of a note axis asks again
+def _spelling(key: str, unicode: bool) -> tuple[str, ...]:
     tonic, offset, intervals = _parse_key(key)
     first = _LETTERS.index(tonic)
     scale = {}
@@ -154,7 +162,7 @@ def key_to_notes(key: str, *, unicode: bool = True) -> list[str]:
         else:
             letter, acc = _LETTERS[list(_NATURAL_PC.values()).index((pitch_class + 1) % 12)], -1
         names.append(letter + symbols[acc])
-    return names
+    return tuple(names)
 
 
 def midi_to_note(
