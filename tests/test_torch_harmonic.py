@@ -245,3 +245,10 @@ def test_bad_input(rng):
         HarmonicConv2d(3, 2, 3, groups=2)
     with pytest.raises(sigpu.ParameterError, match="in_channels"):
         LogHarmonicConv2d(0, 2, 3, bins_per_octave=12)
+    layer = HarmonicConv2d(2, 2, 3, padding=1)
+    with pytest.raises(TypeError, match="mixed"):
+        layer(x.float().numpy())
+    with pytest.raises(TypeError, match="layout"):
+        layer(x.float().to_sparse())
+    with pytest.raises(TypeError, match="devices"):
+        layer(torch.zeros((1, 2, 8, 5), device="meta"))

@@ -489,3 +489,18 @@ def test_bad_input(rng):
         SFIEncoder(4, 40, 80, train_sr=16000)
     with pytest.raises(sigpu.ParameterError, match="sample"):
         SFIEncoder(4, 40, 1, train_sr=16000)(torch.zeros(1, 400), sr=8000)
+    encoder = SFIEncoder(4, 40, 20, train_sr=16000)
+    with pytest.raises(TypeError, match="mixed"):
+        encoder(np.zeros((1, 800), np.float32), sr=16000)
+    with pytest.raises(TypeError, match="layout"):
+        encoder(torch.zeros((1, 800)).to_sparse(), sr=16000)
+    with pytest.raises(TypeError, match="devices"):
+        encoder(torch.zeros((1, 800), device="meta"), sr=16000)
+    with pytest.raises(sigpu.ParameterError, match="bandwidth_hz"):
+        SFIEncoder(4, 40, 20, train_sr=16000, bandwidth_hz=1e-300)
+    with pytest.raises(sigpu.ParameterError, match="train_sr"):
+        SFIDecoder(4, 40, 20, train_sr=80)
+    with pytest.raises(sigpu.ParameterError, match="sr=96000"):
+        SFIEncoder(4, 40, 20, train_sr=16000, design="frequency", n_grid=64)(
+            torch.zeros(1, 4000), sr=96000
+        )

@@ -14,7 +14,11 @@ import torch
 from torch import nn
 
 from .._errors import ParameterError
-from ._harmonic import harmonic_conv2d, log_harmonic_conv2d
+
+# the public functions, so that a call passes the bridge's checks of its tensors (mixed with
+# NumPy/CuPy arrays, sparse, meta, several devices) before the autograd of ._harmonic
+from ..harmonic import harmonic_conv2d, log_harmonic_conv2d
+from . import _harmonic  # noqa: F401  (registers that autograd)
 
 __all__ = ["HarmonicConv2d", "LogHarmonicConv2d"]
 

@@ -17,7 +17,8 @@ from torch import nn
 from .. import sfi
 from .._errors import ParameterError
 from .._validate import nonnegative_float, positive_float, positive_int
-from ._sfi import DESIGNS, decode, encode, gammatone_weights, modulated_gaussian_weights
+from ..sfi import decode, encode  # public: the bridge checks the tensors, then ._sfi's autograd
+from ._sfi import DESIGNS, gammatone_weights, modulated_gaussian_weights
 
 __all__ = ["SFIEncoder", "SFIDecoder", "SFIConv1d"]
 
