@@ -12,6 +12,7 @@ Prints a markdown table (median of ``--repeat`` runs after one warm-up run).
 
     python benchmarks/compare_reassign.py [--seconds 2] [--sr 16000] [--channels 1]
     python benchmarks/compare_reassign.py --matlab-size --backend cupy   # the GPU goal
+    python benchmarks/compare_reassign.py --clips 1 10 60 --clips-only   # vs librosa, defaults
 
 ``--matlab-size`` is the spec's MATLAB case (section 5.2: N = 288,001 samples, 2 channels
 pooled, q=2, tdeci=450, over=20, noct=12; the port takes minutes there, so it is skipped
@@ -98,6 +99,35 @@ def signal(n, channels, sr):
     return np.stack(out)
 
 
+def reassigned_clips(seconds_list, repeat):
+    """reassigned_spectrogram against librosa's with librosa's defaults (sr 22050, n_fft
+    2048, hop 512) on clips of each length, float32 and float64, interleaved rounds."""
+    import librosa
+
+    sr = 22050
+    print("| clip | dtype | sigpu (s) | librosa (s) | sigpu / librosa | freqs rel. err |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for seconds in seconds_list:
+        y64 = signal(round(seconds * sr), 1, sr)[0]
+        for dtype in (np.float32, np.float64):
+            y = y64.astype(dtype)
+            runs = {
+                "sigpu": lambda y=y: reassigned_spectrogram(y, sr=sr),
+                "librosa": lambda y=y: librosa.reassigned_spectrogram(y=y, sr=sr),
+            }
+            times = interleaved_times(runs, repeat)
+            a = runs["librosa"]()[0]
+            b = runs["sigpu"]()[0]
+            ok = ~np.isnan(a)
+            err = np.max(np.abs(a[ok] - b[ok])) / np.max(np.abs(a[ok]))
+            print(
+                f"| {seconds:g} s | {dtype.__name__} | {times['sigpu']:.4f} | "
+                f"{times['librosa']:.4f} | {times['sigpu'] / times['librosa']:.2f} | {err:.1e} |",
+                flush=True,
+            )
+    print()
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seconds", type=float, default=2.0)
@@ -108,7 +138,20 @@ def main():
     ap.add_argument("--backend", choices=("numpy", "cupy"), default="numpy")
     ap.add_argument("--matlab-size", action="store_true", help="the spec's MATLAB case")
     ap.add_argument("--port", action="store_true", help="run the port with --matlab-size too")
+    ap.add_argument(
+        "--clips",
+        type=float,
+        nargs="+",
+        default=[],
+        help="also reassigned_spectrogram vs librosa at librosa's defaults on clips of these "
+        "seconds at 22050 Hz (issue 20: 1 10 60)",
+    )
+    ap.add_argument("--clips-only", action="store_true", help="only the --clips table")
     args = ap.parse_args()
+    if args.clips:
+        reassigned_clips(args.clips, args.repeat)
+        if args.clips_only:
+            return
     params = dict(q=2.0, tdeci=64, over=10, noct=12, minf=0.004, maxf=0.45)
     if args.matlab_size:
         args.sr, args.channels = 16000, 2
