@@ -4,6 +4,8 @@ of every example on the pages that show code narrow enough for the page."""
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -82,3 +84,36 @@ def test_every_gallery_figure_exists_and_is_not_blank(site):
 def test_front_page_and_quickstart_show_figures(site, page):
     sources = _image_sources((site / page).read_text())
     assert sources and all((site / page).parent.joinpath(s).exists() for s in sources)
+
+
+def test_headless_browser_screenshot_of_the_gallery_is_not_blank(site, tmp_path):
+    """The gallery page as a browser draws it (headless Chromium, where installed): the
+    figures and text are on the page, not a blank or unstyled one."""
+    from matplotlib import image
+
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        pytest.skip("no Chromium here (Debian: apt-get install chromium)")
+    shot = tmp_path / "gallery.png"
+    subprocess.run(
+        [
+            browser,
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            "--window-size=1280,2400",
+            f"--screenshot={shot}",
+            (site / "gallery.html").as_uri(),
+        ],
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
+    pixels = image.imread(shot)[..., :3]
+    assert pixels.shape[:2] == (2400, 1280)
+    dark = pixels.min(axis=-1) < 0.5
+    assert dark.mean() > 0.03  # text and figures, not an empty page
+    # a figure's colour map: many saturated pixels (magma's purples and oranges)
+    saturation = pixels.max(axis=-1) - pixels.min(axis=-1)
+    assert (saturation > 0.3).mean() > 0.02
