@@ -647,6 +647,63 @@ def catalogue():
                 ("split", dict(frame_length=512, hop_length=128)),
             )
         ],
+        # sigpu.torch's spectral and constant-Q layers (issue 17): built from the keyword
+        # parameters, applied under no_grad to a fixed tensor (the tensors' conversions are
+        # the bridge's, tested in tests/test_torch_bridge.py)
+        "torch_spectral": [
+            Entry("torch.STFT", _torch_spectral_layer("STFT"), (), dict(n_fft=256, hop_length=64)),
+            Entry(
+                "torch.STFT(basis)",
+                _torch_spectral_layer("STFT"),
+                (),
+                dict(
+                    n_fft=128,
+                    hop_length=64,
+                    freq_scale="log",
+                    fmin=100.0,
+                    fmax=3000.0,
+                    sr=8000,
+                    trainable=True,
+                ),
+            ),
+            Entry("torch.iSTFT", _torch_spectral_layer("iSTFT", "stft"), (), dict(n_fft=256)),
+            Entry(
+                "torch.MelSpectrogram",
+                _torch_spectral_layer("MelSpectrogram"),
+                (),
+                dict(sr=8000, n_fft=256, hop_length=64, n_mels=16),
+            ),
+            Entry(
+                "torch.MFCC",
+                _torch_spectral_layer("MFCC"),
+                (),
+                dict(sr=8000, n_mfcc=8, n_fft=256, hop_length=64, n_mels=16),
+            ),
+            Entry(
+                "torch.Gammatonegram",
+                _torch_spectral_layer("Gammatonegram"),
+                (),
+                dict(sr=8000, n_fft=256, hop_length=64, n_bins=16),
+            ),
+            Entry(
+                "torch.GriffinLim",
+                _torch_spectral_layer("GriffinLim", "magnitude"),
+                (),
+                dict(n_fft=256, n_iter=2, random_state=0),
+            ),
+            Entry(
+                "torch.CQT",
+                _torch_spectral_layer("CQT"),
+                (),
+                dict(sr=8000, hop_length=64, fmin=200.0, n_bins=24),
+            ),
+            Entry(
+                "torch.VQT(trainable)",
+                _torch_spectral_layer("VQT"),
+                (),
+                dict(sr=8000, hop_length=64, fmin=200.0, n_bins=24, gamma=10.0, trainable=True),
+            ),
+        ],
         # plots (issue 19): QuadMesh/plot results are not arrays; the cases check the errors
         "display": [
             Entry(
@@ -726,6 +783,33 @@ def catalogue():
         ],
     }
     return groups
+
+
+def _torch_spectral_layer(name, given="signal"):
+    """sigpu.torch.<name>(**kwargs) applied under no_grad to a fixed float32 tensor: a signal
+    of 4000 samples, its STFT (n_fft 256) or that STFT's magnitude; the result as NumPy."""
+
+    def get():
+        import torch
+
+        import sigpu
+        import sigpu.torch
+
+        cls = getattr(sigpu.torch, name)
+
+        def call(**kwargs):
+            layer = cls(**kwargs)
+            x = _rng().standard_normal(4000).astype(np.float32)
+            if given != "signal":
+                x = sigpu.stft(x, n_fft=256)
+                x = np.abs(x) if given == "magnitude" else x
+            with torch.no_grad():
+                return layer(torch.from_numpy(x)).numpy()
+
+        call.__signature__ = inspect.signature(cls)
+        return call
+
+    return get
 
 
 def _plotting(name):
