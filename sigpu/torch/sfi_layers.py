@@ -35,17 +35,17 @@ class _AnalogFilterBank(nn.Module):
         stride,
         *,
         train_sr,
-        family,
-        design,
-        order,
-        fmin,
-        fmax,
-        bandwidth_hz,
-        grid,
-        n_grid,
-        rounding,
-        device,
-        dtype,
+        family="mgf",
+        design="time",
+        order=2,
+        fmin=50.0,
+        fmax=None,
+        bandwidth_hz=None,
+        grid=None,
+        n_grid=640,
+        rounding="floor",
+        device=None,
+        dtype=None,
     ):
         super().__init__()
         if not isinstance(n_filters, int) or n_filters < 1:
@@ -246,43 +246,6 @@ class SFIEncoder(_AnalogFilterBank):
     (torch.Size([2, 16, 400]), torch.Size([2, 16, 400]))
     """
 
-    def __init__(
-        self,
-        n_filters,
-        kernel_size,
-        stride,
-        *,
-        train_sr,
-        family="mgf",
-        design="time",
-        order=2,
-        fmin=50.0,
-        fmax=None,
-        bandwidth_hz=None,
-        grid=None,
-        n_grid=640,
-        rounding="floor",
-        device=None,
-        dtype=None,
-    ):
-        super().__init__(
-            n_filters,
-            kernel_size,
-            stride,
-            train_sr=train_sr,
-            family=family,
-            design=design,
-            order=order,
-            fmin=fmin,
-            fmax=fmax,
-            bandwidth_hz=bandwidth_hz,
-            grid=grid,
-            n_grid=n_grid,
-            rounding=rounding,
-            device=device,
-            dtype=dtype,
-        )
-
     def forward(self, x, sr):
         """Encode ``x`` sampled at ``sr``.
 
@@ -332,43 +295,6 @@ class SFIDecoder(_AnalogFilterBank):
     >>> decoder(torch.randn(2, 16, 400), sr=8000, length=4000).shape
     torch.Size([2, 4000])
     """
-
-    def __init__(
-        self,
-        n_filters,
-        kernel_size,
-        stride,
-        *,
-        train_sr,
-        family="mgf",
-        design="time",
-        order=2,
-        fmin=50.0,
-        fmax=None,
-        bandwidth_hz=None,
-        grid=None,
-        n_grid=640,
-        rounding="floor",
-        device=None,
-        dtype=None,
-    ):
-        super().__init__(
-            n_filters,
-            kernel_size,
-            stride,
-            train_sr=train_sr,
-            family=family,
-            design=design,
-            order=order,
-            fmin=fmin,
-            fmax=fmax,
-            bandwidth_hz=bandwidth_hz,
-            grid=grid,
-            n_grid=n_grid,
-            rounding=rounding,
-            device=device,
-            dtype=dtype,
-        )
 
     def forward(self, y, sr, length=None):
         """Decode frames ``y`` to a signal at ``sr``.
