@@ -7,7 +7,19 @@ precision.  ``import sigpu`` imports neither numba nor cupy.
 
 from . import decompose, display, effects, filters, onset, sfi  # display: matplotlib on use
 from ._errors import ParameterError
+from ._feature_stack import pcen
+from ._spectral_features import magphase, zero_crossings
 from ._validate import check_finite
+from ._weighting import (
+    A_weighting,
+    B_weighting,
+    C_weighting,
+    D_weighting,
+    Z_weighting,
+    frequency_weighting,
+    multi_frequency_weighting,
+    perceptual_weighting,
+)
 from .audio import get_duration, get_samplerate, load, resample, to_mono
 from .constantq import CQT, VQT, chroma_cqt, cqt, griffinlim_cqt, icqt, vqt
 from .convert import (
@@ -118,6 +130,18 @@ __all__ = [
     "gammatonegram",
     "melspectrogram",
     "mfcc",
+    # librosa's top-level spectral helpers (issue 19)
+    "A_weighting",
+    "B_weighting",
+    "C_weighting",
+    "D_weighting",
+    "Z_weighting",
+    "frequency_weighting",
+    "magphase",
+    "multi_frequency_weighting",
+    "pcen",
+    "perceptual_weighting",
+    "zero_crossings",
     # harmonic convolution (Harmonic Lowering)
     "harmonic_conv2d",
     "harmonic_conv2d_backward",

@@ -14,11 +14,24 @@ import math
 
 import numpy as np
 
+from . import _feature_inverse as inverse
 from . import _warnings, filters
 from ._backend import array_namespace, device_of, fft_module, kernel, on_input_device, to_host
 from ._cache import host_table, on_device
 from ._errors import ParameterError
+from ._feature_stack import delta, stack_memory
+from ._pitch_features import chroma_cens, chroma_vqt, tonnetz
 from ._rhythm import fourier_tempogram, tempogram
+from ._spectral_features import (
+    poly_features,
+    rms,
+    spectral_bandwidth,
+    spectral_centroid,
+    spectral_contrast,
+    spectral_flatness,
+    spectral_rolloff,
+    zero_crossing_rate,
+)
 from ._validate import (
     nonnegative_float,
     norm_order,
@@ -38,6 +51,21 @@ __all__ = [
     "MelSpectrogram",
     "MFCC",
     "Gammatonegram",
+    # issue 19: librosa.feature's everyday features and librosa.feature.inverse
+    "rms",
+    "spectral_centroid",
+    "spectral_bandwidth",
+    "spectral_rolloff",
+    "spectral_flatness",
+    "spectral_contrast",
+    "poly_features",
+    "zero_crossing_rate",
+    "delta",
+    "stack_memory",
+    "tonnetz",
+    "chroma_cens",
+    "chroma_vqt",
+    "inverse",
     # issue 19: librosa.feature.rhythm
     "tempogram",
     "fourier_tempogram",

@@ -647,6 +647,91 @@ def catalogue():
                 ("split", dict(frame_length=512, hop_length=128)),
             )
         ],
+        # everyday spectral features and weightings (issue 19)
+        "spectral_features": [
+            Entry(name, _sig("sigpu.feature", name), y, kw, real_y, ("y",))
+            for name, kw in (
+                ("rms", dict(frame_length=512, hop_length=128)),
+                ("spectral_centroid", dict(sr=22050, n_fft=512)),
+                ("spectral_bandwidth", dict(sr=22050, n_fft=512)),
+                ("spectral_rolloff", dict(sr=22050, n_fft=512)),
+                ("spectral_flatness", dict(n_fft=512)),
+                ("spectral_contrast", dict(sr=22050, n_fft=512)),
+                ("poly_features", dict(sr=22050, n_fft=512, order=2)),
+                ("zero_crossing_rate", dict(frame_length=512, hop_length=128)),
+                ("chroma_cens", dict(sr=22050, fmin=110.0, n_octaves=4)),
+                ("chroma_vqt", dict(sr=22050, fmin=110.0, n_octaves=4, intervals="equal")),
+                ("tonnetz", dict(sr=22050)),
+            )
+        ]
+        + [
+            Entry("zero_crossings", _sig(S, "zero_crossings"), y, {}, real_y),
+            Entry(
+                "magphase",
+                _sig(S, "magphase"),
+                lambda: (stft_matrix(),),
+                dict(power=2.0),
+                (("0", "D", "any"),),
+            ),
+            Entry(
+                "pcen",
+                _sig(S, "pcen"),
+                lambda: (magnitudes((32, 40)),),
+                dict(sr=22050, hop_length=128, max_size=2),
+                (("0", "S", "any"),),
+            ),
+        ]
+        + [
+            Entry(
+                name,
+                _sig("sigpu.feature", name),
+                lambda: (magnitudes((13, 40)),),
+                kw,
+                (("0", "data", "real"),),
+            )
+            for name, kw in (("delta", dict(width=5)), ("stack_memory", dict(n_steps=3)))
+        ]
+        + [
+            Entry(
+                name,
+                _sig(S, name),
+                lambda: (np.array([20.0, 100.0, 1000.0, 8000.0]),),
+                arrays=(("0", "frequencies", "float"),),
+            )
+            for name in (
+                "A_weighting",
+                "B_weighting",
+                "C_weighting",
+                "D_weighting",
+                "Z_weighting",
+                "frequency_weighting",
+                "multi_frequency_weighting",
+            )
+        ]
+        + [
+            Entry(
+                "perceptual_weighting",
+                _sig(S, "perceptual_weighting"),
+                lambda: (magnitudes((257, 6)), np.linspace(0.0, 11025.0, 257, dtype=np.float32)),
+                {},
+                (("0", "S", "real"), ("1", "frequencies", "float")),
+            ),
+        ],
+        "feature_inverse": [
+            Entry(
+                f"feature.inverse.{name}",
+                _sig("sigpu.feature", f"inverse.{name}"),
+                lambda: (magnitudes((32, 8)),),
+                kw,
+                (("0", label, "real"),),
+            )
+            for name, label, kw in (
+                ("mel_to_stft", "M", dict(sr=22050, n_fft=512)),
+                ("mel_to_audio", "M", dict(sr=22050, n_fft=512, n_iter=2, random_state=0)),
+                ("mfcc_to_mel", "mfcc", dict(n_mels=32)),
+                ("mfcc_to_audio", "mfcc", dict(n_mels=32, n_fft=512, n_iter=2, random_state=0)),
+            )
+        ],
         # sigpu.torch's spectral and constant-Q layers (issue 17): built from the keyword
         # parameters, applied under no_grad to a fixed tensor (the tensors' conversions are
         # the bridge's, tested in tests/test_torch_bridge.py)

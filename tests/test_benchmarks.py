@@ -20,6 +20,7 @@ BENCH_DIR = Path(__file__).resolve().parents[1] / "asv_bench" / "benchmarks"
 MODULES = (
     "sigpu",
     "sigpu.feature",
+    "sigpu.feature.inverse",
     "sigpu.filters",
     "sigpu.constantq",
     "sigpu.display",

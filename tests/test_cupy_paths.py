@@ -60,6 +60,12 @@ def _cq_magnitude(put):
         return abs(C)
 
 
+# issue 19's inputs: frequencies to weight, a mel spectrogram and MFCCs (host arrays)
+WEIGHTED_HZ = np.array([0.0, 31.5, 125.0, 1000.0, 3150.0])
+MEL = np.abs(RNG.standard_normal((32, 12))) + 0.01
+MFCC_20 = RNG.standard_normal((20, 12)) * 10
+CHROMA_CQ = dict(sr=SR, fmin=110.0, bins_per_octave=12)
+
 # name -> (call(put) -> array or tuple of arrays, sync budget with check_finite on, reason).
 # ``put`` moves a host array to the backend under test (on the device under test).
 # The budget counts device->host copies made by sigpu itself: the finiteness check of the
@@ -375,6 +381,106 @@ CASES = {
         1,
         "the number of intervals",
     ),
+    # issue 19: everyday features (sigpu.feature, top level) and sigpu.feature.inverse
+    **{
+        name: (
+            lambda put, name=name: getattr(sigpu.feature, name)(
+                put(Y), sr=SR, n_fft=256, hop_length=64
+            ),
+            1,
+            FINITE,
+        )
+        for name in (
+            "spectral_centroid",
+            "spectral_bandwidth",
+            "spectral_rolloff",
+            "poly_features",
+        )
+    },
+    "spectral_flatness": (
+        lambda put: sigpu.feature.spectral_flatness(put(Y), n_fft=256, hop_length=64),
+        1,
+        FINITE,
+    ),
+    "spectral_contrast": (
+        lambda put: sigpu.feature.spectral_contrast(put(Y), sr=SR, n_fft=256, n_bands=3),
+        1,
+        FINITE,
+    ),
+    "rms": (lambda put: sigpu.feature.rms(put(Y), frame_length=256, hop_length=64), 1, FINITE),
+    "zero_crossing_rate": (
+        lambda put: sigpu.feature.zero_crossing_rate(put(Y), frame_length=256),
+        1,
+        FINITE,
+    ),
+    "zero_crossings": (lambda put: sigpu.zero_crossings(put(Y), threshold=0.1), 0, ""),
+    "magphase": (lambda put: sigpu.magphase(_spec(put), power=2.0), 0, ""),
+    "delta": (lambda put: sigpu.feature.delta(_mag(put), width=5, order=2), 0, ""),
+    "stack_memory": (lambda put: sigpu.feature.stack_memory(_mag(put), n_steps=3), 0, ""),
+    "pcen": (
+        lambda put: sigpu.pcen(_mag(put), sr=SR, hop_length=64, max_size=3, max_axis=-2),
+        0,
+        "",
+    ),
+    "tonnetz": (
+        lambda put: sigpu.feature.tonnetz(chroma=sigpu.chroma_cqt(C=_cq(put), **CHROMA_CQ)),
+        0,
+        "",
+    ),
+    "chroma_cens": (
+        lambda put: sigpu.feature.chroma_cens(C=_cq(put), win_len_smooth=5, **CHROMA_CQ),
+        0,
+        "",
+    ),
+    "chroma_vqt": (
+        lambda put: sigpu.feature.chroma_vqt(
+            V=_cq_magnitude(put), intervals="equal", fmin=110.0, bins_per_octave=12
+        ),
+        0,
+        "",
+    ),
+    **{
+        name: (lambda put, name=name: getattr(sigpu, name)(put(WEIGHTED_HZ)), 0, "")
+        for name in ("A_weighting", "B_weighting", "C_weighting", "D_weighting", "Z_weighting")
+    },
+    "frequency_weighting": (
+        lambda put: sigpu.frequency_weighting(put(WEIGHTED_HZ), kind="D", min_db=None),
+        0,
+        "",
+    ),
+    "multi_frequency_weighting": (
+        lambda put: sigpu.multi_frequency_weighting(put(WEIGHTED_HZ), kinds="ABC"),
+        0,
+        "",
+    ),
+    "perceptual_weighting": (
+        lambda put: sigpu.perceptual_weighting(
+            _setup(sigpu.spectrogram, put(Y), n_fft=256, hop_length=64),
+            put(sigpu.fft_frequencies(sr=SR, n_fft=256)),
+        ),
+        0,
+        "",
+    ),
+    "mel_to_stft": (
+        lambda put: sigpu.feature.inverse.mel_to_stft(put(MEL), sr=SR, n_fft=256),
+        0,
+        "",
+    ),
+    "mel_to_audio": (
+        lambda put: sigpu.feature.inverse.mel_to_audio(
+            put(MEL), sr=SR, n_fft=256, hop_length=64, n_iter=2, random_state=0
+        ),
+        1,
+        "Griffin-Lim's finiteness check of the magnitudes (sigpu.check_finite)",
+    ),
+    "mfcc_to_mel": (lambda put: sigpu.feature.inverse.mfcc_to_mel(put(MFCC_20), n_mels=32), 0, ""),
+    "mfcc_to_audio": (
+        lambda put: sigpu.feature.inverse.mfcc_to_audio(
+            put(MFCC_20), n_mels=32, sr=SR, n_fft=256, n_iter=2, random_state=0
+        ),
+        1,
+        "Griffin-Lim's finiteness check of the magnitudes (sigpu.check_finite)",
+    ),
 }
 CQ_INVERSE = dict(sr=SR, hop_length=128, fmin=110.0)
 RNG_G = RNG.standard_normal((2, 6, 24, 30))
@@ -415,6 +521,7 @@ NO_ARRAYS = {
     # in-memory twins above and run on CuPy chunks in tests/test_chunked.py
     "extract",
     "ExtractSummary",
+    "local_cluster",  # starts Dask workers
 }
 
 

@@ -41,6 +41,8 @@ KNOWN = {
     "*(sr=1e-300)": "a positive rate so small that frequencies derived from it overflow",
     "*(width=1e-300)": "a positive gammatone width so small that its inverse overflows",
     "*(octwidth=1e-300)": "a positive chroma octave width so small that its inverse overflows",
+    "pcen(gain=2**40)": "1 / (eps + M)**gain overflows, as in librosa",
+    "pcen(bias=1e-300)": "a bias below float32's range: S / bias divides by 0, as in librosa",
 }
 CASE_TIMEOUT_S = 30.0  # a first call may compile numba kernels (seconds); a hang never ends
 GROUPS = sorted(fuzz_cases.catalogue())

@@ -23,6 +23,7 @@ PUBLIC_MODULES = (
     "sigpu.display",
     "sigpu.effects",
     "sigpu.feature",
+    "sigpu.feature.inverse",
     "sigpu.filters",
     "sigpu.harmonic",
     "sigpu.onset",

@@ -1,0 +1,164 @@
+"""Same-run CPU comparison of issue 19's everyday features and inverses with librosa.
+
+Workload: compare_feature.py's synthetic clips (piano-like notes, a chirp, noise) at 22050
+Hz, float32 by default, n_fft 2048, hop 512; each function gets the whole batch in one call
+(librosa takes batches the same way).  Timings are medians of ``--repeat`` runs after one
+warm-up, sigpu and librosa interleaved in the same process; the ratio is sigpu's time over
+librosa's.  Accuracy is rel-to-peak against librosa's result (for mel_to_stft, whose
+minimiser is not unique: the relative residual ``||mel_basis @ S**2 - M|| / ||M||`` of each).
+
+Run:  python benchmarks/compare_feature_extra.py [--repeat 5] [--clips 4] [--seconds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+import warnings
+
+import numpy as np
+from compare_feature import synthetic_batch
+
+import sigpu
+import sigpu.feature as F
+
+SR = 22050
+STFT = dict(n_fft=2048, hop_length=512)
+
+
+def _parse():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--repeat", type=int, default=5)
+    p.add_argument("--clips", type=int, default=4)
+    p.add_argument("--seconds", type=float, default=5.0)
+    p.add_argument("--dtype", default="float32", choices=("float32", "float64"))
+    p.add_argument("--only", nargs="*", help="run only the cases whose name contains these")
+    return p.parse_args()
+
+
+def median_times(calls, repeat):
+    """Median seconds of each call, the calls interleaved round by round (same load)."""
+    for call in calls:
+        call()  # warm-up: tables, numba compilation
+    times = [[] for _ in calls]
+    for _ in range(repeat):
+        for i, call in enumerate(calls):
+            t0 = time.perf_counter()
+            call()
+            times[i].append(time.perf_counter() - t0)
+    return [statistics.median(t) for t in times]
+
+
+def rel_to_peak(a, b):
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    return float(np.max(np.abs(a - b)) / np.max(np.abs(b)))
+
+
+def cases(librosa, y, M, S, mfcc, C, chroma):
+    """name -> (sigpu call, librosa call[, accuracy(ours, theirs)])."""
+    lf = librosa.feature
+    freqs = librosa.fft_frequencies(sr=SR, n_fft=2048)
+
+    def on_y(name, **kw):
+        return (
+            lambda: getattr(F, name)(y, **kw),
+            lambda: getattr(lf, name)(y=y, **kw),
+        )
+
+    def residual(ours, theirs):
+        bank = librosa.filters.mel(sr=SR, n_fft=2048, dtype=np.float64)
+        fit = [np.linalg.norm(bank @ x.astype(np.float64) ** 2 - M) for x in (ours, theirs)]
+        return "residual {:.1e} vs {:.1e}".format(*(f / np.linalg.norm(M) for f in fit))
+
+    return {
+        "rms": on_y("rms"),
+        "spectral_centroid": on_y("spectral_centroid", sr=SR, **STFT),
+        "spectral_bandwidth": on_y("spectral_bandwidth", sr=SR, **STFT),
+        "spectral_rolloff": on_y("spectral_rolloff", sr=SR, **STFT),
+        "spectral_flatness": on_y("spectral_flatness", **STFT),
+        "spectral_contrast": on_y("spectral_contrast", sr=SR, **STFT),
+        "poly_features (order 2)": on_y("poly_features", sr=SR, order=2, **STFT),
+        "zero_crossing_rate": (
+            lambda: F.zero_crossing_rate(y),
+            lambda: lf.zero_crossing_rate(y),
+        ),
+        "zero_crossings": (lambda: sigpu.zero_crossings(y), lambda: librosa.zero_crossings(y)),
+        "delta (of MFCC)": (lambda: F.delta(mfcc), lambda: lf.delta(mfcc)),
+        "delta order 2": (lambda: F.delta(mfcc, order=2), lambda: lf.delta(mfcc, order=2)),
+        "stack_memory (3 steps)": (
+            lambda: F.stack_memory(mfcc, n_steps=3),
+            lambda: lf.stack_memory(mfcc, n_steps=3),
+        ),
+        "pcen (of mel)": (lambda: sigpu.pcen(M), lambda: librosa.pcen(M)),
+        "magphase": (lambda: sigpu.magphase(S), lambda: librosa.magphase(S)),
+        "A_weighting": (
+            lambda: sigpu.A_weighting(np.linspace(1.0, SR / 2, 100_000)),
+            lambda: librosa.A_weighting(np.linspace(1.0, SR / 2, 100_000)),
+        ),
+        "perceptual_weighting": (
+            lambda: sigpu.perceptual_weighting(np.abs(S) ** 2, freqs),
+            lambda: librosa.perceptual_weighting(np.abs(S) ** 2, freqs),
+        ),
+        "tonnetz (chroma given)": (
+            lambda: F.tonnetz(chroma=chroma),
+            lambda: lf.tonnetz(chroma=chroma),
+        ),
+        "chroma_cens (C given)": (
+            lambda: F.chroma_cens(C=C, sr=SR),
+            lambda: lf.chroma_cens(C=C, sr=SR),
+        ),
+        "chroma_vqt (y, gamma=20)": (
+            lambda: F.chroma_vqt(y, sr=SR, intervals="equal", gamma=20.0),
+            lambda: lf.chroma_vqt(y=y, sr=SR, intervals="equal", gamma=20.0),
+        ),
+        "mfcc_to_mel": (
+            lambda: F.inverse.mfcc_to_mel(mfcc),
+            lambda: lf.inverse.mfcc_to_mel(mfcc),
+        ),
+        "mel_to_stft": (
+            lambda: F.inverse.mel_to_stft(M, sr=SR, n_fft=2048),
+            lambda: lf.inverse.mel_to_stft(M, sr=SR, n_fft=2048),
+            residual,
+        ),
+    }
+
+
+def main():
+    args = _parse()
+    import librosa
+
+    y = synthetic_batch(args.clips, args.seconds).astype(args.dtype)
+    S = librosa.stft(y, **STFT)
+    M = librosa.feature.melspectrogram(y=y, sr=SR, **STFT)
+    mfcc = librosa.feature.mfcc(y=y, sr=SR, **STFT)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        C = np.abs(librosa.cqt(y, sr=SR, n_bins=252, bins_per_octave=36)).astype(args.dtype)
+    chroma = librosa.feature.chroma_cqt(C=C, sr=SR).astype(args.dtype)
+    rows = []
+    for name, entry in cases(librosa, y, M, S, mfcc, C, chroma).items():
+        if args.only and not any(word in name for word in args.only):
+            continue
+        ours, theirs = entry[0], entry[1]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            got, want = ours(), theirs()
+            if isinstance(got, tuple):
+                got, want = got[0], want[0]
+            accuracy = entry[2](got, want) if len(entry) > 2 else f"{rel_to_peak(got, want):.1e}"
+            t_ours, t_theirs = median_times([ours, theirs], args.repeat)
+        rows.append((name, t_theirs, t_ours, accuracy))
+        print(f"{name}: {t_ours / t_theirs:.2f}x", flush=True)
+    print(
+        f"\n{args.clips} clips x {args.seconds:g} s at {SR} Hz, {args.dtype}, n_fft 2048, "
+        f"hop 512; median of {args.repeat}, interleaved; sigpu on NumPy\n"
+    )
+    print("| function | librosa s | sigpu s | sigpu / librosa | accuracy vs librosa |")
+    print("|---|---|---|---|---|")
+    for name, t_theirs, t_ours, accuracy in rows:
+        print(f"| {name} | {t_theirs:.4f} | {t_ours:.4f} | {t_ours / t_theirs:.2f} | {accuracy} |")
+
+
+if __name__ == "__main__":
+    main()
