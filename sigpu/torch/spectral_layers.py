@@ -216,7 +216,7 @@ class iSTFT(nn.Module):  # noqa: N801 (nnAudio's and torchaudio's name)
             n_fft=n_fft, hop_length=hop_length, win_length=win_length, window=window, center=center
         )
 
-    def forward(self, stft_matrix, length=None):
+    def forward(self, stft_matrix, *, length=None):
         """Invert ``stft_matrix``.
 
         Parameters
@@ -501,7 +501,7 @@ class GriffinLim(nn.Module):
             random_state=random_state,
         )
 
-    def forward(self, S, length=None):
+    def forward(self, S, *, length=None):
         """Reconstruct a signal from the magnitude ``S``.
 
         Parameters
