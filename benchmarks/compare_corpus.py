@@ -19,7 +19,6 @@ second), the ratio sigpu / librosa, and the scaling efficiency from 1 to 2 worke
 from __future__ import annotations
 
 import argparse
-import logging
 import multiprocessing
 import os
 import shutil
@@ -113,6 +112,8 @@ def main():
     args = parser.parse_args()
     import distributed
 
+    import sigpu.corpus
+
     root = tempfile.mkdtemp(prefix="sigpu-corpus-bench-")
     folder = os.path.join(root, "audio")
     os.mkdir(folder)
@@ -140,12 +141,7 @@ def main():
                 baseline_run(pool, paths, fresh("cold-npy"))
 
         cold[("librosa", workers)] = timed(cold_pool)
-        cluster = distributed.LocalCluster(
-            n_workers=workers,
-            threads_per_worker=1,
-            dashboard_address=":0",
-            silence_logs=logging.ERROR,
-        )
+        cluster = sigpu.corpus.local_cluster(workers=workers)  # the one extract starts
         client = distributed.Client(cluster)
         pool = context.Pool(workers, initializer=_one_blas_thread)
         sigpu_run(client, folder, fresh("warmup.zarr"))

@@ -66,19 +66,24 @@ def corpus(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def client():
-    """A LocalCluster of two single-threaded worker processes (the default set-up of
-    ``extract``, started once for the module)."""
-    import logging
-
-    with distributed.LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=":0",
-        silence_logs=logging.ERROR,
-    ) as cluster:
+    """The cluster ``extract`` starts by default (``sigpu.corpus.local_cluster``), with
+    two single-threaded worker processes, started once for the module."""
+    with sigpu.corpus.local_cluster(workers=2) as cluster:
         with distributed.Client(cluster) as dask_client:
             yield dask_client
+
+
+def test_local_cluster_workers_and_their_malloc_settings(client):
+    """Two worker processes of one thread, without Dask's MALLOC_TRIM_THRESHOLD_ (see
+    local_cluster's Notes)."""
+    info = client.scheduler_info()["workers"]
+    assert len(info) == 2 and all(w["nthreads"] == 1 for w in info.values())
+    environments = client.run(lambda: os.environ.get("MALLOC_TRIM_THRESHOLD_"))
+    assert set(environments.values()) == {None}
+    with pytest.raises(ParameterError, match="backend"):
+        sigpu.corpus.local_cluster(backend="gpu")
+    with pytest.raises(ParameterError, match="workers=0"):
+        sigpu.corpus.local_cluster(workers=0)
 
 
 def _good_paths(corpus):

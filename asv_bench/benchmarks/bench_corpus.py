@@ -5,7 +5,6 @@ minute of audio in 10 s chunks (linear_reassignment: 3 s), NumPy backend."""
 
 from __future__ import annotations
 
-import logging
 import os
 import shutil
 import tempfile
@@ -43,9 +42,7 @@ class Extract:
         self.inputs = os.path.join(self.dir, "audio")
         os.mkdir(self.inputs)
         _corpus(self.inputs)
-        self.cluster = distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, dashboard_address=":0", silence_logs=logging.ERROR
-        )
+        self.cluster = sigpu.corpus.local_cluster(workers=2)  # as extract starts it
         self.client = distributed.Client(self.cluster)
         self.runs = 0
         self._extract()  # workers import sigpu and build their tables once

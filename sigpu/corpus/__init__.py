@@ -12,6 +12,7 @@ importing this module needs none of them.
 """
 
 from ._chunked import linear_reassignment, melspectrogram, reassigned_spectrogram, stft
+from ._cluster import local_cluster
 from ._extract import extract
 from ._features import FEATURES
 from ._progress import ExtractSummary
@@ -20,6 +21,7 @@ __all__ = [
     "FEATURES",
     "ExtractSummary",
     "extract",
+    "local_cluster",
     # long recordings (Dask arrays chunked along time)
     "linear_reassignment",
     "melspectrogram",

@@ -9,7 +9,7 @@ import logging
 import os
 
 from .._errors import ParameterError
-from .._validate import positive_int
+from .._validate import one_of, positive_int
 from ._optional import require
 
 
@@ -26,7 +26,7 @@ def client_for(client, *, backend: str, workers):
             raise TypeError(f"client={client!r} must be a distributed.Client or an address")
         yield client
         return
-    with _local_cluster(distributed, backend, workers) as cluster:
+    with local_cluster(workers=workers, backend=backend) as cluster:
         with distributed.Client(cluster) as local:
             yield local
 
@@ -44,21 +44,83 @@ def check_cluster_request(backend: str, client, workers) -> None:
             raise RuntimeError("backend='cupy' needs a CUDA GPU; none is usable here")
 
 
-def _local_cluster(distributed, backend, workers):
+def local_cluster(*, workers=None, backend="numpy"):
+    """Start the Dask cluster :func:`extract` starts when no ``client`` is given.
+
+    Keep it for several runs (``extract(..., client=distributed.Client(cluster))``) to
+    pay the workers' start (processes, imports, sigpu's tables) once.
+
+    Parameters
+    ----------
+    workers : int >= 1 or None
+        Worker processes (default: one per CPU core) or, for ``backend="cupy"``, GPUs
+        (default: all).
+    backend : {"numpy", "cupy"}
+        "numpy": a ``distributed.LocalCluster`` of single-threaded worker processes;
+        "cupy": dask-cuda's ``LocalCUDACluster``, one worker per GPU.
+
+    Returns
+    -------
+    cluster : distributed.LocalCluster
+        Running; close it (or use it as a context manager) when done.
+
+    Raises
+    ------
+    sigpu.ParameterError
+        A bad ``workers`` or ``backend``.
+    ImportError
+        distributed missing, or dask-cuda for ``backend="cupy"``.
+    RuntimeError
+        ``backend="cupy"`` without a usable GPU.
+
+    See Also
+    --------
+    sigpu.corpus.extract : Features of a corpus into a Zarr store.
+
+    Notes
+    -----
+    Backends: CPU worker processes, or one worker per GPU.  The workers start without
+    Dask's ``MALLOC_TRIM_THRESHOLD_=65536`` (its default for every worker): with it,
+    each large temporary array of a feature call is a fresh ``mmap`` and its page
+    faults, which made ``sigpu.load`` + ``melspectrogram`` 2-4 times slower in a
+    worker than in the parent process (and librosa's too; benchmarks/compare_corpus.py).
+    The scheduler's web server takes a free port.
+
+    Examples
+    --------
+    >>> import distributed, sigpu.corpus
+    >>> with sigpu.corpus.local_cluster(workers=1) as cluster:  # doctest: +SKIP
+    ...     with distributed.Client(cluster) as client:
+    ...         summary = sigpu.corpus.extract("audio/", feature="mel", out="mel.zarr",
+    ...                                        client=client)
+    """
+    distributed = require("distributed", "sigpu.corpus.local_cluster")
+    dask = require("dask", "sigpu.corpus.local_cluster")
+    backend = one_of(backend, "backend", ("numpy", "cupy"))
+    check_cluster_request(backend, None, workers)
     # ":0": the scheduler's HTTP server (dashboard, metrics) on a free port; None would
     # still take 8787 and fail where another cluster holds it
     quiet = dict(dashboard_address=":0", silence_logs=logging.ERROR)
-    if backend == "cupy":
-        check_cluster_request(backend, None, workers)
-        dask_cuda = require("dask_cuda", "backend='cupy' (one worker per GPU)")
-        devices = None if workers is None else ",".join(map(str, range(workers)))
-        return dask_cuda.LocalCUDACluster(CUDA_VISIBLE_DEVICES=devices, **quiet)
-    n_workers = workers or os.cpu_count() or 1
-    # one thread per worker process: decoding and the features' kernels hold the GIL
-    # partly, processes scale where threads would not
-    return distributed.LocalCluster(
-        n_workers=n_workers, threads_per_worker=1, processes=True, **quiet
-    )
+    if os.environ.get(_MALLOC_TRIM) == str(_DASK_MALLOC_TRIM):
+        # exported into this process by an earlier Dask nanny: it would win over the config
+        del os.environ[_MALLOC_TRIM]
+    with dask.config.set({f"distributed.nanny.pre-spawn-environ.{_MALLOC_TRIM}": None}):
+        if backend == "cupy":
+            dask_cuda = require("dask_cuda", "backend='cupy' (one worker per GPU)")
+            devices = None if workers is None else ",".join(map(str, range(workers)))
+            return dask_cuda.LocalCUDACluster(CUDA_VISIBLE_DEVICES=devices, **quiet)
+        # one thread per worker process: decoding and the features' kernels hold the GIL
+        # partly, processes scale where threads would not
+        return distributed.LocalCluster(
+            n_workers=workers or os.cpu_count() or 1,
+            threads_per_worker=1,
+            processes=True,
+            **quiet,
+        )
+
+
+_MALLOC_TRIM = "MALLOC_TRIM_THRESHOLD_"
+_DASK_MALLOC_TRIM = 65536  # distributed.nanny.pre-spawn-environ's default
 
 
 def _gpu_count() -> int:
