@@ -28,7 +28,7 @@ import numpy as np
 import torch
 
 from .._backend import array_namespace, asarray_on, device_of, kernel, on_input_device
-from .._cache import on_device
+from .._cache import host_table, on_device
 from ..spectrum import _istft_normalizer, _istft_normalizer_on_device
 from . import _bridge
 
@@ -58,7 +58,7 @@ def _padding_map(n: int, pad: int, pad_mode: str):
     return source, weight
 
 
-def _fold_matrix(source, weight, n):
+def _fold_matrix(source, weight):
     """Dense ``(len(source), span)`` matrix adding ``weight[j] * g[j]`` into sample
     ``source[j]`` (columns from ``source.min()``); returns ``(matrix, first column)``."""
     first = int(source.min())
@@ -67,17 +67,27 @@ def _fold_matrix(source, weight, n):
     return matrix, first
 
 
+@host_table
+def _fold_tables(n: int, pad: int, pad_mode: str):
+    """``(left matrix, right matrix, first columns)`` folding each padded end back onto the
+    samples it copied (built once per signal length, pad and mode: up to ``pad x pad``)."""
+    source, weight = _padding_map(n, pad, pad_mode)
+    left, left_first = _fold_matrix(source[:pad], weight[:pad])
+    right, right_first = _fold_matrix(source[pad + n :], weight[pad + n :])
+    return left, right, np.array([left_first, right_first])
+
+
 def _fold_padding(full, n: int, pad: int, pad_mode: str, xp):
     """Adjoint of padding ``(B, n)`` rows by ``pad`` on both sides: ``full (B, n + 2 pad)``
     back to ``(B, n)``."""
     grad = xp.astype(full[:, pad : pad + n], full.dtype, copy=True)
     if pad == 0 or pad_mode == "constant":
         return grad
-    source, weight = _padding_map(n, pad, pad_mode)
-    for part in (slice(0, pad), slice(pad + n, n + 2 * pad)):
-        matrix, first = _fold_matrix(source[part], weight[part], n)
-        matrix = asarray_on(matrix, xp, full.dtype, device_of(full))
-        grad[:, first : first + matrix.shape[1]] += xp.matmul(full[:, part], matrix)
+    left, right, firsts = _fold_tables(n, pad, pad_mode)
+    ends = (slice(0, pad), slice(pad + n, n + 2 * pad))
+    for matrix, first, end in zip((left, right), firsts.tolist(), ends, strict=True):
+        matrix = on_device(matrix, xp, full.dtype, device_of(full))
+        grad[:, first : first + matrix.shape[1]] += xp.matmul(full[:, end], matrix)
     return grad
 
 
