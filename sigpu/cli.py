@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import platform
 import sys
 import time
@@ -194,7 +195,29 @@ def _array_module(backend: str):
     return namespace_for(backend)
 
 
+def _check_output(path: str) -> None:
+    """Fail before the work, not after it: matplotlib present, a writable image format, an
+    existing directory."""
+    try:
+        from matplotlib.backend_bases import FigureCanvasBase
+    except ImportError as exc:
+        raise CommandError(
+            "sigpu spectrogram needs matplotlib for the image: pip install 'sigpu[plot]'"
+        ) from exc
+    suffix = os.path.splitext(path)[1].lstrip(".").lower()
+    formats = FigureCanvasBase.get_supported_filetypes()
+    if suffix not in formats:
+        raise CommandError(
+            f"-o {path}: cannot tell the image format from {'.' + suffix if suffix else 'no'} "
+            f"extension (use one of {', '.join('.' + f for f in sorted(formats))})"
+        )
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise CommandError(f"-o {path}: the directory {directory} does not exist")
+
+
 def _spectrogram_command(args) -> int:
+    _check_output(args.output)
     if args.file is None:
         y, sr, name = example_signal(), EXAMPLE_SR, "built-in example"
     else:
@@ -220,12 +243,8 @@ def _spectrogram_command(args) -> int:
 
 
 def _plot(image, specshow_kwargs, path, title):
-    try:
-        import matplotlib
-    except ImportError as exc:
-        raise CommandError(
-            "sigpu spectrogram needs matplotlib for the PNG: pip install 'sigpu[plot]'"
-        ) from exc
+    import matplotlib  # there: _check_output made sure
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
