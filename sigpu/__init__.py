@@ -8,7 +8,7 @@ precision.  ``import sigpu`` imports neither numba nor cupy.
 from . import decompose, display, effects, filters, onset, sfi  # display: matplotlib on use
 from ._errors import ParameterError
 from ._feature_stack import pcen
-from ._spectral_features import magphase, zero_crossings
+from ._frame_features import magphase, zero_crossings
 from ._validate import check_finite
 from ._weighting import (
     A_weighting,

@@ -21,6 +21,7 @@ from . import _warnings
 from ._backend import device_of, on_input_device
 from ._cache import host_table, on_device
 from ._errors import ParameterError
+from ._frame_features import axis_index
 from ._validate import (
     finite_float,
     float_or_complex_array,
@@ -34,14 +35,6 @@ from ._validate import (
 )
 
 __all__ = ["delta", "stack_memory", "pcen"]
-
-
-def _axis(axis, ndim, name="axis"):
-    if not is_int(axis):
-        raise ParameterError(f"{name}={axis!r} must be an integer")
-    if not -ndim <= axis < ndim:
-        raise ParameterError(f"{name}={axis} is out of range for an array of {ndim} dimension(s)")
-    return int(axis) % ndim
 
 
 # ---------------------------------------------------------------------------
@@ -133,7 +126,7 @@ def delta(data, *, width=9, order=1, axis=-1, mode="interp", **kwargs):
     if bad:
         raise TypeError(f"delta() got unexpected keyword argument(s) {sorted(bad)}")
     xp = real_array(data, "data", func="delta")
-    axis = _axis(axis, data.ndim)
+    axis = axis_index(axis, data.ndim)
     mode = one_of(mode, "mode", _DELTA_MODES)
     width = positive_int(width, "width")
     if width < 3 or width % 2 != 1:
@@ -439,7 +432,7 @@ def pcen(
     sr = positive_float(sr, "sr")
     hop_length = positive_int(hop_length, "hop_length")
     max_size = positive_int(max_size, "max_size")
-    axis = _axis(axis, S.ndim)
+    axis = axis_index(axis, S.ndim)
     if not isinstance(return_zf, (bool, np.bool_)):
         raise TypeError(f"return_zf={return_zf!r} must be True or False")
     b = _pcen_b(b, time_constant, sr, hop_length)
@@ -480,7 +473,7 @@ def _pcen_reference(S, ref, max_size, axis, max_axis, xp):
                 f"S has {S.ndim} dimensions: max_size > 1 needs max_axis (its frequency axis)"
             )
         max_axis = 1 - axis  # the other axis of a 2-D S
-    max_axis = _axis(max_axis, S.ndim, "max_axis")
+    max_axis = axis_index(max_axis, S.ndim, "max_axis")
     return _max_filter(S, max_size, max_axis, xp)
 
 

@@ -20,17 +20,16 @@ from ._backend import array_namespace, device_of, fft_module, kernel, on_input_d
 from ._cache import host_table, on_device
 from ._errors import ParameterError
 from ._feature_stack import delta, stack_memory
+from ._frame_features import rms, zero_crossing_rate
 from ._pitch_features import chroma_cens, chroma_vqt, tonnetz
 from ._rhythm import fourier_tempogram, tempogram
 from ._spectral_features import (
     poly_features,
-    rms,
     spectral_bandwidth,
     spectral_centroid,
     spectral_contrast,
     spectral_flatness,
     spectral_rolloff,
-    zero_crossing_rate,
 )
 from ._validate import (
     nonnegative_float,

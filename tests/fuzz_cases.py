@@ -661,7 +661,7 @@ def catalogue():
                 ("zero_crossing_rate", dict(frame_length=512, hop_length=128)),
                 ("chroma_cens", dict(sr=22050, fmin=110.0, n_octaves=4)),
                 ("chroma_vqt", dict(sr=22050, fmin=110.0, n_octaves=4, intervals="equal")),
-                ("tonnetz", dict(sr=22050)),
+                ("tonnetz", dict(sr=22050, fmin=110.0, n_octaves=4)),
             )
         ]
         + [

@@ -23,6 +23,12 @@ PUBLIC_MODULES = [
     "sigpu.spectrum",
     "sigpu.filters",
     "sigpu.feature",
+    "sigpu._spectral_features",  # sigpu.feature's and the top level's issue 19 functions
+    "sigpu._frame_features",
+    "sigpu._feature_stack",
+    "sigpu._pitch_features",
+    "sigpu._feature_inverse",
+    "sigpu._weighting",
     "sigpu.reassign",
     "sigpu.constantq",
     "sigpu.harmonic",
