@@ -164,8 +164,10 @@ def test_cupy_backend_draws_what_numpy_draws(tmp_path, capsys, drawn, cupy_modul
         assert f"frames on {backend}" in capsys.readouterr().out
     (on_numpy, *_), (on_cupy, *_) = drawn
     assert isinstance(on_cupy, np.ndarray)  # the explicit copy to the host, for drawing
-    # 0.01 dB: the CuPy reassignment adds float32 energies with atomics, in run-dependent order
-    np.testing.assert_allclose(on_cupy, on_numpy, atol=1e-2)
+    if kind == "hyper":  # a point reassigned on a float32 bin edge may land one bin over
+        assert np.mean(np.abs(on_cupy - on_numpy) <= 0.05) > 0.99
+    else:
+        np.testing.assert_allclose(on_cupy, on_numpy, atol=1e-3)
 
 
 def _unsigned_8bit_wav(tmp_path):
