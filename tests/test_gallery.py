@@ -14,7 +14,14 @@ import pytest
 from tests.test_docs import DOCS, built_site
 
 #: pages whose examples are code a reader copies (the API pages hold docstrings)
-EXAMPLE_PAGES = ("index.rst", "install.rst", "quickstart.rst", "gallery.rst", "migration.rst")
+EXAMPLE_PAGES = (
+    "index.rst",
+    "install.rst",
+    "quickstart.rst",
+    "gallery.rst",
+    "migration.rst",
+    "api/display.rst",
+)
 #: characters of code that the theme shows without a scroll bar at its content width
 CODE_WIDTH = 80
 
