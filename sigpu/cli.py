@@ -23,6 +23,7 @@ from ._backend import asarray_on, namespace_for, synchronize, to_host
 from ._errors import ParameterError
 
 EXAMPLE_SR = 22050
+C1_HZ = 32.703195662574764  # librosa's default fmin for the CQT: note_to_hz("C1")
 EXIT_USAGE = 2  # argparse's status for a bad command line; ours for every user error
 
 
@@ -296,6 +297,15 @@ def _gpu_description() -> str:
 # ------------------------------------------------------------------------------ parser
 
 
+class _DefaultsHelp(argparse.ArgumentDefaultsHelpFormatter):
+    """Each option's default in its help, unless it has none or the help already says it."""
+
+    def _get_help_string(self, action):
+        if action.default is None or "default:" in (action.help or ""):
+            return action.help
+        return super()._get_help_string(action)
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse with a one-line error (no usage block) and exit status 2."""
 
@@ -341,14 +351,19 @@ def build_parser() -> argparse.ArgumentParser:
         "spectrogram",
         help="write a dB spectrogram PNG of a sound file",
         description="Compute a dB spectrogram of a sound file (or of a built-in example "
-        "signal) and write it as a PNG; prints the time of the first call (with one-time "
-        "setup) and of a second, steady-state call.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        "signal) and draw it to an image (PNG by default); print the time of the first "
+        "call (with one-time setup) and of a second, steady-state call.",
+        formatter_class=_DefaultsHelp,
     )
     spec.add_argument(
         "file", nargs="?", help="sound file (WAV, FLAC, OGG); default: built-in example"
     )
-    spec.add_argument("-o", "--output", default="spectrogram.png", help="PNG file to write")
+    spec.add_argument(
+        "-o",
+        "--output",
+        default="spectrogram.png",
+        help="image file to write; its extension picks the format (.png, .pdf, .svg, ...)",
+    )
     spec.add_argument(
         "--kind",
         choices=tuple(KINDS),
@@ -381,8 +396,8 @@ def build_parser() -> argparse.ArgumentParser:
     spec.add_argument(
         "--fmin",
         type=POSITIVE_FLOAT,
-        default=32.703195662574764,
-        help="lowest frequency in Hz, C1 by default (cqt, hyper)",
+        default=C1_HZ,
+        help=f"lowest frequency in Hz (cqt, hyper) (default: C1 = {C1_HZ:.2f})",
     )
     spec.add_argument(
         "--n-bins",
