@@ -2,10 +2,11 @@
 
 Workload: compare_feature.py's synthetic clips (piano-like notes, a chirp, noise) at 22050
 Hz, float32 by default, n_fft 2048, hop 512; each function gets the whole batch in one call
-(librosa takes batches the same way).  Timings are medians of ``--repeat`` runs after one
-warm-up, sigpu and librosa interleaved in the same process; the ratio is sigpu's time over
-librosa's.  Accuracy is rel-to-peak against librosa's result (for mel_to_stft, whose
-minimiser is not unique: the relative residual ``||mel_basis @ S**2 - M|| / ||M||`` of each).
+(librosa takes batches the same way).  Timings are medians of ``--repeat`` samples after one
+warm-up (calls under 20 ms repeated within a sample), sigpu and librosa interleaved in the
+same process; the ratio is sigpu's time over librosa's.  Accuracy is rel-to-peak against
+librosa's result (for mel_to_stft, whose minimiser is not unique: the relative residual
+``||mel_basis @ S**2 - M|| / ||M||`` of each).
 
 Run:  python benchmarks/compare_feature_extra.py [--repeat 5] [--clips 4] [--seconds 5]
 """
@@ -37,16 +38,22 @@ def _parse():
     return p.parse_args()
 
 
-def median_times(calls, repeat):
-    """Median seconds of each call, the calls interleaved round by round (same load)."""
+def median_times(calls, repeat, min_sample_s=0.02):
+    """Median seconds of each call, the calls interleaved round by round (same load); a
+    call shorter than ``min_sample_s`` is repeated within each sample (per-call time)."""
+    loops = []
     for call in calls:
         call()  # warm-up: tables, numba compilation
+        t0 = time.perf_counter()
+        call()
+        loops.append(max(1, int(min_sample_s / max(time.perf_counter() - t0, 1e-6))))
     times = [[] for _ in calls]
     for _ in range(repeat):
         for i, call in enumerate(calls):
             t0 = time.perf_counter()
-            call()
-            times[i].append(time.perf_counter() - t0)
+            for _ in range(loops[i]):
+                call()
+            times[i].append((time.perf_counter() - t0) / loops[i])
     return [statistics.median(t) for t in times]
 
 

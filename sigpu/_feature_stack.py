@@ -491,10 +491,9 @@ def _initial_state(zi, shape, axis, xp):
 
 
 def _compress(S, smooth, gain, bias, power, eps, xp):
-    # 1 / (eps + M)**gain in log space, as librosa; log(eps + M) as
-    # log(max) + log1p(min / max), exact for M far below eps and free of overflow above it
-    larger = xp.maximum(smooth, eps)
-    scale = xp.exp(-gain * (xp.log(larger) + xp.log1p(xp.minimum(smooth, eps) / larger)))
+    # 1 / (eps + M)**gain in log space, as librosa; log(eps + M) directly (librosa's
+    # log(eps) + log1p(M / eps) overflows M / eps for tiny eps; both round alike)
+    scale = xp.exp(-gain * xp.log(smooth + eps))
     if power == 0:
         return xp.log1p(S * scale)
     if bias == 0:

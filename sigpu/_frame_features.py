@@ -334,12 +334,13 @@ def magphase(D, *, power=1):
     power = positive_float(power, "power")
     mag = xp.abs(D)
     zero = mag == 0
-    safe = xp.where(zero, xp.ones_like(mag), mag)
+    safe = mag + xp.astype(zero, mag.dtype)
     # real and imaginary parts divided apart (no complex division, which can give NaN for
-    # denormal magnitudes), written straight into the result's parts
-    phase = xp.empty(mag.shape, dtype=_complex_of(mag.dtype, xp))
-    phase.real[...] = xp.where(zero, xp.ones_like(mag), xp.real(D) / safe)
-    phase.imag[...] = xp.imag(D) / safe
+    # denormal magnitudes), each in one contiguous pass, then joined
+    real = xp.real(D) / safe + xp.astype(zero, mag.dtype)
+    imag = xp.imag(D) / safe if xp.isdtype(D.dtype, "complex floating") else xp.zeros_like(mag)
+    unit = xp.asarray(1j, dtype=_complex_of(mag.dtype, xp))  # 0-d: fixes the precision
+    phase = real + imag * unit
     return (mag if power == 1.0 else mag**power), phase
 
 

@@ -324,6 +324,12 @@ def test_stack_memory_matches_librosa(xp, dtype):
             ref = librosa.feature.stack_memory(data, n_steps=n_steps, delay=delay, **kw)
             assert_array(got, dtype=dtype, shape=ref.shape)
             np.testing.assert_array_equal(to_np(got), ref)
+    # shifts longer than the data: copies made of padding only (the padding is capped)
+    for kw in (dict(mode="constant", constant_values=2.0), dict(mode="edge")):
+        for delay in (20, -13):
+            got = feature.stack_memory(xp.asarray(data), n_steps=3, delay=delay, **kw)
+            ref = librosa.feature.stack_memory(data, n_steps=3, delay=delay, **kw)
+            np.testing.assert_array_equal(to_np(got), ref)
     got = feature.stack_memory(xp.asarray(data[0, 0]), n_steps=3)
     np.testing.assert_array_equal(to_np(got), librosa.feature.stack_memory(data[0, 0], n_steps=3))
 
