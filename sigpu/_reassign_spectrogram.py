@@ -214,13 +214,17 @@ def _coordinates(xp, S_h, S_d, mags, offsets, scale, threshold, fill_nan, clip, 
         return kernel(xp, "reassigned.coordinates")(
             S_h, S_d, mags, offsets, scale, threshold, fill_nan, clip, upper, frequency
         )
+    # computed on (..., T, F) views: sigpu.stft's spectra are time-major in memory, and
+    # broadcasting a per-bin column against them in (F, T) order made NumPy walk them
+    # across the rows (50 ms instead of 5 for one step at 10 s, n_fft 2048); same values
+    S_h, S_d, mags = (xp.swapaxes(a, -1, -2) for a in (S_h, S_d, mags))
     with errstate(xp, divide="ignore", invalid="ignore"):
         quotient = S_d / S_h
     if frequency:
-        base = offsets[:, None]
+        base = offsets[None, :]
         values = base + (-xp.imag(quotient)) * scale
     else:
-        base = offsets[None, :]
+        base = offsets[:, None]
         values = base + xp.real(quotient) / scale
     if threshold is not None:
         values = xp.where(mags < threshold, xp.asarray(np.nan, dtype=xp.float64), values)
@@ -228,4 +232,4 @@ def _coordinates(xp, S_h, S_d, mags, offsets, scale, threshold, fill_nan, clip, 
         values = xp.where(xp.isnan(values), base, values)
     if clip:  # not xp.clip: array-api-compat's CuPy clip indexes with boolean masks (syncs)
         values = xp.minimum(xp.maximum(values, 0.0), upper)
-    return xp.astype(values, mags.dtype)
+    return xp.swapaxes(xp.astype(values, mags.dtype), -1, -2)
