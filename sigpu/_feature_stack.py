@@ -381,7 +381,7 @@ def pcen(
     time_constant : float > 0
         Smoother time constant in seconds.
     eps : float > 0
-        Floor of the smoothed energy.
+        Floor of the smoothed energy (at least the dtype's smallest normal number).
     b : float in [0, 1], optional
         Smoother coefficient (default: from ``time_constant``, ``sr``, ``hop_length``).
     max_size : int > 0
@@ -492,8 +492,10 @@ def _initial_state(zi, shape, axis, xp):
 
 def _compress(S, smooth, gain, bias, power, eps, xp):
     # 1 / (eps + M)**gain in log space, as librosa; log(eps + M) directly (librosa's
-    # log(eps) + log1p(M / eps) overflows M / eps for tiny eps; both round alike)
-    scale = xp.exp(-gain * xp.log(smooth + eps))
+    # log(eps) + log1p(M / eps) overflows M / eps for tiny eps; both round alike), at
+    # least the dtype's smallest normal number (an eps below it rounds to 0 in float32)
+    floor = np.finfo(S.dtype).tiny
+    scale = xp.exp(-gain * xp.log(xp.maximum(smooth + eps, floor)))
     if power == 0:
         return xp.log1p(S * scale)
     if bias == 0:
