@@ -24,6 +24,7 @@ from ._errors import ParameterError
 from ._frame_features import axis_index
 from ._validate import (
     finite_float,
+    finite_or_unchecked,
     float_or_complex_array,
     is_int,
     native_array,
@@ -296,12 +297,22 @@ def _smooth(x, zi, b, xp):
     tables = _smoother_tables(b, block, n_blocks)
     within, decay, carry, initial = (on_device(t, xp, x.dtype, device_of(x)) for t in tables)
     lead = x.shape[:-1]
+    # A NaN or inf would reach earlier frames through the zeros of the block products
+    # (0 * inf = NaN): then the products see finite values, and every frame from the first
+    # non-finite one on is NaN (x * 0 is NaN exactly there; its running sum keeps it).
+    # Looked for once (one synchronisation on CuPy; none under check_finite(False)).
+    poison = None
+    if not finite_or_unchecked(x):
+        poison = xp.cumsum(x * 0, axis=-1)
+        x = xp.where(xp.isfinite(x), x, xp.zeros_like(x))
     padded = xp.pad(x, ((0, 0),) * len(lead) + ((0, n_blocks * block - n_frames),))
     blocks = xp.reshape(padded, lead + (n_blocks, block))
     local = xp.matmul(blocks, within.T)  # (..., n_blocks, block)
     entering = xp.matmul(local[..., -1], carry.T) + zi * initial  # (..., n_blocks)
     smooth = local + entering[..., None] * decay
     smooth = xp.reshape(smooth, lead + (n_blocks * block,))[..., :n_frames]
+    if poison is not None:
+        smooth = smooth + poison
     return smooth, (1.0 - b) * smooth[..., -1:]
 
 
@@ -412,7 +423,10 @@ def pcen(
     -----
     NumPy and CuPy. Matches ``librosa.pcen`` (Wang et al., 2017; Lostanlen et al., 2019).
     The first-order recurrence runs as two matrix products (blocks of about sqrt(T)
-    frames) instead of ``scipy.signal.lfilter``'s frame-by-frame loop.
+    frames) instead of ``scipy.signal.lfilter``'s frame-by-frame loop.  A NaN or inf in
+    ``ref`` makes its frame and all later ones NaN, as the recurrence carries it; finding
+    one is a device-to-host check on CuPy (skipped under ``sigpu.check_finite(False)``,
+    where it also reaches earlier frames of its block).
 
     Examples
     --------

@@ -558,6 +558,19 @@ def test_non_finite_audio_is_refused(xp):
             func(xp.asarray(y))
 
 
+def test_nan_in_a_feature_sequence_stays_local(xp):
+    """Spectrogram and feature inputs are not checked (only audio is): a NaN reaches the
+    outputs that read it, and no others."""
+    data = np.random.default_rng(8).random((3, 40))
+    data[1, 20] = np.nan
+    got = to_np(feature.delta(xp.asarray(data), width=5))
+    assert np.isnan(got[1, 18:23]).all() and np.isfinite(np.delete(got, range(18, 23), 1)).all()
+    assert np.isfinite(got[[0, 2]]).all()
+    got = to_np(sigpu.pcen(xp.asarray(data)))
+    assert np.isnan(got[1, 20:]).all() and np.isfinite(got[1, :20]).all()
+    assert np.isfinite(got[[0, 2]]).all()
+
+
 def test_results_stay_on_the_input_library(xp):
     y = xp.asarray(_signal((4096,)).astype(np.float32))
     for result in (
