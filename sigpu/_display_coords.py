@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
+import warnings
 
 import numpy as np
 
@@ -26,6 +27,7 @@ TIME_TYPES = ("time", *TIME_UNITS)
 LAG_TYPES = ("lag", *(f"lag_{unit}" for unit in TIME_UNITS))
 FFT_TYPES = ("linear", "fft", "hz", "log", "fft_note")
 CQT_TYPES = ("cqt_hz", "cqt_note")
+VQT_TYPES = ("vqt_hz", "vqt_note")
 CHROMA_TYPES = ("chroma",)
 INDEX_TYPES = ("tonnetz", "frames", "off", "none", None)
 TEMPO_TYPES = ("tempo", "fourier_tempo")
@@ -35,6 +37,7 @@ AXIS_TYPES = (
     *FFT_TYPES,
     "mel",
     *CQT_TYPES,
+    *VQT_TYPES,
     *CHROMA_TYPES,
     *TEMPO_TYPES,
     *INDEX_TYPES,
@@ -61,6 +64,11 @@ def axis_coords(ax_type, n: int, p: dict) -> np.ndarray:
         return mel_frequencies(n, fmin=fmin, fmax=fmax, htk=p["htk"])
     if ax_type in CQT_TYPES:
         return _cqt_coords(n, p)
+    if ax_type in VQT_TYPES:
+        fmin = note_to_hz("C1") if p["fmin"] is None else p["fmin"]
+        freqs = interval_frequencies(n, fmin, p["intervals"], p["bins_per_octave"])
+        _warn_above_nyquist(freqs, p["sr"])
+        return freqs
     if ax_type in CHROMA_TYPES:
         return np.linspace(0, 12.0 * n / p["bins_per_octave"], num=n, endpoint=False)
     if ax_type == "tempo":
@@ -84,15 +92,46 @@ def _cqt_coords(n: int, p: dict) -> np.ndarray:
         )
     fmin = tuned
     freqs = cqt_frequencies(n, fmin=fmin, bins_per_octave=bins_per_octave)
-    if np.any(freqs > 0.5 * p["sr"]):
-        import warnings
+    _warn_above_nyquist(freqs, p["sr"])
+    return freqs
 
+
+def _warn_above_nyquist(freqs, sr) -> None:
+    if np.any(freqs > 0.5 * sr):
         warnings.warn(
             "Frequency axis exceeds Nyquist. "
             "Did you remember to set all spectrogram parameters in specshow?",
-            stacklevel=4,
+            stacklevel=5,
         )
-    return freqs
+
+
+def interval_ratios(intervals, bins_per_octave: int) -> np.ndarray:
+    """One octave of frequency ratios in [1, 2): equal temperament or the given ones (the
+    just-intonation names of librosa are not provided)."""
+    if isinstance(intervals, str) and intervals == "equal":
+        return 2.0 ** (np.arange(bins_per_octave, dtype=float) / bins_per_octave)
+    ratios = None if intervals is None or isinstance(intervals, str) else np.asarray(intervals)
+    if (
+        ratios is None
+        or ratios.ndim != 1
+        or ratios.size == 0
+        or ratios.dtype.kind not in "iuf"
+        or not np.all((ratios >= 1) & (ratios < 2))
+    ):
+        raise ParameterError(
+            f"intervals={intervals!r} must be 'equal' or a sequence of frequency ratios in "
+            "[1, 2) (VQT axes; librosa's just-intonation names are not provided)"
+        )
+    return ratios.astype(float)
+
+
+def interval_frequencies(n: int, fmin: float, intervals, bins_per_octave: int) -> np.ndarray:
+    """``n`` frequencies from ``fmin``: the octave of ratios tiled upwards, sorted
+    (librosa.interval_frequencies)."""
+    ratios = interval_ratios(intervals, bins_per_octave)
+    n_octaves = int(np.ceil(n / ratios.size))
+    tiled = np.multiply.outer(2.0 ** np.arange(n_octaves), ratios).ravel()[:n]
+    return np.sort(tiled) * fmin
 
 
 # ------------------------------------------------------------------- note names of a key

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib import ticker
 
-from ._display_coords import TIME_UNITS, key_to_degrees, midi_to_note
+from ._display_coords import TIME_UNITS, interval_frequencies, key_to_degrees, midi_to_note
 from .convert import hz_to_midi, note_to_hz
 
 # Time ticks at "round" steps: 1, 1.5, 5, 6 and 10 times a power of ten (seconds, minutes)
@@ -106,7 +106,7 @@ def scale_axis(axes, ax_type, which: str, tempo_min, tempo_max) -> None:
     set_scale = axes.set_xscale if which == "x" else axes.set_yscale
     if ax_type == "mel":
         set_scale("symlog", linthresh=1000.0, base=2)
-    elif ax_type in ("cqt_hz", "cqt_note"):
+    elif ax_type in ("cqt_hz", "cqt_note", "vqt_hz", "vqt_note"):
         set_scale("log", base=2)
     elif ax_type in ("log", "fft_note"):
         set_scale("symlog", base=2, linthresh=float(note_to_hz("C2")), linscale=0.5)
@@ -115,20 +115,28 @@ def scale_axis(axes, ax_type, which: str, tempo_min, tempo_max) -> None:
         (axes.set_xlim if which == "x" else axes.set_ylim)(tempo_min, tempo_max)
 
 
+def _octave_offset(frequency: float) -> float:
+    """Where ``frequency`` sits within its power-of-two octave: log ticks at its octaves."""
+    log_f = np.log2(float(frequency))
+    return float(2.0 ** (log_f - np.floor(log_f)))
+
+
 def _c1_octave_offset() -> float:
-    """Where C1 sits within its power-of-two octave: log ticks at every C."""
-    log_c1 = np.log2(float(note_to_hz("C1")))
-    return float(2.0 ** (log_c1 - np.floor(log_c1)))
+    return _octave_offset(note_to_hz("C1"))
 
 
 def _semitone_locator(offset: float):
     return ticker.LogLocator(base=2.0, subs=offset * 2.0 ** (np.arange(1, 12) / 12.0))
 
 
-def decorate_axis(axis, ax_type, *, key: str = "C:maj", unicode: bool = True) -> None:
+def decorate_axis(
+    axis, ax_type, *, key: str = "C:maj", unicode: bool = True, fmin=None, intervals=None
+) -> None:
     """Locators, formatters and label of one axis (matplotlib ``Axis``)."""
     if ax_type in ("time", *TIME_UNITS, "lag") or str(ax_type).startswith("lag_"):
         _decorate_time(axis, ax_type)
+    elif ax_type in ("vqt_hz", "vqt_note"):
+        _decorate_vqt(axis, ax_type, key, unicode, fmin, intervals)
     elif ax_type == "tonnetz":
         axis.set_major_formatter(TonnetzFormatter())
         axis.set_major_locator(ticker.FixedLocator(np.arange(6)))
@@ -190,3 +198,18 @@ def _decorate_time(axis, ax_type) -> None:
     axis.set_major_locator(ticker.MaxNLocator(prune=None, steps=_TIME_STEPS))
     name = "Lag" if lag else "Time"
     axis.set_label_text(name if unit is None else f"{name} ({TIME_UNITS[unit]})")
+
+
+def _decorate_vqt(axis, ax_type, key, unicode, fmin, intervals) -> None:
+    """Major ticks at the octaves of fmin, minor ticks at its intervals (librosa's rules)."""
+    offset = _octave_offset(note_to_hz("C1") if fmin is None else fmin)
+    if ax_type == "vqt_note":
+        axis.set_major_formatter(NoteFormatter(key=key, unicode=unicode))
+        axis.set_minor_formatter(NoteFormatter(key=key, major=False, unicode=unicode))
+    else:
+        axis.set_major_formatter(LogHzFormatter())
+        axis.set_minor_formatter(LogHzFormatter(major=False))
+    axis.set_major_locator(ticker.LogLocator(base=2.0, subs=(offset,)))
+    subs = interval_frequencies(12, offset, intervals, 12)
+    axis.set_minor_locator(ticker.LogLocator(base=2.0, subs=subs))
+    axis.set_label_text("Note" if ax_type == "vqt_note" else "Hz")

@@ -206,6 +206,7 @@ def specshow(
     auto_aspect=True,
     htk=False,
     unicode=True,
+    intervals=None,
     ax=None,
     **kwargs,
 ):
@@ -226,7 +227,8 @@ def specshow(
         Axis type. Time: ``'time'``, ``'h'``, ``'m'``, ``'s'``, ``'ms'``, ``'lag'``,
         ``'lag_h'``, ``'lag_m'``, ``'lag_s'``, ``'lag_ms'``. Frequency: ``'linear'``,
         ``'fft'``, ``'hz'`` (STFT bins), ``'log'`` and ``'fft_note'`` (STFT bins on a
-        log scale), ``'mel'``, ``'cqt_hz'``, ``'cqt_note'``. Others:
+        log scale), ``'mel'``, ``'cqt_hz'``, ``'cqt_note'``, ``'vqt_hz'``, ``'vqt_note'``
+        (with ``intervals``). Others:
         ``'chroma'``, ``'tonnetz'``, ``'tempo'``, ``'fourier_tempo'``, ``'frames'``,
         and ``None``, ``'none'`` or ``'off'`` (no decoration).
     sr : float > 0
@@ -238,14 +240,14 @@ def specshow(
     win_length : int > 0 or None
         Window length of a Fourier tempogram axis; ``2 * (d - 1)`` when None.
     fmin, fmax : float > 0 or None
-        Lowest (mel, CQT: C1 when None for CQT, 0 for mel) and highest (mel: ``sr / 2``)
+        Lowest (CQT and VQT: C1 when None; mel: 0) and highest (mel: ``sr / 2``)
         frequency.
     tempo_min, tempo_max : float
         Limits of a tempo axis, in BPM.
     tuning : float
         Tuning deviation of a CQT axis, in fractions of a bin.
     bins_per_octave : int > 0
-        Bins per octave of CQT and chroma axes.
+        Bins per octave of CQT, VQT (``intervals='equal'``) and chroma axes.
     key : str
         Key used to spell notes and place chroma ticks (``'C:maj'``, ``'Eb:min'``, ...).
     auto_aspect : bool
@@ -254,6 +256,8 @@ def specshow(
         HTK mel formula for a mel axis.
     unicode : bool
         Unicode sharps and flats in note names.
+    intervals : 'equal', sequence of float in [1, 2) or None
+        Frequency ratios of one octave of a VQT axis (needed by the VQT axis types).
     ax : matplotlib.axes.Axes or None
         Axes to draw on; the current axes (made the current image) when None.
     **kwargs
@@ -279,7 +283,8 @@ def specshow(
     -----
     Backends: NumPy, CuPy (the image is copied to the host, explicitly: plotting is drawn
     by matplotlib on the CPU) and torch tensors. Reference: librosa.display.specshow
-    (librosa 0.11); svara, FJS and VQT axis types are not provided.
+    (librosa 0.11); the svara and FJS axis types (and their ``Sa``, ``mela``, ``thaat``,
+    ``unison`` parameters) and librosa's just-intonation interval names are not provided.
 
     Examples
     --------
@@ -318,6 +323,7 @@ def specshow(
         tuning=tuning,
         bins_per_octave=bins_per_octave,
         htk=htk,
+        intervals=intervals,
     )
     _check_specshow_parameters(
         dict(
@@ -341,8 +347,9 @@ def specshow(
         plt.sci(mesh)
     ticks.scale_axis(axes, x_axis, "x", tempo_min, tempo_max)
     ticks.scale_axis(axes, y_axis, "y", tempo_min, tempo_max)
-    ticks.decorate_axis(axes.xaxis, x_axis, key=key, unicode=unicode)
-    ticks.decorate_axis(axes.yaxis, y_axis, key=key, unicode=unicode)
+    decoration = dict(key=key, unicode=unicode, fmin=fmin, intervals=intervals)
+    ticks.decorate_axis(axes.xaxis, x_axis, **decoration)
+    ticks.decorate_axis(axes.yaxis, y_axis, **decoration)
     if auto_aspect and _same_kind(x_axis, y_axis) and axes.get_xlim() == axes.get_ylim():
         axes.set_aspect("equal")
     return mesh

@@ -42,6 +42,10 @@ AXIS_CASES = [
     ("mel", 40, {"fmin": 50.0, "fmax": 6000.0, "htk": True}),
     ("cqt_hz", 84, {"fmin": 32.7, "tuning": 0.3}),
     ("cqt_note", 72, {"bins_per_octave": 24, "fmin": 65.0}),
+    ("vqt_hz", 60, {"intervals": "equal"}),
+    ("vqt_note", 48, {"intervals": "equal", "bins_per_octave": 24, "fmin": 55.0}),
+    ("vqt_note", 30, {"intervals": [1.0, 5 / 4, 4 / 3, 3 / 2, 5 / 3], "fmin": 110.0}),
+    ("vqt_hz", 21, {"intervals": np.array([1.0, 9 / 8, 6 / 5]), "fmin": 100.0}),
     ("chroma", 12, {}),
     ("chroma", 36, {"bins_per_octave": 36}),
     ("tonnetz", 6, {}),
@@ -250,11 +254,15 @@ def test_bad_input_names_the_parameter():
         (dict(bins_per_octave=0), "bins_per_octave=0"),
         (dict(tempo_max=0), "tempo_max=0"),
         (dict(key="Z:maj"), "key='Z:maj'"),
+        (dict(y_axis="vqt_hz"), "intervals=None"),
+        (dict(y_axis="vqt_hz", intervals="ji5"), "intervals='ji5'"),
+        (dict(y_axis="vqt_note", intervals=[1.0, 2.5]), "intervals=[1.0, 2.5]"),
     ],
 )
 def test_bad_specshow_parameters_name_themselves(kwargs, match):
+    kwargs = {"y_axis": "cqt_note", **kwargs}
     with pytest.raises(sigpu.ParameterError, match=re.escape(match)):
-        sigpu.display.specshow(RNG.random((24, 5)), y_axis="cqt_note", **kwargs)
+        sigpu.display.specshow(RNG.random((24, 5)), **kwargs)
 
 
 def test_bad_types_and_values_name_themselves():
