@@ -57,7 +57,9 @@ def _to_host(data, name: str) -> np.ndarray:
     module = type(data).__module__.split(".")[0]
     if module == "torch":
         return data.detach().cpu().numpy()
-    if isinstance(data, np.ndarray) or module == "cupy":
+    if isinstance(data, np.ndarray):
+        return data  # as is: a masked array keeps its mask, as in librosa
+    if module == "cupy":
         return to_host(data)
     raise TypeError(
         f"{name} must be a NumPy array, a CuPy array or a torch tensor, "
@@ -173,7 +175,8 @@ def cmap(data, *, robust=True, cmap_seq="magma", cmap_bool="gray_r", cmap_div="c
 
     for name, value in (("cmap_seq", cmap_seq), ("cmap_bool", cmap_bool), ("cmap_div", cmap_div)):
         one_of(value, name, sorted(colormaps))
-    values = np.atleast_1d(_numbers(_to_host(data, "data"), "data"))
+    # a masked array's mask is ignored here, as librosa's percentiles ignore it
+    values = np.atleast_1d(np.ma.getdata(_numbers(_to_host(data, "data"), "data")))
     if values.dtype.kind == "c":
         raise TypeError("data must be real to choose a colormap (pass its magnitude)")
     if values.dtype == bool:

@@ -166,6 +166,17 @@ def test_default_colormaps_and_kwargs_as_librosa():
     assert plt.gci() is mesh  # pyplot mode: the current image, for plt.colorbar()
 
 
+def test_masked_values_stay_masked():
+    data = np.ma.masked_less(RNG.random((6, 7)), 0.3)
+    mesh = sigpu.display.specshow(data, y_axis="linear")
+    with pytest.warns(UserWarning, match="mask"):  # librosa's np.percentile of it
+        theirs = librosa.display.specshow(data, y_axis="linear")
+    np.testing.assert_array_equal(
+        np.ma.getmaskarray(mesh.get_array()), np.ma.getmaskarray(theirs.get_array())
+    )
+    assert np.ma.getmaskarray(mesh.get_array()).any()
+
+
 def test_complex_input_warns_and_shows_magnitude():
     D = sigpu.stft(RNG.standard_normal(4096).astype(np.float32), n_fft=256)
     with pytest.warns(UserWarning, match="magnitude"):
