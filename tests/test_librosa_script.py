@@ -5,8 +5,9 @@ The script (``SCRIPT``) is run twice in fresh namespaces: once after ``import li
 once after ``import sigpu as librosa``; only those import lines differ.  It loads a WAV file
 generated here (a melody with harmonics and drum-like clicks, at librosa's default 22 050 Hz
 so that ``load`` decodes without resampling), then computes what librosa's tutorials do:
-log-mel, MFCC, CQT, chroma, onset strength, tempogram, harmonic/percussive separation, and
-draws a ``specshow``.  Each result is compared with librosa's as rel-to-peak error
+log-mel, MFCC and its deltas, CQT, chroma, RMS, spectral centroid, zero-crossing
+rate, onset strength and onsets, tempogram, harmonic/percussive separation, and draws a
+``specshow``.  Each result is compared with librosa's as rel-to-peak error
 (max |sigpu - librosa| / max |librosa|), with the tolerance its own tests document.
 """
 
@@ -38,11 +39,17 @@ duration = librosa.get_duration(y=y, sr=sr)
 S = librosa.feature.melspectrogram(y=y, sr=sr, n_mels=128, fmax=8000)
 S_dB = librosa.power_to_db(S, ref=np.max)
 mfccs = librosa.feature.mfcc(y=y, sr=sr, n_mfcc=13)
+mfcc_delta = librosa.feature.delta(mfccs)
 C = np.abs(librosa.cqt(y, sr=sr))
 C_dB = librosa.amplitude_to_db(C, ref=np.max)
 chroma = librosa.feature.chroma_stft(y=y, sr=sr)
+rms = librosa.feature.rms(y=y)
+centroid = librosa.feature.spectral_centroid(y=y, sr=sr)
+zcr = librosa.feature.zero_crossing_rate(y)
 
 onset_env = librosa.onset.onset_strength(y=y, sr=sr)
+onset_frames = librosa.onset.onset_detect(onset_envelope=onset_env, sr=sr)
+onset_times = librosa.frames_to_time(onset_frames, sr=sr)
 tempogram = librosa.feature.tempogram(onset_envelope=onset_env, sr=sr)
 y_harmonic, y_percussive = librosa.effects.hpss(y)
 
@@ -63,6 +70,12 @@ TOLERANCES = {
     # single-rate CQT against librosa's multirate one: ~1 % of peak (tests/test_cqt.py)
     "C": 1e-2,
     "chroma": 1e-5,
+    "mfcc_delta": 1e-5,
+    "rms": 1e-5,
+    "centroid": 1e-5,
+    "zcr": 0.0,  # counts of sign changes
+    "onset_frames": 0.0,  # peak picking on the same envelope: the same frames
+    "onset_times": 0.0,
     "onset_env": 1e-5,
     "tempogram": 1e-5,
     "y_harmonic": 1e-5,
@@ -111,7 +124,7 @@ def test_script_gives_librosas_numbers(both, name):
     want, got = np.asarray(theirs[name]), np.asarray(ours[name])
     assert isinstance(ours[name], (np.ndarray, float, np.floating)), type(ours[name])
     assert got.shape == want.shape
-    if got.dtype.kind == "f" and name not in ("duration", "edges"):
+    if got.dtype.kind == "f" and name not in ("duration", "edges", "onset_times"):
         assert got.dtype == np.float32  # float32 audio in, float32 out (librosa: some float64)
     error = np.max(np.abs(got - want)) / np.max(np.abs(want))
     print(f"{name}: rel-to-peak {error:.1e}")
