@@ -1,8 +1,9 @@
 """The issue's "done when": a librosa tutorial-style script runs unchanged with
 ``import sigpu as librosa`` and gives librosa's numbers.
 
-The script (``SCRIPT``) is run twice in fresh namespaces: once after ``import librosa`` and
-once after ``import sigpu as librosa``; only those import lines differ.  It loads a WAV file
+The script (``SCRIPT``) is run twice in fresh namespaces, after ``import librosa`` /
+``import librosa.display`` and after ``import sigpu as librosa``: only the import lines
+differ.  It loads a WAV file
 generated here (a melody with harmonics and drum-like clicks, at librosa's default 22 050 Hz
 so that ``load`` decodes without resampling), then computes what librosa's tutorials do:
 log-mel, MFCC and its deltas, CQT, chroma, RMS, spectral centroid, zero-crossing
@@ -101,20 +102,21 @@ def wav_path(tmp_path_factory):
     return str(path)
 
 
-def _run(module, path):
-    namespace = {"librosa": module, "PATH": path}
-    exec(SCRIPT, namespace)
+IMPORT_LIBROSA = "import librosa\nimport librosa.display\n"
+IMPORT_SIGPU = "import sigpu as librosa\n"  # librosa.display is there: sigpu imports it
+
+
+def _run(imports, path):
+    namespace = {"PATH": path}
+    exec(imports + SCRIPT, namespace)
     return namespace
 
 
 @pytest.fixture(scope="module")
 def both(wav_path):
-    import librosa.display  # noqa: F401  (as the script's librosa run would import it)
-
-    import sigpu
-    import sigpu.display  # noqa: F401
-
-    return _run(librosa, wav_path), _run(sigpu, wav_path)
+    theirs, ours = _run(IMPORT_LIBROSA, wav_path), _run(IMPORT_SIGPU, wav_path)
+    assert theirs["librosa"].__name__ == "librosa" and ours["librosa"].__name__ == "sigpu"
+    return theirs, ours
 
 
 @pytest.mark.filterwarnings("ignore:'where' used without 'out':UserWarning")
