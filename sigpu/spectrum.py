@@ -340,8 +340,11 @@ class STFT:
         window, key = self._window_array(xp, work_dtype)
 
         batch_shape = stft_matrix.shape[:-2]
-        # time-major rows for the inverse FFT (a view for sigpu.stft's own output)
-        spec = kernel(xp, "spectrum.time_major")(stft_matrix)
+        # time-major rows for the inverse FFT: a view for sigpu.stft's own output (without
+        # loading the kernel module, whose numba import a short first call would pay)
+        spec = xp.swapaxes(stft_matrix, -1, -2)
+        if not spec.flags.c_contiguous:
+            spec = kernel(xp, "spectrum.time_major")(stft_matrix)
         spec = xp.reshape(spec, (-1, n_frames, self.n_freq))
         y = kernel(xp, "ola.irfft_overlap_add")(
             spec, self.n_fft, window, self.hop_length, start, length

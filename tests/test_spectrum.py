@@ -658,6 +658,26 @@ def test_rfft_frames_kernel_equals_whole_array_rfft(
             np.testing.assert_allclose(to_np(got), ref, rtol=0, atol=1e-4 * np.abs(ref).max())
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_small_overlap_add_in_numpy_equals_the_kernel(rng, dtype, monkeypatch):
+    """Small inputs overlap-add in NumPy (no numba start-up for a short inverse STFT), chunk
+    by chunk in the kernel's order: bit for bit the numba kernel's sums, for hops below,
+    equal to and above n_fft, hops that do not divide it, and crops on either side."""
+    from sigpu._kernels import ola_numba
+
+    cases = [(64, 16, 3, 9, 0, 208), (50, 16, 2, 7, 5, 140), (20, 20, 1, 4, 0, 80)]
+    cases += [(10, 25, 2, 5, 3, 200), (7, 3, 1, 30, 90, 10), (1, 1, 2, 5, 0, 5)]
+    for n_fft, hop, batch, n_frames, start, length in cases:
+        frames = rng.standard_normal((batch, n_frames, n_fft)).astype(dtype)
+        window = rng.standard_normal(n_fft).astype(dtype)
+        monkeypatch.setattr(ola_numba, "NUMPY_MAX_SIZE", 0)
+        ref = ola_numba.overlap_add(frames, window, hop, start, length)
+        monkeypatch.setattr(ola_numba, "NUMPY_MAX_SIZE", frames.size)
+        got = ola_numba.overlap_add(frames, window, hop, start, length)
+        assert got.shape == (batch, length) and got.dtype == dtype
+        np.testing.assert_array_equal(got, ref)
+
+
 @pytest.mark.parametrize("dtype", [np.complex64, np.complex128])
 @pytest.mark.parametrize("threads", [1, 3])
 @pytest.mark.parametrize("block_bytes", [None, 3000])
@@ -669,9 +689,10 @@ def test_irfft_overlap_add_kernel_equals_whole_array_path(
     by ``ola.overlap_add``, bit for bit on the CPU: blocks smaller than a frame's reach into
     the next block, 1 and 7 rows, a crop that starts inside the first frame."""
     from sigpu._backend import fft_module, kernel
-    from sigpu._kernels import cpu_threads, frames_numba
+    from sigpu._kernels import cpu_threads, frames_numba, ola_numba
 
     monkeypatch.setattr(cpu_threads, "WORKERS", threads)
+    monkeypatch.setattr(ola_numba, "NUMPY_MAX_SIZE", 0)  # the numba kernel at every size
     if block_bytes is not None:  # a few frames per block
         monkeypatch.setattr(frames_numba, "_BLOCK_BYTES", block_bytes)
     irfft = fft_module(np).irfft
