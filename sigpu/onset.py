@@ -15,12 +15,20 @@ import math
 
 import numpy as np
 
-from ._backend import kernel, on_input_device
+from ._backend import array_namespace, kernel, on_input_device
 from ._errors import ParameterError
-from ._validate import is_int, is_real, native_array, one_of, positive_float, real_array
+from ._validate import (
+    all_or_unchecked,
+    is_int,
+    is_real,
+    native_array,
+    one_of,
+    positive_float,
+    real_array,
+)
 from .spectrum import power_to_db
 
-__all__ = ["onset_strength", "onset_strength_multi", "onset_detect"]
+__all__ = ["onset_strength", "onset_strength_multi", "onset_detect", "onset_backtrack"]
 
 
 def __dir__():
@@ -338,12 +346,77 @@ def _peak_lengths(sr, hop_length, kwargs):
 
 
 def _backtrack(events, energy, xp):
-    """librosa.onset.onset_backtrack: each event moved to the last local minimum of
-    ``energy`` at or before it (frame 0 counts as one)."""
+    """Each event moved to the last local minimum of ``energy`` at or before it (frame 0
+    counts as one)."""
     inner = energy[1:-1]
     is_minimum = (inner <= energy[:-2]) & (inner < energy[2:])
     minima = xp.concat([xp.zeros(1, dtype=xp.int64), xp.nonzero(is_minimum)[0] + 1])
     return minima[xp.searchsorted(minima, events, side="right") - 1]
+
+
+@on_input_device
+def onset_backtrack(events, energy):
+    """Move onset events back to the nearest preceding local minimum of an energy curve.
+
+    A local minimum is a frame ``i`` with ``energy[i] <= energy[i - 1]`` and
+    ``energy[i] < energy[i + 1]``; frame 0 counts as one, so every event has one at or
+    before it.  Useful to cut a signal at onsets (Jehan, 2005).
+
+    Parameters
+    ----------
+    events : array, shape (n_events,), int
+        Onset frames, e.g. from :func:`onset_detect` (NumPy or CuPy).
+    energy : array, shape (m,), float32 or float64
+        An energy curve over the same frames (the onset envelope, an RMS curve, ...), of
+        ``events``' library.
+
+    Returns
+    -------
+    events_backtracked : array, shape (n_events,), int64
+        Same library and device as the inputs.
+
+    Raises
+    ------
+    ParameterError
+        ``energy`` not 1-D, or an event outside ``[0, m)``.
+    TypeError
+        ``events`` not integers, ``energy`` not a float array, or a mix of libraries.
+
+    See Also
+    --------
+    onset_detect : Onset events (``backtrack=True`` applies this).
+    onset_strength : The default energy curve.
+
+    Notes
+    -----
+    NumPy and CuPy. Matches ``librosa.onset.onset_backtrack`` (no events give an empty
+    result; librosa raises).  On CuPy, the number
+    of local minima is one device-to-host synchronisation; so is the check that the
+    events lie in range (skipped under ``sigpu.check_finite(False)``).
+
+    Examples
+    --------
+    >>> import numpy as np, sigpu
+    >>> energy = np.array([3.0, 1.0, 2.0, 5.0, 4.0, 0.5, 2.0, 6.0])
+    >>> sigpu.onset.onset_backtrack(np.array([3, 7]), energy)
+    array([1, 5])
+    """
+    real_array(energy, "energy", func="onset_backtrack")
+    if not hasattr(events, "dtype") or np.dtype(events.dtype).kind not in "iu":
+        kind = getattr(events, "dtype", type(events).__name__)
+        raise TypeError(f"onset_backtrack: events must be an integer array, got {kind}")
+    xp = array_namespace(events, energy, func="onset_backtrack")
+    if energy.ndim != 1 or events.ndim != 1:
+        raise ParameterError(
+            f"onset_backtrack: events and energy must be 1-D, got shapes {events.shape} "
+            f"and {energy.shape}"
+        )
+    in_range = (events >= 0) & (events < energy.shape[0])
+    if events.size and not all_or_unchecked(in_range):
+        raise ParameterError(
+            f"onset_backtrack: events must be frames of energy, in [0, {energy.shape[0]})"
+        )
+    return _backtrack(xp.astype(events, xp.int64), native_array(energy), xp)
 
 
 @on_input_device

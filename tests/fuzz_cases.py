@@ -593,6 +593,13 @@ def catalogue():
                 dict(onset_envelope=onset_envelope(), wait=2, delta=0.1),
             ),
             Entry(
+                "onset.onset_backtrack",
+                _sig("sigpu.onset", "onset_backtrack"),
+                lambda: (np.array([3, 20, 50]), onset_envelope()),
+                # integer events: the variants (NaN, inf, ...) are float ones; energy's only
+                arrays=(("1", "energy", "real"),),
+            ),
+            Entry(
                 "onset.onset_detect(envelope)",
                 _sig("sigpu.onset", "onset_detect"),
                 (),

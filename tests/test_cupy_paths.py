@@ -74,7 +74,7 @@ FINITE = "the finiteness check of the input (sigpu.check_finite)"
 CHECKS = "checks of the parameter arrays (sigpu.check_finite)"
 INDEX_CHECK = "the check that the results fit int64 (sigpu.check_finite)"
 # How many of a budget's synchronisations are checks that sigpu.check_finite(False) skips
-VALUE_CHECKS = {"Gammatone": 3, "ModulatedGaussian": 4, "time_to_frames": 2}
+VALUE_CHECKS = {"Gammatone": 3, "ModulatedGaussian": 4, "time_to_frames": 2, "onset_backtrack": 1}
 CASES = {
     "stft": (lambda put: sigpu.stft(put(Y), n_fft=256, hop_length=64), 1, FINITE),
     "istft": (lambda put: sigpu.istft(_spec(put), hop_length=64, length=4000), 0, ""),
@@ -342,6 +342,12 @@ CASES = {
         lambda put: sigpu.onset.onset_detect(onset_envelope=put(ONSET_ENV[0]), sr=SR),
         1,
         "the number of onsets (the sparse result's length)",
+    ),
+    "onset_backtrack": (
+        lambda put: sigpu.onset.onset_backtrack(put(np.array([5, 40, 90])), put(ONSET_ENV[0])),
+        2,
+        "the number of local minima, and the check that the events are frames of energy "
+        "(sigpu.check_finite)",
     ),
     "onset_detect.dense": (
         lambda put: sigpu.onset.onset_detect(onset_envelope=put(ONSET_ENV), sparse=False),

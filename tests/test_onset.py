@@ -11,7 +11,7 @@ import pytest
 import sigpu
 from sigpu import ParameterError
 from sigpu.feature import fourier_tempogram, tempogram
-from sigpu.onset import onset_detect, onset_strength, onset_strength_multi
+from sigpu.onset import onset_backtrack, onset_detect, onset_strength, onset_strength_multi
 from tests.helpers import rel_to_peak, to_np, tol
 
 librosa = pytest.importorskip("librosa")
@@ -164,6 +164,30 @@ def test_onset_detect_from_signal_and_backtrack(xp):
     got = onset_detect(onset_envelope=xp.asarray(env), backtrack=True, energy=xp.asarray(energy))
     want = librosa.onset.onset_detect(onset_envelope=env, backtrack=True, energy=energy)
     np.testing.assert_array_equal(to_np(got), want)
+
+
+def test_onset_backtrack_matches_librosa(xp):
+    rng = np.random.default_rng(5)
+    for trial in range(30):
+        energy = rng.standard_normal(int(rng.integers(1, 60)))
+        if trial % 2:
+            energy = np.round(energy)  # plateaus: <= on the left, < on the right
+        events = rng.integers(0, energy.size, size=int(rng.integers(1, 10)))
+        got = onset_backtrack(xp.asarray(events), xp.asarray(energy))
+        want = librosa.onset.onset_backtrack(events, energy)
+        np.testing.assert_array_equal(to_np(got, dtype=np.int64), want)
+
+
+def test_onset_backtrack_bad_inputs(xp):
+    energy = xp.ones(10)
+    with pytest.raises(TypeError, match="integer"):
+        onset_backtrack(xp.asarray([1.0, 2.0]), energy)
+    with pytest.raises(ParameterError, match="1-D"):
+        onset_backtrack(xp.asarray([1, 2]), xp.ones((2, 10)))
+    with pytest.raises(ParameterError, match=r"\[0, 10\)"):
+        onset_backtrack(xp.asarray([1, 12]), energy)
+    with pytest.raises(TypeError, match="float32 or float64"):
+        onset_backtrack(xp.asarray([1, 2]), xp.ones(10, dtype=xp.int32))
 
 
 def test_onset_detect_dense_batch_equals_librosa_rows(xp):
@@ -332,5 +356,6 @@ def test_tempogram_needs_input_and_floats(xp):
 def test_librosa_paths():
     """``import sigpu as librosa`` finds these where librosa has them."""
     assert sigpu.onset.onset_strength is onset_strength
+    assert sigpu.onset.onset_backtrack is onset_backtrack
     assert sigpu.feature.tempogram is tempogram
     assert sigpu.feature.fourier_tempogram is fourier_tempogram

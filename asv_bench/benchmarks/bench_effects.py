@@ -1,5 +1,5 @@
 """Onsets, rhythm and effects: onset_strength, onset_strength_multi, onset_detect,
-tempogram, fourier_tempogram, decompose.hpss, effects.hpss / harmonic / percussive,
+onset_backtrack, tempogram, fourier_tempogram, decompose.hpss, effects.hpss / harmonic / percussive,
 phase_vocoder, time_stretch, pitch_shift, preemphasis, deemphasis, trim, split.
 
 Sizes: ``(batch, seconds)`` at 22050 Hz.  ``setup`` warms every call up on the data (numba
@@ -33,6 +33,7 @@ class Onsets:
         self.xp = namespace(backend)
         self.y = signal(self.xp, _shape(size), dtype)
         self.env = O.onset_strength(self.y, sr=SR)
+        self.events = O.onset_detect(onset_envelope=self.env[0], sr=SR)
         for name in dir(self):
             if name.startswith("time_"):
                 getattr(self, name)(backend, dtype, size)
@@ -47,6 +48,10 @@ class Onsets:
 
     def time_onset_detect(self, backend, dtype, size):
         O.onset_detect(onset_envelope=self.env, sr=SR, sparse=False)
+        sync(self.xp)
+
+    def time_onset_backtrack(self, backend, dtype, size):
+        O.onset_backtrack(self.events, self.env[0])
         sync(self.xp)
 
     def time_tempogram(self, backend, dtype, size):
