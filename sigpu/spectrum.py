@@ -340,11 +340,14 @@ class STFT:
         window, key = self._window_array(xp, work_dtype)
 
         batch_shape = stft_matrix.shape[:-2]
-        # time-major rows for the inverse FFT: a view for sigpu.stft's own output (without
-        # loading the kernel module, whose numba import a short first call would pay)
+        # time-major rows for the inverse FFT: a view for sigpu.stft's own output; other
+        # layouts copied (by the stride-ordered kernel when large: its module's numba
+        # import is more than a short first call should pay)
         spec = xp.swapaxes(stft_matrix, -1, -2)
-        if not spec.flags.c_contiguous:
+        if fused_kernel_pays(spec.size) and not spec.flags.c_contiguous:
             spec = kernel(xp, "spectrum.time_major")(stft_matrix)
+        else:
+            spec = xp.ascontiguousarray(spec)
         spec = xp.reshape(spec, (-1, n_frames, self.n_freq))
         y = kernel(xp, "ola.irfft_overlap_add")(
             spec, self.n_fft, window, self.hop_length, start, length
