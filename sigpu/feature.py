@@ -39,6 +39,7 @@ from ._validate import (
     positive_int,
     real_array,
 )
+from .constantq import chroma_cqt
 from .spectrum import fused_kernel_pays, magnitude_power, power_to_db, spectrogram, stft
 
 __all__ = [
@@ -63,6 +64,7 @@ __all__ = [
     "stack_memory",
     "tonnetz",
     "chroma_cens",
+    "chroma_cqt",
     "chroma_vqt",
     "inverse",
     # issue 19: librosa.feature.rhythm
