@@ -23,21 +23,29 @@ from ._weighting import (
 from .audio import get_duration, get_samplerate, load, resample, to_mono
 from .constantq import CQT, VQT, chroma_cqt, cqt, griffinlim_cqt, icqt, vqt
 from .convert import (
+    A4_to_tuning,
     cqt_frequencies,
     fft_frequencies,
+    fourier_tempo_frequencies,
     frames_to_samples,
     frames_to_time,
     hz_to_mel,
     hz_to_midi,
+    hz_to_octs,
     mel_frequencies,
     mel_to_hz,
     midi_to_hz,
     note_to_hz,
     note_to_midi,
+    octs_to_hz,
+    samples_like,
     samples_to_frames,
     samples_to_time,
+    tempo_frequencies,
     time_to_frames,
     time_to_samples,
+    times_like,
+    tuning_to_A4,
 )
 from .effects import phase_vocoder
 from .feature import (
@@ -105,6 +113,14 @@ __all__ = [
     "samples_to_time",
     "time_to_frames",
     "time_to_samples",
+    "samples_like",
+    "times_like",
+    "hz_to_octs",
+    "octs_to_hz",
+    "A4_to_tuning",
+    "tuning_to_A4",
+    "tempo_frequencies",
+    "fourier_tempo_frequencies",
     # submodules: plots, filter banks, SFI analog filter design and conv weights
     "display",
     "filters",

@@ -17,6 +17,7 @@ from ._errors import ParameterError
 from ._validate import (
     all_or_unchecked,
     finite_float,
+    is_int,
     native_array,
     nonnegative_float,
     positive_float,
@@ -39,6 +40,14 @@ __all__ = [
     "time_to_frames",
     "samples_to_time",
     "time_to_samples",
+    "samples_like",
+    "times_like",
+    "hz_to_octs",
+    "octs_to_hz",
+    "A4_to_tuning",
+    "tuning_to_A4",
+    "tempo_frequencies",
+    "fourier_tempo_frequencies",
 ]
 
 
@@ -669,3 +678,335 @@ def time_to_frames(times, *, sr=22050, hop_length=512, n_fft=None):
     """
     samples = time_to_samples(times, sr=sr)
     return samples_to_frames(samples, hop_length=hop_length, n_fft=n_fft)
+
+
+def _axis_length(X, axis):
+    """Length of the frame axis of ``X`` (or ``X`` itself for an integer) and the namespace
+    of the result: ``X``'s for an array, NumPy for a count."""
+    if is_int(X):
+        if X < 0:
+            raise ParameterError(f"X={X!r} must be a non-negative frame count or an array")
+        return int(X), namespace_for(None)
+    if not (isinstance(X, np.ndarray) or is_device_array(X)):
+        raise TypeError(f"X={X!r} must be an integer frame count or an array (NumPy or CuPy)")
+    if np.dtype(X.dtype).kind not in "biufc":
+        raise TypeError(f"X has dtype {np.dtype(X.dtype).name}; it must be a numeric array")
+    if X.ndim == 0:
+        raise ParameterError("X is 0-d; it needs a frame axis (or pass the frame count)")
+    if not is_int(axis) or not -X.ndim <= axis < X.ndim:
+        raise ParameterError(f"axis={axis!r} must be an integer in [-{X.ndim}, {X.ndim})")
+    return int(X.shape[axis]), array_namespace(X)
+
+
+@on_input_device
+def samples_like(X, *, hop_length=512, n_fft=None, axis=-1):
+    """Sample index of each frame of ``X``: ``frames_to_samples(arange(X.shape[axis]))``.
+
+    Parameters
+    ----------
+    X : array or int >= 0
+        A feature matrix whose ``axis`` counts frames, or the number of frames.
+    hop_length : int > 0
+        Samples between frames.
+    n_fft : None or int > 0
+        If given, offset by ``n_fft // 2`` (the centre of each frame).
+    axis : int
+        The frame axis of ``X`` (ignored for a count).
+
+    Returns
+    -------
+    samples : array, shape (n_frames,), int64
+        On ``X``'s backend (NumPy for a count).
+
+    See Also
+    --------
+    times_like : The same frames in seconds.
+    frames_to_samples : Frame indices to sample indices.
+
+    Notes
+    -----
+    NumPy and CuPy. Matches ``librosa.samples_like`` for NumPy and counts; a CuPy ``X``
+    gives a CuPy result on its device (librosa returns NumPy), so it can index CuPy data.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import sigpu
+    >>> sigpu.samples_like(np.zeros((2, 4)), hop_length=256).tolist()
+    [0, 256, 512, 768]
+    """
+    n_frames, xp = _axis_length(X, axis)
+    hop_length = positive_int(hop_length, "hop_length")
+    offset = _offset(n_fft)
+    return xp.arange(n_frames, dtype=xp.int64) * hop_length + offset
+
+
+@on_input_device
+def times_like(X, *, sr=22050, hop_length=512, n_fft=None, axis=-1):
+    """Time (s) of each frame of ``X``: ``frames_to_time(arange(X.shape[axis]))``.
+
+    Parameters
+    ----------
+    X : array or int >= 0
+        A feature matrix whose ``axis`` counts frames, or the number of frames.
+    sr : float > 0
+        Sampling rate in Hz.
+    hop_length, n_fft, axis
+        As for :func:`samples_like`.
+
+    Returns
+    -------
+    times : array, shape (n_frames,), float64
+        On ``X``'s backend (NumPy for a count).
+
+    See Also
+    --------
+    samples_like : The same frames in samples.
+    frames_to_time : Frame indices to seconds.
+
+    Notes
+    -----
+    NumPy and CuPy. Matches ``librosa.times_like`` for NumPy and counts; a CuPy ``X``
+    gives a CuPy result on its device (librosa returns NumPy).
+
+    Examples
+    --------
+    >>> import sigpu
+    >>> sigpu.times_like(3, sr=1000, hop_length=250).tolist()
+    [0.0, 0.25, 0.5]
+    """
+    sr = positive_float(sr, "sr")
+    samples = samples_like(X, hop_length=hop_length, n_fft=n_fft, axis=axis)
+    return samples / sr
+
+
+def _a440(tuning, bins_per_octave):
+    """A4 in Hz at ``tuning`` (fractions of a bin at ``bins_per_octave``)."""
+    bins_per_octave = positive_int(bins_per_octave, "bins_per_octave")
+    return tuned_frequency(440.0, finite_float(tuning, "tuning"), bins_per_octave)
+
+
+@on_input_device
+def hz_to_octs(frequencies, *, tuning=0.0, bins_per_octave=12):
+    """Octave number(s) of frequencies in Hz: ``log2(f / (A440 / 16))`` (A4 = 4.75, C0 = 0).
+
+    Parameters
+    ----------
+    frequencies : float or array
+        Frequencies in Hz.
+    tuning : float
+        Deviation of A4 from 440 Hz in fractions of a bin.
+    bins_per_octave : int > 0
+        Bins per octave that ``tuning`` counts in.
+
+    Returns
+    -------
+    octaves : float or array like ``frequencies``
+
+    See Also
+    --------
+    octs_to_hz : Octave numbers to Hz.
+    hz_to_midi : Hz to MIDI note numbers.
+
+    Notes
+    -----
+    NumPy and CuPy. Matches ``librosa.hz_to_octs``.
+
+    Examples
+    --------
+    >>> import sigpu
+    >>> float(sigpu.hz_to_octs(440.0))
+    4.0
+    """
+    a440 = _a440(tuning, bins_per_octave)
+    xp, f, scalar = _values(frequencies, "frequencies")
+    return _out(xp.log2(f / (a440 / 16)), scalar)
+
+
+@on_input_device
+def octs_to_hz(octs, *, tuning=0.0, bins_per_octave=12):
+    """Frequency in Hz of octave number(s): ``(A440 / 16) * 2**octs``.
+
+    Parameters
+    ----------
+    octs : float or array
+        Octave numbers (A4 = 4 with ``tuning=0``).
+    tuning, bins_per_octave
+        As for :func:`hz_to_octs`.
+
+    Returns
+    -------
+    frequencies : float or array like ``octs``
+
+    See Also
+    --------
+    hz_to_octs : Hz to octave numbers.
+    midi_to_hz : MIDI note numbers to Hz.
+
+    Notes
+    -----
+    NumPy and CuPy. Matches ``librosa.octs_to_hz``.
+
+    Examples
+    --------
+    >>> import sigpu
+    >>> float(sigpu.octs_to_hz(1.0))
+    55.0
+    """
+    a440 = _a440(tuning, bins_per_octave)
+    xp, o, scalar = _values(octs, "octs")
+    return _out((a440 / 16) * 2.0**o, scalar)
+
+
+@on_input_device
+def A4_to_tuning(A4, *, bins_per_octave=12):  # noqa: N802, N803 (librosa's names)
+    """Tuning deviation (fractions of a bin) of a reference pitch ``A4`` in Hz from 440 Hz.
+
+    Parameters
+    ----------
+    A4 : float or array
+        Frequency of A4 in Hz.
+    bins_per_octave : int > 0
+
+    Returns
+    -------
+    tuning : float or array like ``A4``
+        ``bins_per_octave * (log2(A4) - log2(440))``.
+
+    See Also
+    --------
+    tuning_to_A4 : The inverse.
+    hz_to_octs : Hz to octave numbers at a tuning.
+
+    Notes
+    -----
+    NumPy and CuPy. Matches ``librosa.A4_to_tuning``.
+
+    Examples
+    --------
+    >>> import sigpu
+    >>> round(float(sigpu.A4_to_tuning(432.0)), 4)
+    -0.3177
+    """
+    bins_per_octave = positive_int(bins_per_octave, "bins_per_octave")
+    xp, a4, scalar = _values(A4, "A4")
+    return _out(bins_per_octave * (xp.log2(a4) - math.log2(440.0)), scalar)
+
+
+@on_input_device
+def tuning_to_A4(tuning, *, bins_per_octave=12):  # noqa: N802 (librosa's name)
+    """Frequency of A4 in Hz at a tuning deviation (fractions of a bin) from 440 Hz.
+
+    Parameters
+    ----------
+    tuning : float or array
+        Tuning deviation in fractions of a bin.
+    bins_per_octave : int > 0
+
+    Returns
+    -------
+    A4 : float or array like ``tuning``
+        ``440 * 2**(tuning / bins_per_octave)``.
+
+    See Also
+    --------
+    A4_to_tuning : The inverse.
+    octs_to_hz : Octave numbers to Hz at a tuning.
+
+    Notes
+    -----
+    NumPy and CuPy. Matches ``librosa.tuning_to_A4``.
+
+    Examples
+    --------
+    >>> import sigpu
+    >>> float(sigpu.tuning_to_A4(-1.0))
+    415.3046975799451
+    """
+    bins_per_octave = positive_int(bins_per_octave, "bins_per_octave")
+    xp, t, scalar = _values(tuning, "tuning")
+    return _out(440.0 * 2.0 ** (t / bins_per_octave), scalar)
+
+
+def tempo_frequencies(n_bins, *, hop_length=512, sr=22050, xp=None):
+    """Tempo (BPM) of each lag bin of an onset autocorrelation (tempogram): ``60 sr / (hop k)``.
+
+    Parameters
+    ----------
+    n_bins : int > 0
+        Number of lag bins.
+    hop_length : int > 0
+        Samples between onset frames.
+    sr : float > 0
+        Sampling rate in Hz.
+    xp : None, "numpy", "cupy" or module
+        Namespace of the result (NumPy by default).
+
+    Returns
+    -------
+    bpm : array, shape (n_bins,), float64
+        Lag 0 is ``inf`` BPM, as in librosa.
+
+    See Also
+    --------
+    fourier_tempo_frequencies : Tempi of a Fourier tempogram's bins.
+    fft_frequencies : Frequencies of the FFT bins.
+
+    Notes
+    -----
+    NumPy and CuPy. Matches ``librosa.tempo_frequencies``.
+
+    Examples
+    --------
+    >>> import sigpu
+    >>> sigpu.tempo_frequencies(4, hop_length=512, sr=22050).round(2).tolist()
+    [inf, 2583.98, 1291.99, 861.33]
+    """
+    n_bins = positive_int(n_bins, "n_bins")
+    hop_length = positive_int(hop_length, "hop_length")
+    sr = positive_float(sr, "sr")
+    bpm = np.empty(n_bins, dtype=np.float64)
+    bpm[0] = np.inf
+    # librosa's order of operations, for identical rounding
+    bpm[1:] = 60.0 * sr / (float(hop_length) * np.arange(1.0, n_bins))
+    return namespace_for(xp).asarray(bpm)
+
+
+def fourier_tempo_frequencies(*, sr=22050, win_length=384, hop_length=512, xp=None):
+    """Tempo (BPM) of each bin of a Fourier tempogram: the FFT frequencies at the frame rate.
+
+    Parameters
+    ----------
+    sr : float > 0
+        Sampling rate in Hz.
+    win_length : int > 0
+        Frames per tempogram window (the FFT length).
+    hop_length : int > 0
+        Samples between onset frames.
+    xp : None, "numpy", "cupy" or module
+        Namespace of the result (NumPy by default).
+
+    Returns
+    -------
+    bpm : array, shape (1 + win_length // 2,), float64
+
+    See Also
+    --------
+    tempo_frequencies : Tempi of an autocorrelation tempogram's lags.
+    fft_frequencies : Frequencies of the FFT bins.
+
+    Notes
+    -----
+    NumPy and CuPy. Matches ``librosa.fourier_tempo_frequencies``.
+
+    Examples
+    --------
+    >>> import sigpu
+    >>> sigpu.fourier_tempo_frequencies(sr=22050, win_length=4, hop_length=512).round(2).tolist()
+    [0.0, 646.0, 1291.99]
+    """
+    sr = positive_float(sr, "sr")
+    hop_length = positive_int(hop_length, "hop_length")
+    win_length = positive_int(win_length, "win_length")
+    frame_rate_per_minute = sr * 60 / float(hop_length)
+    return fft_frequencies(sr=frame_rate_per_minute, n_fft=win_length, xp=xp)

@@ -180,6 +180,31 @@ def catalogue():
             Entry("mel_frequencies", _sig(S, "mel_frequencies"), scalar(16)),
             Entry("note_to_hz", _sig(S, "note_to_hz"), scalar("A4")),
             Entry("note_to_midi", _sig(S, "note_to_midi"), scalar("C#3")),
+            Entry(
+                "tempo_frequencies",
+                _sig(S, "tempo_frequencies"),
+                scalar(16),
+                nan_results=True,  # lag 0 is inf BPM, as in librosa
+            ),
+            Entry("fourier_tempo_frequencies", _sig(S, "fourier_tempo_frequencies")),
+            Entry(
+                "octs_to_hz",
+                _sig(S, "octs_to_hz"),
+                lambda: (np.array([0.0, 1.5, 4.0, 9.5]),),  # octaves of audible pitches
+                arrays=(("0", "octs", "float"),),
+            ),
+            Entry(
+                "samples_like",
+                _sig(S, "samples_like"),
+                lambda: (np.zeros((3, 9)),),
+                arrays=(("0", "X", "any"),),
+            ),
+            Entry(
+                "times_like",
+                _sig(S, "times_like"),
+                lambda: (np.zeros((3, 9)),),
+                arrays=(("0", "X", "any"),),
+            ),
         ]
         + [
             Entry(
@@ -193,6 +218,9 @@ def catalogue():
                 ("frames_to_time", "frames"),
                 ("hz_to_mel", "frequencies"),
                 ("hz_to_midi", "frequencies"),
+                ("hz_to_octs", "frequencies"),
+                ("A4_to_tuning", "A4"),
+                ("tuning_to_A4", "tuning"),
                 ("mel_to_hz", "mels"),
                 ("midi_to_hz", "notes"),
                 ("samples_to_frames", "samples"),

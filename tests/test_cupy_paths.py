@@ -314,6 +314,18 @@ CASES = {
         INDEX_CHECK + " (times to samples, samples to frames)",
     ),
     "samples_to_time": (lambda put: sigpu.samples_to_time(put(np.arange(5)), sr=SR), 0, ""),
+    "samples_like": (lambda put: sigpu.samples_like(put(np.zeros((3, 7))), hop_length=64), 0, ""),
+    "times_like": (lambda put: sigpu.times_like(put(np.zeros((3, 7))), sr=SR), 0, ""),
+    "hz_to_octs": (lambda put: sigpu.hz_to_octs(put(np.array([110.0, 440.0]))), 0, ""),
+    "octs_to_hz": (lambda put: sigpu.octs_to_hz(put(np.array([2.0, 4.5]))), 0, ""),
+    "A4_to_tuning": (lambda put: sigpu.A4_to_tuning(put(np.array([432.0, 445.0]))), 0, ""),
+    "tuning_to_A4": (lambda put: sigpu.tuning_to_A4(put(np.array([-0.3, 0.2]))), 0, ""),
+    "tempo_frequencies": (lambda put: sigpu.tempo_frequencies(16, sr=SR, xp=put.xp), 0, ""),
+    "fourier_tempo_frequencies": (
+        lambda put: sigpu.fourier_tempo_frequencies(sr=SR, win_length=32, xp=put.xp),
+        0,
+        "",
+    ),
     # audio: the high-quality filter by grouped GEMMs (8000 -> 22050 is 441/160), the
     # polyphase one by overlap-save FFTs (2:1)
     "resample": (lambda put: sigpu.resample(put(Y), orig_sr=SR, target_sr=22050), 1, FINITE),
@@ -628,6 +640,8 @@ DEVICE_FROM_XP = {
     "mel_frequencies",
     "fft_frequencies",
     "cqt_frequencies",
+    "tempo_frequencies",
+    "fourier_tempo_frequencies",
 }
 
 
