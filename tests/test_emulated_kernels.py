@@ -359,6 +359,7 @@ TESTED = {
     + both("gate_scatter")
     + both("gate_keys")
     + ["segment_sums<double>"],
+    "phase.cu": both("accumulate_rounded"),
 }
 
 
@@ -369,6 +370,38 @@ def test_every_instantiation_is_tested():
         f"declared but untested: {sorted(declared - tested)}; "
         f"tested but not declared: {sorted(tested - declared)}"
     )
+
+
+# ---- phase.cu -------------------------------------------------------------------------
+
+
+def emu_accumulate_rounded(start, increment, *, threads=THREADS, **kw):
+    """phase_cuda's launch: ``start (rows,)``, ``increment (n_steps - 1, rows)`` float64."""
+    rows, n_steps = start.shape[0], increment.shape[0] + 1
+    out = nan_filled((n_steps, rows), start.dtype)
+    args = (start, increment, out, *i64(rows, n_steps))
+    name = f"accumulate_rounded<{ctype(start.dtype)}>"
+    launch("phase.cu", name, blocks_for(rows, threads), threads, args, **kw)
+    return out
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("threads", [32, THREADS])
+def test_accumulate_rounded(dtype, threads):
+    rng = RNG(3)
+    rows, n_steps = 37, 50
+    start = (np.pi * rng.uniform(-1, 1, rows)).astype(dtype)
+    increment = rng.uniform(-4, 4, (n_steps - 1, rows))  # float64, as the launcher passes
+    with launches_of(f"accumulate_rounded<{ctype(dtype)}>"):
+        got = emu_accumulate_rounded(start, increment, threads=threads)
+    # the spec: NumPy's in-place ``acc += increment`` on an accumulator of the input's
+    # precision (librosa's phase_vocoder), one step at a time
+    acc = start.copy()
+    want = [acc.copy()]
+    for step in increment:
+        acc += step
+        want.append(acc.copy())
+    assert_same(got, np.stack(want))
 
 
 # ---- ola.cu --------------------------------------------------------------------------
@@ -1117,6 +1150,8 @@ def test_every_instantiation_runs_clean_under_the_sanitizer(tmp_path):
         for dtype in DTYPES:
             emu_decimate2(RNG(0).standard_normal((2, 7)).astype(dtype), np.ones(4, dtype), 0.5)
         emu_overlap_add(*ola_case(np.float64, 5, 7), 7, 2, 30)
+        for dtype in DTYPES:
+            emu_accumulate_rounded(np.zeros(3, dtype), RNG(0).standard_normal((4, 3)))
         for seed in range(4):
             random_configuration(seed, workers=1)
     replayed = {name for _, _, name, *_ in launches}
