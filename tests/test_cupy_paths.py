@@ -528,6 +528,8 @@ NO_ARRAYS = {
     # and tests/test_torch_sfi.py (cuda_stand_in)
     "HarmonicConv2d",
     "LogHarmonicConv2d",
+    "iSTFT",  # sigpu.torch's spectral layers whose names sigpu's NumPy/CuPy API lacks
+    "GriffinLim",
     "SFIEncoder",
     "SFIDecoder",
     "SFIConv1d",
