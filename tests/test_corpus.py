@@ -423,6 +423,9 @@ def test_a_worker_killed_mid_run_loses_no_file(corpus, client, tmp_path):
     summary = _extract(paths, out, client, feature="cqt", options=options, files_per_task=1)
     killer.join()
     assert killed, "no worker was busy during the run"
-    assert (summary.written, summary.failures) == (5, {})
+    # A worker killed after it stored its file but before Dask heard back: the task's rerun
+    # finds the file stored and verified, and reports it skipped (it is not written twice).
+    assert summary.failures == {}
+    assert summary.written + summary.skipped == 5
     for path in paths:
         assert np.array_equal(_stored(out, path)[...], _reference(path, "cqt", options))
