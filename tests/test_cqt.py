@@ -247,10 +247,15 @@ def test_dtype_handling(xp, rng):
 )
 def test_chroma_cqt_matches_librosa(xp, rng, kwargs):
     y = _signal(rng, 2 * SR)
-    ours, ref = _both(
-        lambda: chroma_cqt(xp.asarray(y), sr=SR, tuning=0.0, **kwargs),
-        lambda: librosa.feature.chroma_cqt(y=y, sr=SR, tuning=0.0, **kwargs),
-    )
+
+    def reference():
+        # librosa smooths its chroma map with scipy.signal.convolve, whose direct method
+        # once warned "invalid value encountered in cast" in CI (not reproducible in 300
+        # calls); a NaN it made would still fail the comparison below
+        with np.errstate(invalid="ignore"):
+            return librosa.feature.chroma_cqt(y=y, sr=SR, tuning=0.0, **kwargs)
+
+    ours, ref = _both(lambda: chroma_cqt(xp.asarray(y), sr=SR, tuning=0.0, **kwargs), reference)
     assert ours.shape == ref.shape
     assert rel_to_peak(ours, ref) <= 3e-2
 
