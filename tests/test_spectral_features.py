@@ -229,6 +229,28 @@ def test_magphase_matches_librosa(xp, dtype):
         _close(phase, phase_ref, mag_ref.dtype)
 
 
+def test_magphase_over_many_blocks_and_layouts(xp):
+    """Zeros, denormals and NaN in several of the CPU's blocks, a time-major view (the
+    STFT's layout), a real input and a 0-d input: librosa's values bit for bit on NumPy."""
+    rng = np.random.default_rng(11)
+    D = (rng.standard_normal((3, 300, 513)) + 1j * rng.standard_normal((3, 300, 513))).astype(
+        np.complex64
+    )
+    flat = D.reshape(-1)
+    flat[rng.choice(flat.size, 50, replace=False)] = 0
+    flat[7] = 1e-40 + 1e-40j
+    flat[-3] = np.nan
+    flat[-9] = np.inf
+    for case in (D, D.swapaxes(-1, -2), D.real.copy(), D[0, 0, :1].reshape(())):
+        mag, phase = sigpu.magphase(xp.asarray(case))
+        with np.errstate(invalid="ignore"):
+            mag_ref, phase_ref = librosa.magphase(case)
+        assert_array(mag, dtype=mag_ref.dtype, shape=case.shape)
+        assert_array(phase, dtype=np.complex64, shape=case.shape)
+        np.testing.assert_array_equal(to_np(mag), mag_ref)
+        np.testing.assert_array_equal(to_np(phase), phase_ref)
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("name", ["spectral_flatness", "spectral_contrast", "poly_features"])
 def test_s_path_matches_librosa(xp, name, dtype):
