@@ -80,10 +80,60 @@ def test_local_cluster_workers_and_their_malloc_settings(client):
     assert len(info) == 2 and all(w["nthreads"] == 1 for w in info.values())
     environments = client.run(lambda: os.environ.get("MALLOC_TRIM_THRESHOLD_"))
     assert set(environments.values()) == {None}
+    # each worker on its own share of this process's CPUs (sigpu sizes its threads by it)
+    masks = sorted(map(sorted, client.run(lambda: os.sched_getaffinity(0)).values()))
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) >= 2:
+        assert masks == [cpus[: len(cpus) // 2], cpus[len(cpus) // 2 :]]
+    else:
+        assert masks == [cpus, cpus]
     with pytest.raises(ParameterError, match="backend"):
         sigpu.corpus.local_cluster(backend="gpu")
     with pytest.raises(ParameterError, match="workers=0"):
         sigpu.corpus.local_cluster(workers=0)
+
+
+def test_worker_cpu_shares():
+    from sigpu.corpus._worker_cores import share
+
+    assert [share(i, 2, [3, 1, 2, 0]) for i in range(2)] == [[0, 1], [2, 3]]
+    assert [share(i, 3, range(4)) for i in range(3)] == [[0], [1], [2, 3]]
+    assert [share(i, 3, [5, 7]) for i in range(3)] == [[5], [7], [5]]
+
+
+@pytest.mark.parametrize(
+    ("values", "chunks"),
+    [
+        (np.arange(2 * 3 * 10, dtype=np.float32).reshape(2, 3, 10) - 7.5, (2, 3, 4)),
+        (np.random.default_rng(1).standard_normal((5, 9)), (5, 9)),
+        (np.array([np.nan, np.inf, -0.0, 1e-300]), (3,)),
+        (np.array([3, -2, 2**40], dtype=np.int64), (2,)),
+        (np.zeros((4, 0), dtype=np.float32), (4, 1)),
+        (np.array(["a", "", "b\u00e9/\u4e2d", "x" * 300], dtype=object), (3,)),
+        (np.array([], dtype=object), (1,)),
+    ],
+)
+def test_zarr_v3_writer_is_read_back_by_zarr(tmp_path, values, chunks):
+    """The store's own Zarr v3 writer (sigpu.corpus._zarr_v3): zarr-python reads back
+    the same values, shape, dtype and attributes, edge chunks included."""
+    from sigpu.corpus._zarr_v3 import write_array, write_group
+
+    write_group(str(tmp_path / "g.zarr"), {"run": [1, "x"]})
+    write_array(str(tmp_path / "g.zarr" / "a"), values, {"k": 1.5}, chunks)
+    group = zarr.open_group(str(tmp_path / "g.zarr"), mode="r")
+    assert group.attrs["run"] == [1, "x"]
+    array = group["a"]
+    assert array.shape == values.shape and array.chunks == chunks
+    assert dict(array.attrs) == {"k": 1.5}
+    got = array[...]
+    if values.dtype == object:
+        assert [str(v) for v in got] == list(values)
+    else:
+        assert got.dtype == values.dtype
+        np.testing.assert_array_equal(got, values)
+        assert np.array_equal(np.signbit(got), np.signbit(values))
+    with pytest.raises(TypeError, match="complex128"):
+        write_array(str(tmp_path / "c"), np.zeros(2, complex), {}, (2,))
 
 
 def _good_paths(corpus):

@@ -8,6 +8,7 @@ import contextlib
 import logging
 import os
 
+from .._backend import usable_cpus
 from .._errors import ParameterError
 from .._validate import one_of, positive_int
 from ._optional import require
@@ -53,8 +54,8 @@ def local_cluster(*, workers=None, backend="numpy"):
     Parameters
     ----------
     workers : int >= 1 or None
-        Worker processes (default: one per CPU core) or, for ``backend="cupy"``, GPUs
-        (default: all).
+        Worker processes (default: one per CPU this process may run on) or, for
+        ``backend="cupy"``, GPUs (default: all).
     backend : {"numpy", "cupy"}
         "numpy": a ``distributed.LocalCluster`` of single-threaded worker processes;
         "cupy": dask-cuda's ``LocalCUDACluster``, one worker per GPU.
@@ -84,6 +85,9 @@ def local_cluster(*, workers=None, backend="numpy"):
     each large temporary array of a feature call is a fresh ``mmap`` and its page
     faults, which made ``sigpu.load`` + ``melspectrogram`` 2-4 times slower in a
     worker than in the parent process (and librosa's too; benchmarks/compare_corpus.py).
+    Each CPU worker is pinned to its share of the CPUs this process may run on (one
+    each with the default ``workers``): sigpu sizes its threads by a process's CPUs,
+    and unpinned workers would each start threads for all of them.
     The scheduler's web server takes a free port.
 
     Examples
@@ -109,12 +113,16 @@ def local_cluster(*, workers=None, backend="numpy"):
             dask_cuda = require("dask_cuda", "backend='cupy' (one worker per GPU)")
             devices = None if workers is None else ",".join(map(str, range(workers)))
             return dask_cuda.LocalCUDACluster(CUDA_VISIBLE_DEVICES=devices, **quiet)
+        from ._worker_cores import OwnCores
+
         # one thread per worker process: decoding and the features' kernels hold the GIL
         # partly, processes scale where threads would not
+        n_workers = workers or usable_cpus()
         return distributed.LocalCluster(
-            n_workers=workers or os.cpu_count() or 1,
+            n_workers=n_workers,
             threads_per_worker=1,
             processes=True,
+            plugins=(OwnCores(n_workers),),
             **quiet,
         )
 

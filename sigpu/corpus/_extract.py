@@ -133,14 +133,14 @@ def extract(
         inputs, feature, sr, out, options, backend, mono, dtype, res_type, files_per_task
     )
     check_cluster_request(backend, client, workers)
-    root = _store.open_store(job.out, _parameters(job))
+    _store.open_store(job.out, _parameters(job))
     with client_for(client, backend=backend, workers=workers) as dask_client:
         rows = _run(dask_client, tasks, job, Progress(len(paths), bool(progress)))
     failures = {row["path"]: row["error"] for row in rows if row["status"] == "failed"}
-    _store.clear_partial(root, job.out)  # what tasks lost with their workers left there
-    _store.write_table(root, "table", _store.TABLE_COLUMNS, _store.complete_rows(root))
+    _store.clear_partial(job.out)  # what tasks lost with their workers left there
+    _store.write_table(job.out, "table", _store.TABLE_COLUMNS, _store.complete_rows(job.out))
     _store.write_table(
-        root, "failures", ("path", "error"), [dict(path=p, error=e) for p, e in failures.items()]
+        job.out, "failures", ("path", "error"), [dict(path=p, error=e) for p, e in failures.items()]
     )
     written = [row for row in rows if row["status"] == "written"]
     return ExtractSummary(

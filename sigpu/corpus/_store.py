@@ -14,7 +14,8 @@ An array is written whole under ``partial/`` and then renamed into ``features/``
 atomic rename on a POSIX file system): a run stopped mid-write leaves nothing under
 ``features/`` that looks complete, and the next run clears ``partial/``.  The tables are
 rebuilt from the arrays' attributes at the end of every run, so they list what the store
-holds whatever happened before.
+holds whatever happened before.  Everything is written by :mod:`._zarr_v3` (the format
+itself, straight to the file system); zarr-python reads it.
 """
 
 from __future__ import annotations
@@ -29,14 +30,13 @@ import numpy as np
 from .._errors import ParameterError
 from ._inputs import array_hash
 from ._optional import require
+from ._zarr_v3 import read_metadata, write_array, write_group
 
 FEATURES = "features"
 PARTIAL = "partial"
 TABLE_COLUMNS = ("path", "key", "duration", "samplerate", "channels", "shape", "content_hash")
-
-
-def _zarr():
-    return require("zarr", "sigpu.corpus (the Zarr store)")
+#: Bytes of an array's chunk along time (a reader slices time).
+CHUNK_BYTES = 4 << 20
 
 
 def jsonable(value):
@@ -55,13 +55,16 @@ def jsonable(value):
     return repr(value)
 
 
-def open_store(out, parameters: dict):
-    """The store's root group, created if new.  A store that holds features computed
-    with other parameters is refused: resuming it would mix two kinds of arrays."""
-    zarr = _zarr()
-    root = zarr.open_group(str(out), mode="a")
+def open_store(out: str, parameters: dict) -> None:
+    """Create the store, or check that it holds features of these ``parameters``: a
+    store of other parameters is refused, since resuming it would mix two kinds of
+    arrays.  Clears ``partial/``."""
+    # zarr-python reads the store (and verifies arrays on a re-run); its numcodecs
+    # encodes the chunks written here
+    require("zarr", "sigpu.corpus (the Zarr store)")
     wanted = json.loads(json.dumps(jsonable(parameters)))
-    held = root.attrs.get("sigpu")
+    root = read_metadata(out)
+    held = None if root is None else root.get("attributes", {}).get("sigpu")
     if held is not None:
         differing = sorted(k for k in set(held) | set(wanted) if held.get(k) != wanted.get(k))
         if differing:
@@ -73,61 +76,67 @@ def open_store(out, parameters: dict):
                 "write to another store or delete it"
             )
     else:
-        root.attrs["sigpu"] = wanted
-    root.require_group(FEATURES)
-    clear_partial(root, str(out))
-    return root
+        attributes = {} if root is None else dict(root.get("attributes", {}))
+        write_group(out, dict(attributes, sigpu=wanted))
+    if read_metadata(os.path.join(out, FEATURES)) is None:
+        write_group(os.path.join(out, FEATURES), {})
+    clear_partial(out)
 
 
-def clear_partial(root, out: str) -> None:
+def clear_partial(out: str) -> None:
     """Remove what interrupted writes left under ``partial/`` (no run is writing now)."""
     shutil.rmtree(os.path.join(out, PARTIAL), ignore_errors=True)
-    root.require_group(PARTIAL)
+    write_group(os.path.join(out, PARTIAL), {})
 
 
-def stored_and_intact(features, key: str, source_hash: str) -> bool:
-    """Whether ``features/<key>`` is complete, of the same source file and unchanged."""
-    if key not in features:
-        return False
-    array = features[key]
-    attrs = array.attrs
-    if not attrs.get("complete") or attrs.get("content_hash") != source_hash:
-        return False
-    return attrs.get("data_hash") == array_hash(array[...])
+def stored_attributes(out: str, key: str):
+    """The attributes of the array ``features/<key>``, or None where there is none (one
+    file read: most keys of a fresh run are new)."""
+    metadata = read_metadata(os.path.join(out, FEATURES, key))
+    if metadata is None or metadata.get("node_type") != "array":
+        return None
+    return metadata.get("attributes", {})
 
 
-def write_feature(out: str, root, key: str, values: np.ndarray, attrs: dict) -> None:
-    """Write ``features/<key>``: whole, with its attributes, under a fresh name in
-    ``partial/``, then renamed into place, replacing an older array of that key."""
-    temporary = f"{key}-{uuid.uuid4().hex[:12]}"
-    array = root[PARTIAL].create_array(
-        temporary,
-        shape=values.shape,
-        dtype=values.dtype,
-        chunks=_chunks(values),
-        attributes=dict(
-            attrs, data_hash=array_hash(values), shape=list(values.shape), complete=True
-        ),
-    )
-    array[...] = values
+def stored_and_intact(out: str, key: str, source_hash: str):
+    """The attributes of ``features/<key>`` if it is complete, of the same source file
+    and unchanged (its values, read back through zarr-python, hash to the
+    ``data_hash`` written with them), else None."""
+    attrs = stored_attributes(out, key)
+    if not attrs or not attrs.get("complete") or attrs.get("content_hash") != source_hash:
+        return None
+    zarr = require("zarr", "sigpu.corpus (the Zarr store)")
+    array = zarr.open_array(os.path.join(out, FEATURES, key), mode="r")
+    return attrs if attrs.get("data_hash") == array_hash(array[...]) else None
+
+
+def write_feature(out: str, key: str, values: np.ndarray, attrs: dict) -> None:
+    """Write ``features/<key>``: whole, with its attributes (completion mark included),
+    under a fresh name in ``partial/``, then renamed into place, replacing an older
+    array of that key."""
+    if values.dtype.kind != "f":
+        raise TypeError(f"write_feature: {values.dtype} features; real floats expected")
+    temporary = os.path.join(out, PARTIAL, f"{key}-{uuid.uuid4().hex[:12]}")
+    attributes = dict(attrs, data_hash=array_hash(values), shape=list(values.shape), complete=True)
+    write_array(temporary, values, jsonable(attributes), _chunks(values))
     final = os.path.join(out, FEATURES, key)
     if os.path.exists(final):
         shutil.rmtree(final)
-    os.rename(os.path.join(out, PARTIAL, temporary), final)
+    os.rename(temporary, final)
 
 
 def _chunks(values) -> tuple:
-    # whole leading axes, time (last) in pieces of about 4 MiB: a reader slices time
+    # whole leading axes, time (last) in pieces of about CHUNK_BYTES
     row = max(1, values.itemsize * int(np.prod(values.shape[:-1])))
-    return values.shape[:-1] + (max(1, min(values.shape[-1], (4 << 20) // row)),)
+    return values.shape[:-1] + (max(1, min(values.shape[-1], CHUNK_BYTES // row)),)
 
 
-def complete_rows(root) -> list[dict]:
+def complete_rows(out: str) -> list[dict]:
     """The table rows of every complete array in the store."""
     rows = []
-    for key, array in sorted(root[FEATURES].arrays()):
-        attrs = array.attrs
-        if attrs.get("complete"):
+    for key in sorted(os.listdir(os.path.join(out, FEATURES))):
+        attrs = stored_attributes(out, key)
+        if attrs and attrs.get("complete"):
             rows.append(
                 dict(
                     path=attrs["path"],
@@ -142,23 +151,20 @@ def complete_rows(root) -> list[dict]:
     return rows
 
 
-def write_table(root, name: str, columns, rows) -> None:
-    """A table as one 1-D array per column (strings, float64 or int64)."""
-    group = root.require_group(name)
+def write_table(out: str, name: str, columns, rows) -> None:
+    """The group ``name``: a table as one 1-D array per column (strings, float64 or
+    int64), built under ``partial/`` and renamed into place."""
+    temporary = os.path.join(out, PARTIAL, f"{name}-{uuid.uuid4().hex[:12]}")
+    write_group(temporary, {})
     for column in columns:
         values = [row[column] for row in rows]
         if all(isinstance(v, str) for v in values):
-            data = np.array(values, dtype=np.dtypes.StringDType())
+            data = np.array(values, dtype=object)
         elif all(isinstance(v, int) for v in values):
             data = np.array(values, dtype=np.int64)
         else:
             data = np.array(values, dtype=np.float64)
-        group.create_array(column, data=data, overwrite=True)
-
-
-def read_table(root, name: str) -> dict:
-    """``{column: numpy array}`` of a table written by :func:`write_table`."""
-    if name not in root:
-        return {}
-    group = root[name]
-    return {column: array[...] for column, array in group.arrays()}
+        write_array(os.path.join(temporary, column), data, {}, (max(1, len(values)),))
+    final = os.path.join(out, name)
+    shutil.rmtree(final, ignore_errors=True)
+    os.rename(temporary, final)

@@ -17,7 +17,7 @@ from .. import audio
 from .._backend import import_module
 from ._features import FeatureSpec
 from ._inputs import content_hash, store_key
-from ._store import FEATURES, stored_and_intact, write_feature
+from ._store import stored_and_intact, write_feature
 
 
 @dataclass(frozen=True)
@@ -52,20 +52,17 @@ def features_of(path, job: Job):
 def process_batch(paths, job: Job) -> list[dict]:
     """Compute and store the features of ``paths``; one result row per file, with
     ``status`` "written", "skipped" (already stored, verified) or "failed" (``error``)."""
-    zarr = import_module("zarr")
-    root = zarr.open_group(job.out, mode="r+")
-    return [_process_file(path, job, root) for path in paths]
+    return [_process_file(path, job) for path in paths]
 
 
-def _process_file(path, job: Job, root) -> dict:
+def _process_file(path, job: Job) -> dict:
     key = store_key(path)
     start = time.perf_counter()
     try:
         source_hash = content_hash(path)
-        features = root[FEATURES]
-        if stored_and_intact(features, key, source_hash):
-            array = features[key]
-            return dict(path=path, status="skipped", duration=array.attrs["duration"])
+        stored = stored_and_intact(job.out, key, source_hash)
+        if stored:
+            return dict(path=path, status="skipped", duration=stored["duration"])
         values, samplerate, channels, duration = features_of(path, job)
         attrs = dict(
             path=path,
@@ -74,7 +71,7 @@ def _process_file(path, job: Job, root) -> dict:
             samplerate=samplerate,
             channels=channels,
         )
-        write_feature(job.out, root, key, values, attrs)
+        write_feature(job.out, key, values, attrs)
     except Exception as err:  # any file's failure is recorded; the others go on
         return dict(path=path, status="failed", error=f"{type(err).__name__}: {err}")
     return dict(path=path, status="written", duration=duration, seconds=time.perf_counter() - start)
