@@ -189,7 +189,10 @@ def test_values_with_and_without_grad_equal_numpy(rng, dtype):
         want = func(x, **options)
         with torch.no_grad():
             exact = func(y, **options)
-        np.testing.assert_array_equal(exact.numpy(), want)  # no grad: sigpu itself
+        if func is sigpu.stft:  # a CPU tensor's STFT: torch's FFT, sigpu's numbers to rounding
+            assert _rel(exact.numpy(), want) <= _tol(dtype)
+        else:  # no grad: sigpu itself
+            np.testing.assert_array_equal(exact.numpy(), want)
         got = func(y, **options)
         assert got.requires_grad and got.dtype == exact.dtype and got.device == y.device
         assert _rel(got.detach().numpy(), want) <= _tol(dtype), func.__name__

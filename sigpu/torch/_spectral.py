@@ -2,12 +2,14 @@
 
 Registered with the bridge for the public functions and plan methods.  A call that needs
 no gradient (no input requires grad, or grad mode is off) runs sigpu itself on the arrays
-behind the tensors, so its numbers are sigpu's to the bit.  A call that needs one is
-composed of autograd pieces:
+behind the tensors, so its numbers are sigpu's to the bit; the exception is the STFT of a
+CPU tensor, which torch's FFT computes in sigpu's framing, measured faster
+(:mod:`sigpu.torch._stft_torch`; sigpu's numbers to rounding).  A call that needs a
+gradient is composed of autograd pieces:
 
 * the STFT and its inverse: :class:`~sigpu.torch._stft_autograd.STFTFunction` /
-  ``ISTFTFunction``, forward and exact adjoint computed by sigpu on NumPy/CuPy
-  (FFTs and overlap-add kernels, where torch has nothing faster to offer);
+  ``ISTFTFunction``, forward as without gradient, exact adjoint computed by sigpu on
+  NumPy/CuPy (its overlap-add kernels, where torch has nothing faster to offer);
 * everything after them in torch itself: ``|D|**power``, the bank products
   (``bank @ S``, whose backward is torch's transpose GEMM, the exact adjoint), the DCT of
   the MFCC as its matrix, the dB conversions.  These are elementwise work and GEMMs on
@@ -31,6 +33,7 @@ from sigpu.feature import _mfcc_params
 
 from . import _bridge
 from ._stft_autograd import ISTFTFunction, STFTFunction
+from ._stft_torch import torch_stft, torch_stft_applies
 
 __all__ = [
     "needs_grad",
@@ -90,17 +93,30 @@ def _refuse_out(out, name):
 # --- STFT family --------------------------------------------------------------------
 
 
-@_autograd("STFT.__call__")
 def stft_plan_call(plan, y, *, dtype=None, out=None):
     """``plan(y)`` with gradient (see :class:`STFTFunction`)."""
     _refuse_out(out, "stft")
     return _cast(STFTFunction.apply(y, plan), dtype)
 
 
-@_autograd("stft")
+_STFT_CALL = _bridge._resolve("STFT.__call__")
+
+
+@_bridge.register("STFT.__call__")
+def stft_plan_entry(plan, y, *, dtype=None, out=None):
+    """``plan(y)`` on tensors: with gradient if one is needed; else by torch's FFT where it
+    applies (CPU tensors, measured faster than the bridge); else sigpu on the arrays."""
+    if needs_grad(y):
+        return stft_plan_call(plan, y, dtype=dtype, out=out)
+    if dtype is None and out is None and _bridge.is_tensor(y) and torch_stft_applies(plan, y):
+        return torch_stft(plan, y)
+    return _bridge.run_on_arrays(_STFT_CALL, (plan, y), {"dtype": dtype, "out": out})
+
+
+@_bridge.register("stft")
 def stft(y, *, dtype=None, out=None, **plan_kwargs):
-    """:func:`sigpu.stft` with gradient."""
-    return stft_plan_call(sigpu.STFT(**plan_kwargs), y, dtype=dtype, out=out)
+    """:func:`sigpu.stft` on tensors (as :func:`stft_plan_entry`)."""
+    return stft_plan_entry(sigpu.STFT(**plan_kwargs), y, dtype=dtype, out=out)
 
 
 @_autograd("STFT.inverse")

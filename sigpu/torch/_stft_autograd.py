@@ -1,4 +1,5 @@
-"""Exact autograd for the STFT and its inverse, computed by sigpu on NumPy/CuPy.
+"""Exact autograd for the STFT and its inverse, computed by sigpu on NumPy/CuPy (the STFT's
+forward on CPU tensors by torch's FFT in sigpu's framing: :mod:`sigpu.torch._stft_torch`).
 
 Both transforms are linear in their input, so their backward passes are their adjoints,
 and each adjoint is built from the other transform's kernels:
@@ -31,8 +32,9 @@ from .._backend import array_namespace, asarray_on, device_of, kernel, on_input_
 from .._cache import host_table, on_device
 from ..spectrum import _istft_normalizer, _istft_normalizer_on_device
 from . import _bridge
+from ._stft_torch import torch_stft, torch_stft_applies
 
-__all__ = ["STFTFunction", "ISTFTFunction", "stft_adjoint", "istft_adjoint"]
+__all__ = ["STFTFunction", "ISTFTFunction", "stft_adjoint", "istft_adjoint", "stft_values"]
 
 
 def _real_dtype(xp, complex_dtype):
@@ -166,13 +168,21 @@ def istft_adjoint(grad, plan, n_frames: int, length):
     return xp.reshape(out, grad.shape[:-1] + out.shape[-2:])
 
 
+def stft_values(plan, y):
+    """``plan(y)`` for a tensor ``y`` without autograd: torch's FFT where it applies (CPU
+    tensors, see :mod:`sigpu.torch._stft_torch`), else sigpu on the array behind ``y``."""
+    if torch_stft_applies(plan, y):
+        return torch_stft(plan, y)
+    return _bridge.to_tensor(plan(_bridge.to_array(y)), y)
+
+
 class STFTFunction(torch.autograd.Function):
     """``plan(y)`` with the exact adjoint as backward (``y`` real, result complex)."""
 
     @staticmethod
     def forward(ctx, y, plan):
         ctx.plan, ctx.n = plan, y.shape[-1]
-        return _bridge.to_tensor(plan(_bridge.to_array(y)), y)
+        return stft_values(plan, y)
 
     @staticmethod
     def backward(ctx, grad):

@@ -25,12 +25,11 @@ from sigpu._validate import one_of, positive_float
 from sigpu.constantq import _keywords_for  # a plan's keyword arguments from the caller's locals
 
 from ._spectral import cepstrum, power_spectrogram
+from ._stft_torch import TORCH_PAD
 
 __all__ = ["STFT", "iSTFT", "MelSpectrogram", "MFCC", "Gammatonegram", "GriffinLim"]
 
 FREQ_SCALES = ("no", "linear", "log")
-# torch.nn.functional.pad's names for the pad modes the Fourier-basis STFT takes
-_TORCH_PAD = {"constant": "constant", "reflect": "reflect", "edge": "replicate"}
 
 
 def _table(module: nn.Module, name: str, values: np.ndarray, trainable: bool) -> None:
@@ -120,10 +119,10 @@ class STFT(nn.Module):
         self.trainable = bool(trainable)
         if self.freq_scale == "no" and not self.trainable and freq_bins is None:
             return
-        if pad_mode not in _TORCH_PAD:
+        if pad_mode not in TORCH_PAD:
             raise ParameterError(
                 f"pad_mode={pad_mode!r}: the Fourier-basis STFT (trainable or freq_scale "
-                f"{freq_scale!r}) pads with torch, which offers {sorted(_TORCH_PAD)}"
+                f"{freq_scale!r}) pads with torch, which offers {sorted(TORCH_PAD)}"
             )
         sr = positive_float(sr, "sr")
         freq_bins = 1 + self.plan.n_fft // 2 if freq_bins is None else freq_bins
@@ -177,7 +176,7 @@ class STFT(nn.Module):
             lead = y.shape[:-1]
             flat = y.reshape(-1, 1, y.shape[-1])
             pad = n_fft // 2
-            flat = nn.functional.pad(flat, (pad, pad), mode=_TORCH_PAD[self.plan.pad_mode])
+            flat = nn.functional.pad(flat, (pad, pad), mode=TORCH_PAD[self.plan.pad_mode])
             y = flat.reshape(*lead, flat.shape[-1])
         if y.shape[-1] < n_fft:
             raise ParameterError(f"n_fft={n_fft} is too large for a signal of {y.shape[-1]}")
