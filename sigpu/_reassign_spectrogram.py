@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _window
+from . import _warnings, _window
 from ._backend import errstate, kernel, on_input_device
 from ._cache import host_table, on_device
 from ._errors import ParameterError
 from ._validate import (
     check_audio_finite,
-    check_finite,
     nonnegative_float,
+    one_of,
     positive_float,
     real_array,
     stft_lengths,
 )
+from .spectrum import PAD_MODES, fused_kernel_pays
+from .spectrum import _check_n_fft_fits as check_n_fft_fits
 
 
 def _derived_windows(h, xp):
@@ -146,8 +148,6 @@ def reassigned_spectrogram(
     >>> round(float(freqs[32, 60]), 1)  # bin 32 is centred at 1000 Hz
     1000.3
     """
-    from .spectrum import stft
-
     xp = real_array(y, "y", func="reassigned_spectrogram")
     if not callable(ref_power):
         ref_power = nonnegative_float(ref_power, "ref_power")
@@ -155,81 +155,140 @@ def reassigned_spectrogram(
         raise ParameterError("reassign_frequencies or reassign_times must be True.")
     sr = positive_float(sr, "sr")
     n_fft, win_length, hop_length = stft_lengths(n_fft, win_length, hop_length)
+    pad_mode = one_of(pad_mode, "pad_mode", PAD_MODES)
     check_audio_finite(y, "reassigned_spectrogram")
+    n = y.shape[-1]
+    _check_framing(n, n_fft, center, pad_mode)
 
     real = y.dtype
     h, dh, th = _windows_on(window, win_length, n_fft, xp)
-    frame = dict(
-        n_fft=n_fft, hop_length=hop_length, win_length=n_fft, center=center, pad_mode=pad_mode
-    )
-
-    def analyse(window):  # y is checked above: one finiteness sync, not one per STFT
-        with check_finite(False):
-            return stft(y, window=window, **frame)
-
-    S_h = analyse(h)
-    n_frames = S_h.shape[-1]
+    n_frames = 1 + ((n + 2 * (n_fft // 2) if center else n) - n_fft) // hop_length
+    shape = y.shape[:-1] + (n_frames, 1 + n_fft // 2)  # time-major, as sigpu.stft's spectra
     bin_freqs = xp.asarray(np.fft.rfftfreq(n_fft, d=1.0 / sr))
     offset = 0 if center else n_fft // 2
     frame_times = xp.asarray((np.arange(n_frames) * hop_length + offset) / sr)
-
-    mags = xp.abs(S_h)
-    ref_p = float(ref_power(mags**2)) if callable(ref_power) else float(ref_power)
-    # S_h = 0 gives NaN/inf, as in librosa
-    common = dict(threshold=ref_p**0.5 if ref_p > 0 else None, fill_nan=fill_nan, clip=clip)
+    # (offsets broadcast against a (..., T, F) block, scale, clip bound) per coordinate
+    wanted = {}
     if reassign_frequencies:
-        S_dh = analyse(dh)
-        freqs = _coordinates(
-            xp,
-            S_h,
-            S_dh,
-            mags,
-            bin_freqs,
-            0.5 * sr / np.pi,
-            **common,
-            upper=sr / 2.0,
-            frequency=True,
-        )
-        del S_dh
-    else:
-        freqs = xp.broadcast_to(xp.astype(bin_freqs[:, None], real), S_h.shape)
+        wanted["freqs"] = (dh, bin_freqs, 0.5 * sr / np.pi, sr / 2.0)
     if reassign_times:
-        S_th = analyse(th)
-        times = _coordinates(
-            xp, S_h, S_th, mags, frame_times, sr, **common, upper=y.shape[-1] / sr, frequency=False
+        wanted["times"] = (th, frame_times[:, None], sr, n / sr)
+    mags = xp.empty(shape, dtype=real)
+    values = {name: xp.empty(shape, dtype=real) for name in wanted}
+    # a callable ref_power needs every magnitude first: gate, fill and clip afterwards
+    deferred = callable(ref_power)
+    threshold = None
+    if not deferred and ref_power > 0:
+        threshold = float(ref_power) ** 0.5
+    # numba's start-up (~1 s once per process) pays off on large inputs only
+    fused = not deferred and fused_kernel_pays(mags.size)
+    # the kernel's blocks index (rows, frames) of the outputs as (B, T, F) arrays
+    mags_rows = xp.reshape(mags, (-1,) + shape[-2:])
+    rows_of = {name: xp.reshape(a, (-1,) + shape[-2:]) for name, a in values.items()}
+
+    def block(spectra, index):
+        S_h = spectra[0]
+        mags_block = mags_rows[index]
+        xp.abs(S_h, out=mags_block)
+        low = None if threshold is None else mags_block < threshold
+        for (name, (_, offsets, scale, upper)), S_d in zip(
+            wanted.items(), spectra[1:], strict=True
+        ):
+            out = rows_of[name][index]
+            base = offsets if name == "freqs" else offsets[index[1]]
+            if fused:  # one pass of the kernel over the block (bit-equal to the below)
+                out[...] = xp.swapaxes(
+                    kernel(xp, "reassigned.coordinates")(
+                        *(xp.swapaxes(a, -1, -2) for a in (S_h, S_d, mags_block)),
+                        xp.reshape(base, (-1,)),
+                        scale,
+                        threshold,
+                        fill_nan,
+                        clip,
+                        upper,
+                        name == "freqs",
+                    ),
+                    -1,
+                    -2,
+                )
+                continue
+            _coordinates(xp, S_h, S_d, base, scale, name == "freqs", out=out)
+            if not deferred:
+                _finish(xp, out, low, base, fill_nan, clip, upper)
+
+    rows = xp.reshape(y, (-1, n))
+    windows = [h] + [spec[0] for spec in wanted.values()]
+    kernel(xp, "reassigned_frames.analyse")(
+        rows,
+        n_fft,
+        hop_length,
+        n_frames,
+        pad_mode if center else None,
+        [xp.astype(w, real) for w in windows],
+        block,
+    )
+    if deferred:
+        ref_p = float(ref_power(mags**2))
+        low = mags < ref_p**0.5 if ref_p > 0 else None
+        for name, (_, offsets, _, upper) in wanted.items():
+            _finish(xp, values[name], low, offsets, fill_nan, clip, upper)
+    freqs = values.get("freqs")
+    if freqs is None:
+        freqs = xp.broadcast_to(xp.astype(bin_freqs, real), shape)
+    times = values.get("times")
+    if times is None:
+        times = xp.broadcast_to(xp.astype(frame_times[:, None], real), shape)
+    return tuple(xp.swapaxes(a, -1, -2) for a in (freqs, times, mags))
+
+
+def _check_framing(n: int, n_fft: int, center: bool, pad_mode: str) -> None:
+    """:func:`sigpu.stft`'s checks of a signal of ``n`` samples against the framing."""
+    if n == 0:
+        raise ParameterError(
+            "y is empty (0 samples on its last axis); reassigned_spectrogram needs at least 1"
         )
-        del S_th
-    else:
-        times = xp.broadcast_to(xp.astype(frame_times[None, :], real), S_h.shape)
-    return freqs, times, mags
+    if not center:
+        if n_fft > n:
+            raise ParameterError(
+                f"n_fft={n_fft} is too large for uncentered analysis of input signal of length={n}"
+            )
+        return
+    check_n_fft_fits(n_fft, n)
+    if pad_mode in ("reflect", "symmetric") and n < 2:
+        raise ParameterError(f"pad_mode={pad_mode!r} needs a signal of at least 2 samples, got {n}")
+    if n_fft > n:
+        _warnings.warn(f"n_fft={n_fft} is too large for input signal of length={n}")
 
 
-def _coordinates(xp, S_h, S_d, mags, offsets, scale, threshold, fill_nan, clip, upper, frequency):
-    """librosa's reassigned frequencies or times (see ``reassigned.coordinates``): one
-    fused pass per coordinate on a large input; array expressions on a small one, where
-    numba's start-up (~1 s once per process) would cost more than the passes."""
-    from .spectrum import fused_kernel_pays
-
-    if fused_kernel_pays(mags.size):
-        return kernel(xp, "reassigned.coordinates")(
-            S_h, S_d, mags, offsets, scale, threshold, fill_nan, clip, upper, frequency
-        )
-    # computed on (..., T, F) views: sigpu.stft's spectra are time-major in memory, and
-    # broadcasting a per-bin column against them in (F, T) order made NumPy walk them
-    # across the rows (50 ms instead of 5 for one step at 10 s, n_fft 2048); same values
-    S_h, S_d, mags = (xp.swapaxes(a, -1, -2) for a in (S_h, S_d, mags))
+def _coordinates(xp, S_h, S_d, base, scale, frequency, *, out):
+    """librosa's reassigned frequencies (``frequency``) or times of ``(..., T, F)`` spectra,
+    before the gate, written into ``out``: librosa's arithmetic (the correction in the
+    spectra's precision, ``base``, the bin frequencies (F,) or the frame times (T, 1),
+    added in float64, one rounding to ``out``'s dtype), in fewer passes."""
     with errstate(xp, divide="ignore", invalid="ignore"):
         quotient = S_d / S_h
-    if frequency:
-        base = offsets[None, :]
-        values = base + (-xp.imag(quotient)) * scale
-    else:
-        base = offsets[:, None]
-        values = base + xp.real(quotient) / scale
-    if threshold is not None:
-        values = xp.where(mags < threshold, xp.asarray(np.nan, dtype=xp.float64), values)
+    if frequency:  # base + (-imag) * scale; the sign moves into the scale exactly
+        correction = xp.imag(quotient)
+        xp.multiply(correction, -scale, out=correction)
+    else:  # base + real / scale
+        correction = xp.real(quotient)
+        xp.divide(correction, scale, out=correction)
+    xp.add(base, correction, out=out)
+
+
+def _finish(xp, values, low, base, fill_nan, clip, upper):
+    """In place: NaN where ``low`` (None: no gate), NaN replaced by ``base`` if
+    ``fill_nan``, clipped to ``[0, upper]`` if ``clip`` (librosa's order).  In float32
+    the same numbers as librosa's float64 steps and one cast: the cast is monotonic and
+    keeps NaN, the bin frequencies and frame times round alike either way."""
+    if low is not None:
+        xp.copyto(values, xp.asarray(np.nan, dtype=values.dtype), where=low)
     if fill_nan:
-        values = xp.where(xp.isnan(values), base, values)
-    if clip:  # not xp.clip: array-api-compat's CuPy clip indexes with boolean masks (syncs)
-        values = xp.minimum(xp.maximum(values, 0.0), upper)
-    return xp.swapaxes(xp.astype(values, mags.dtype), -1, -2)
+        xp.copyto(
+            values,
+            xp.astype(xp.broadcast_to(base, values.shape), values.dtype),
+            where=xp.isnan(values),
+        )
+    if clip:
+        xp.maximum(values, 0.0, out=values)
+        xp.minimum(values, upper, out=values)

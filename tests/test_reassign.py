@@ -763,6 +763,67 @@ def test_reassigned_spectrogram_fused_path_equals_expressions(xp, rng, monkeypat
         np.testing.assert_array_equal(to_np(a), to_np(b))
 
 
+@pytest.mark.filterwarnings("ignore:'where' used without 'out':UserWarning")
+@pytest.mark.parametrize("threads", [1, 3])
+@pytest.mark.parametrize("block_bytes", [1, 40000, 200000])
+@pytest.mark.parametrize("options", [{}, {"ref_power": np.max, "fill_nan": True}])
+def test_reassigned_spectrogram_blocks_equal_librosa(
+    xp, monkeypatch, threads, block_bytes, options
+):
+    """The CPU computes the three spectra and the coordinates block by block of frames on
+    the thread pool: blocks of one frame, of a few frames of one row, and of whole rows
+    (a batch of three short rows) give librosa's numbers bit for bit in float64."""
+    from sigpu._kernels import cpu_threads, reassigned_frames_numba
+    from sigpu.reassign import reassigned_spectrogram
+
+    monkeypatch.setattr(cpu_threads, "WORKERS", threads)
+    monkeypatch.setattr(reassigned_frames_numba, "_BLOCK_BYTES", block_bytes)
+    long_rows = rs_signal()
+    short_rows = np.stack([long_rows[0, :700], long_rows[1, :700], long_rows[0, 900:1600]])
+    for y in (long_rows, short_rows):
+        expected = librosa.reassigned_spectrogram(y=y, sr=RS_SR, n_fft=128, **options)
+        got = reassigned_spectrogram(xp.asarray(y), sr=RS_SR, n_fft=128, **options)
+        for ref, out in zip(expected, got, strict=True):
+            np.testing.assert_array_equal(to_np(out), ref)
+
+
+@pytest.mark.parametrize(
+    "n, kw",
+    [
+        (0, {}),
+        (100, {"center": False}),
+        (1, {"pad_mode": "reflect", "n_fft": 4, "hop_length": 1}),
+        (10, {"n_fft": 2**17}),
+        (10, {"pad_mode": "wrap"}),
+    ],
+)
+def test_reassigned_spectrogram_framing_errors_as_stft(xp, n, kw):
+    """Framing that sigpu.stft refuses is refused with the same error."""
+    import sigpu
+    from sigpu.reassign import reassigned_spectrogram
+
+    y = xp.asarray(np.ones(n))
+    kw = {"n_fft": 256, **kw}
+    with pytest.raises(ParameterError) as stft_error:
+        sigpu.stft(y, **kw)
+    with pytest.raises(ParameterError) as error:
+        reassigned_spectrogram(y, **kw)
+    assert str(error.value).replace("reassigned_spectrogram", "stft") == str(stft_error.value)
+
+
+def test_reassigned_spectrogram_short_signal_warns_as_stft(xp):
+    from sigpu.reassign import reassigned_spectrogram
+
+    y = rs_signal()[0, :200]
+    with pytest.warns(UserWarning, match="n_fft=256 is too large for input signal of length=200"):
+        got = reassigned_spectrogram(xp.asarray(y), sr=RS_SR, n_fft=256)
+    with pytest.warns(UserWarning):
+        expected = librosa.reassigned_spectrogram(y=y, sr=RS_SR, n_fft=256)
+    for ref, out in zip(expected, got, strict=True):
+        assert ref.shape == (129, 4)
+        np.testing.assert_array_equal(to_np(out), ref)
+
+
 def test_reassigned_spectrogram_bad_input(xp):
     from sigpu.reassign import reassigned_spectrogram
 
