@@ -7,10 +7,12 @@ im2col matrix is built.  Windows of the last columns of a block run ``offsets[-1
 past it; those columns only feed cropped output positions past ``T'``, so nothing read there
 is ever kept.
 
-Work is cut into blocks of output rows of one batch item, or of several whole planes of
-consecutive items where a plane is small (one GEMM and one kernel call per block: per-call
-overhead, not arithmetic, is what small planes spend their time on); each block only
-multiplies the lowered channels that can be non-zero on its rows (``active``).  ``X'`` is
+Work is cut into blocks at the boundaries of ``runs``, the runs of output rows that use the
+same harmonics (:func:`sigpu._harmonic_tables.row_runs`), so each block only multiplies the
+lowered channels its rows need (``active``): with ``anchor=1`` most rows above the first
+few use one harmonic.  Inside a run a block holds rows of one batch item, or the run's rows
+of several consecutive items where they are few (one GEMM and one kernel call per block:
+per-call overhead, not arithmetic, is what small planes spend their time on).  ``X'`` is
 read through ``window(b0, b1, g, l0, l1, r0, r1)`` from ``kernel(xp,
 "harmonic.lowered_blocks")``: on the CPU the block is lowered right before its GEMM, into a
 buffer that stays in cache, so the ``K_f``-times larger ``X'`` never exists in memory; on the
@@ -34,21 +36,41 @@ def row_blocks(n_rows: int, row_len: int, target_columns: int):
         yield r0, min(r0 + rows, n_rows)
 
 
-def item_blocks(n_batch: int, n_rows: int, row_len: int, target_columns: int):
-    """Blocks ``(b0, b1, r0, r1)`` of about ``target_columns`` GEMM columns: whole planes of
-    several consecutive items where two planes fit the target, else row ranges of one item."""
+def item_blocks(n_batch: int, runs, row_len: int, target_columns: int):
+    """Blocks ``(b0, b1, r0, r1)`` of about ``target_columns`` GEMM columns, each inside one
+    run of rows ``runs`` (``(r0, r1)`` pairs covering the plane): the run's rows of several
+    consecutive items where two items' rows fit the target, else row ranges of one item."""
+    blocks = []
+    for r0, r1 in runs:
+        seg = (r1 - r0) * row_len
+        if 2 * seg <= target_columns:
+            per_block = target_columns // seg
+            blocks += [
+                (b0, min(b0 + per_block, n_batch), r0, r1) for b0 in range(0, n_batch, per_block)
+            ]
+        else:
+            rows = [(r0 + q0, r0 + q1) for q0, q1 in row_blocks(r1 - r0, row_len, target_columns)]
+            blocks += [(b, b + 1, q0, q1) for q0, q1 in rows for b in range(n_batch)]
+    return blocks
+
+
+def item_tasks(n_batch: int, n_rows: int, runs, row_len: int, target_columns: int):
+    """Groups of items ``(b0, b1)`` and the row blocks ``[(r0, r1), ...]`` each group runs
+    through (within the runs ``runs``), for work that must finish whole items: several items
+    where two planes fit the target, about ``target_columns`` columns per block."""
     plane = n_rows * row_len
-    if 2 * plane <= target_columns:
-        per_block = target_columns // plane
-        return [
-            (b0, min(b0 + per_block, n_batch), 0, n_rows) for b0 in range(0, n_batch, per_block)
+    per_task = target_columns // plane if 2 * plane <= target_columns else 1
+    tasks = [(b0, min(b0 + per_task, n_batch)) for b0 in range(0, n_batch, per_task)]
+    rows = []
+    for r0, r1 in runs:
+        rows += [
+            (r0 + q0, r0 + q1) for q0, q1 in row_blocks(r1 - r0, per_task * row_len, target_columns)
         ]
-    rows = list(row_blocks(n_rows, row_len, target_columns))
-    return [(b, b + 1, r0, r1) for r0, r1 in rows for b in range(n_batch)]
+    return tasks, rows
 
 
 def correlate_taps(
-    xp, taps, window, out, *, n_batch, n_rows, row_len, offsets, crop, active, bias=None
+    xp, taps, window, out, *, n_batch, n_rows, row_len, offsets, crop, active, runs, bias=None
 ):
     """``out[b, g*A + a, r, i] = sum_j (taps[j, g] @ X[b, g, :, r*row_len + u_i +
     offsets[j]])[a] (+ bias[g*A + a])`` with ``u_i = start + i*step``, ``crop = (start, count,
@@ -61,7 +83,7 @@ def correlate_taps(
     block computed on demand).
     ``active(r0, r1) = ((l0, l1), (a0, a1))``: on rows ``r0:r1`` only channels ``l0:l1`` can
     be non-zero and only outputs ``a0:a1`` are needed; the other outputs are written as zeros
-    (or the bias).
+    (or the bias).  ``runs``: ``(r0, r1)`` pairs covering the rows; blocks never span two.
 
     Per block, one GEMM multiplies all taps at once, ``(J*A, L) @ (L, width + slack)`` (a
     tall product: BLAS runs far closer to peak than with ``J`` GEMMs of only ``A`` rows, and
@@ -109,11 +131,11 @@ def correlate_taps(
             fill(b0, b1, base, base + a0, r0, r1)
             fill(b0, b1, base + a1, base + n_a, r0, r1)
 
-    blocks = item_blocks(n_batch, n_rows, row_len, target)
+    blocks = item_blocks(n_batch, runs, row_len, target)
     kernel(xp, "harmonic.map_blocks")(block, blocks)
 
 
-def backward_blocks(xp, window, taps, grad_out, *, offsets, row_len, step, active, finish):
+def backward_blocks(xp, window, taps, grad_out, *, offsets, row_len, step, active, runs, finish):
     """Weight gradient and lowered input gradient of :func:`correlate_taps`, block by block.
 
     With ``S[j*O + o, v] = G[b, g*O + o, r, t']`` at ``v = r*row_len + t'*step + offsets[j]``
@@ -123,58 +145,81 @@ def backward_blocks(xp, window, taps, grad_out, *, offsets, row_len, step, activ
         grad_taps[j, g, o, l] += (S @ X_block^T)[j*O + o, l]      (J*O, width) @ (width, L)
         grad_X[b, g, l, v]     = (W_g^T @ S)[l, v]                 (L, J*O) @ (J*O, width)
 
-    Taps never reach across rows, so a block's ``grad_X`` is complete.  Shapes: ``taps (J, G,
-    O, L)``, ``grad_out (N, G*O, n_rows, count)`` (output frame ``t'`` at column ``t'*step``
-    of a row), ``window`` as in :func:`correlate_taps`; ``active(r0, r1) = (l0, l1)``: the
-    channels that can be non-zero on rows ``r0:r1``.  ``grad_X`` of one batch item is handed
-    over as ``finish(b, gl)``, ``gl`` of shape ``(G*L, n_rows, row_len)`` on the padded
-    time grid of ``X`` (channels outside ``active`` are zero); ``gl`` is reused for the
-    next item of the same thread.
+    Taps never reach across rows, so a block's ``grad_X`` is complete.  The work is cut as
+    :func:`item_tasks` says: groups of several consecutive items where a plane is small (one
+    transposed lowering per group instead of per item: per-call overhead is most of a small
+    plane's time), else single items, each group running through row blocks inside the
+    ``runs`` (as in :func:`correlate_taps`) so that the items' ``grad_X`` is finished in the
+    group's task.  Shapes: ``taps (J, G, O, L)``,
+    ``grad_out (N, G*O, n_rows, count)`` (output frame ``t'`` at column ``t'*step`` of a
+    row), ``window`` as in :func:`correlate_taps`; ``active(r0, r1) = (l0, l1)``: the
+    channels that can be non-zero on rows ``r0:r1``.  ``grad_X`` of items ``b0:b1`` is handed
+    over as ``finish(b0, b1, gl)``, ``gl`` of shape ``(b1 - b0, G*L, n_rows, row_len)`` on the
+    padded time grid of ``X`` (channels outside ``active`` are zero); ``gl`` is reused for
+    the next block of the same thread.
 
-    Returns ``grad_taps``, shape ``(J, G, O, L)``, per-item partial sums added in batch order
-    (independent of the threading).
+    Returns ``grad_taps``, shape ``(J, G, O, L)``: per-block partial sums added in block
+    order (the blocks do not depend on the threading, so neither does the result).
     """
     n_taps, n_groups, n_o, n_l = taps.shape
     n_batch, _, n_rows, _ = grad_out.shape
     reach = offsets[-1]
+    plane = n_rows * row_len
     spread_taps = kernel(xp, "harmonic.spread_taps")
     host_offsets = np.asarray(offsets, dtype=np.int64)
-    blocks = list(row_blocks(n_rows, row_len, kernel_constant(xp, "harmonic.GEMM_BLOCK_COLUMNS")))
+    target = kernel_constant(xp, "harmonic.GEMM_BLOCK_COLUMNS")
+    tasks, rows = item_tasks(n_batch, n_rows, runs, row_len, target)
     # (G, L, J*O): the transposed taps, W_g^T of the formula above
     taps_t = xp.reshape(xp.permute_dims(taps, (1, 3, 0, 2)), (n_groups, n_l, n_taps * n_o))
     taps_t = xp.ascontiguousarray(taps_t)
     local = threading.local()
 
-    def partial(b):
+    def buffers(n_items):
+        """This thread's ``gl`` for ``n_items`` items, reused while the item count stays."""
+        if getattr(local, "items", None) != n_items:
+            local.items = n_items
+            local.gl = xp.empty((n_items, n_groups, n_l, plane), dtype=grad_out.dtype)
+            local.shifted = None
+        return local.gl
+
+    def partial(task):
+        b0, b1 = task
+        n_items = b1 - b0
         part = xp.zeros((n_taps, n_groups, n_o, n_l), dtype=grad_out.dtype)
-        if getattr(local, "gl", None) is None:
-            local.gl = xp.empty((n_groups, n_l, n_rows, row_len), dtype=grad_out.dtype)
-        gl = local.gl
-        shifted = None
-        for r0, r1 in blocks:
+        gl = buffers(n_items)
+        for r0, r1 in rows:
+            c0, c1 = r0 * row_len, r1 * row_len
             l0, l1 = active(r0, r1)
             if l1 <= l0:  # nothing reaches these rows
-                gl[:, :, r0:r1] = 0
+                gl[..., c0:c1] = 0
                 continue
-            gl[:, :l0, r0:r1] = 0
-            gl[:, l1:, r0:r1] = 0
-            width = (r1 - r0) * row_len
-            if shifted is None or shifted.shape[-1] != width + reach:
+            gl[:, :, :l0, c0:c1] = 0
+            gl[:, :, l1:, c0:c1] = 0
+            seg = c1 - c0  # columns of one item in this block
+            width = n_items * seg
+            shifted = local.shifted
+            if shifted is None or shifted.shape != (n_taps * n_o, width + reach):
                 # zeros outside each row's written range stay zero from block to block
-                shifted = xp.zeros((n_taps, n_o, width + reach), dtype=grad_out.dtype)
-            flat = xp.reshape(shifted, (n_taps * n_o, width + reach))
+                shifted = local.shifted = xp.zeros(
+                    (n_taps * n_o, width + reach), dtype=grad_out.dtype
+                )
+            # the items' columns of S as (items, J*O, seg): views, one GEMM per item below
+            per_item = xp.permute_dims(
+                xp.reshape(shifted[:, :width], (-1, n_items, seg)), (1, 0, 2)
+            )
             for g in range(n_groups):
-                spread_taps(grad_out, host_offsets, b, g * n_o, n_o, r0, r1, row_len, step, flat)
-                src = window(b, b + 1, g, l0, l1, r0, r1)  # (l1 - l0, width + reach)
-                prod = xp.matmul(flat, xp.swapaxes(src, 0, 1))
+                spread_taps(
+                    grad_out, host_offsets, (b0, b1), g * n_o, n_o, r0, r1, row_len, step, shifted
+                )
+                src = window(b0, b1, g, l0, l1, r0, r1)  # (l1 - l0, width + reach)
+                prod = xp.matmul(shifted, xp.swapaxes(src, 0, 1))
                 part[:, g, :, l0:l1] += xp.reshape(prod, (n_taps, n_o, l1 - l0))
-                # (l1 - l0, width) straight into gl: a strided 2-D view, rows r0:r1 adjacent
-                rows = xp.reshape(gl[g, l0:l1, r0:r1], (l1 - l0, width), copy=False)
-                xp.matmul(taps_t[g, l0:l1], flat[:, :width], out=rows)
-        finish(b, xp.reshape(gl, (n_groups * n_l, n_rows, row_len)))
+                # (items, l1 - l0, seg) straight into gl: rows r0:r1 of a channel are adjacent
+                xp.matmul(taps_t[g, l0:l1], per_item, out=gl[:, g, l0:l1, c0:c1])
+        finish(b0, b1, xp.reshape(gl, (n_items, n_groups * n_l, n_rows, row_len)))
         return part
 
-    parts = kernel(xp, "harmonic.map_blocks")(partial, range(n_batch))
+    parts = kernel(xp, "harmonic.map_blocks")(partial, tasks)
     total = parts[0]
     for part in parts[1:]:
         total += part

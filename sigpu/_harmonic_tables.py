@@ -140,3 +140,18 @@ def used_harmonics(kind: str, params: tuple):
     k_lo = np.where(any_used, np.min(np.where(used, index, used.shape[0]), axis=0), 0)
     k_hi = np.where(any_used, np.max(np.where(used, index, -1), axis=0) + 1, 0)
     return k_lo.astype(np.int64), k_hi.astype(np.int64)
+
+
+@host_table
+def row_runs(kind: str, params: tuple):
+    """Maximal runs ``(r0, r1)`` of consecutive output rows that use the same harmonics.
+
+    A GEMM block inside one run multiplies exactly the lowered channels its rows need, so
+    blocks cut at run boundaries skip every harmonic above the top edge (on a linear axis
+    with ``anchor=1`` and ``K_f=7`` that is 60 % of the products) while a block spanning a
+    boundary would compute the union.  A tuple of pairs, ascending, covering every row.
+    """
+    k_lo, k_hi = used_harmonics(kind, params)
+    edges = np.flatnonzero((np.diff(k_lo) != 0) | (np.diff(k_hi) != 0)) + 1
+    bounds = [0, *edges.tolist(), len(k_lo)]
+    return tuple((r0, r1) for r0, r1 in zip(bounds[:-1], bounds[1:], strict=True))

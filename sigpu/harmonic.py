@@ -22,7 +22,7 @@ from ._backend import array_namespace, kernel, on_input_device
 from ._cache import on_device
 from ._errors import ParameterError
 from ._harmonic_gemm import backward_blocks, correlate_taps
-from ._harmonic_tables import TOP_EDGES, adjoint_table, tables, used_harmonics
+from ._harmonic_tables import TOP_EDGES, adjoint_table, row_runs, tables, used_harmonics
 from ._validate import (
     int_pair,
     is_int,
@@ -173,6 +173,10 @@ class _Conv:
         c_g = self.c_in // self.groups
         return lo * c_g, hi * c_g
 
+    def runs(self):
+        """Runs of output rows that use the same harmonics (GEMM blocks never span two)."""
+        return row_runs(self.kind, self.params)
+
     def device_tables(self, dtype):
         return _device_tables(self.xp, dtype, self.kind, self.params)
 
@@ -190,9 +194,10 @@ def _device_tables(xp, dtype, kind, params):
     )
 
 
-def _adjoint(xp, g, kind, params, deterministic, stack_groups=0, pad=0):
-    """(N, C*K, F_out, pad + T + pad) -> (N, C, n_freq, T): the transposed lowering of the
-    middle T columns."""
+def _adjoint_of(xp, dtype, kind, params, deterministic):
+    """The transposed lowering for one table key, tables moved to the device once:
+    ``adjoint(g, stack_groups=0, pad=0)``, ``(N, C*K, F_out, pad + T + pad) -> (N, C,
+    n_freq, T)`` of the middle T columns."""
     n_freq, n_harmonics = params[0], params[1]
     if deterministic:
         indptr, src_k, src_f, weight = adjoint_table(kind, params)
@@ -200,12 +205,27 @@ def _adjoint(xp, g, kind, params, deterministic, stack_groups=0, pad=0):
             on_device(indptr, xp, np.int32),
             on_device(src_k, xp, np.int32),
             on_device(src_f, xp, np.int32),
-            on_device(weight, xp, g.dtype),
+            on_device(weight, xp, dtype),
         )
-        adjoint = kernel(xp, "harmonic.lower_adjoint")
-        return adjoint(g, *csr, n_harmonics, n_freq, stack_groups, pad)
+        gather = kernel(xp, "harmonic.lower_adjoint")
+
+        def adjoint(g, stack_groups=0, pad=0):
+            return gather(g, *csr, n_harmonics, n_freq, stack_groups, pad)
+
+        return adjoint
+    forward_tables = _device_tables(xp, dtype, kind, params)
     scatter = kernel(xp, "harmonic.lower_adjoint_scatter")
-    return scatter(g, *_device_tables(xp, g.dtype, kind, params), n_freq, stack_groups, pad)
+
+    def adjoint(g, stack_groups=0, pad=0):
+        return scatter(g, *forward_tables, n_freq, stack_groups, pad)
+
+    return adjoint
+
+
+def _adjoint(xp, g, kind, params, deterministic, stack_groups=0, pad=0):
+    """(N, C*K, F_out, pad + T + pad) -> (N, C, n_freq, T): the transposed lowering of the
+    middle T columns."""
+    return _adjoint_of(xp, g.dtype, kind, params, deterministic)(g, stack_groups, pad)
 
 
 # ----------------------------------------------------------------------------- forward/backward
@@ -253,6 +273,7 @@ def _forward(conv, x, weight, bias):
         offsets=offsets,
         crop=crop,
         active=active,
+        runs=conv.runs(),
         bias=bias,
     )
     return y
@@ -275,13 +296,12 @@ def _backward(conv, func, grad_out, x, weight, needs_bias, deterministic):
     grad_bias = xp.sum(grad_out, axis=(0, 2, 3)) if needs_bias else None
 
     grad_x = xp.empty(x.shape, dtype=x.dtype)
-    deterministic = bool(deterministic)
     grad_out = xp.ascontiguousarray(grad_out)  # read block by block by a kernel
 
-    def finish(b, grad_lowered):  # the transposed lowering of one batch item
-        grad_lowered = xp.reshape(grad_lowered, (1, *grad_lowered.shape))
-        adjoint = _adjoint(xp, grad_lowered, conv.kind, conv.params, deterministic, g, conv.p_t)
-        grad_x[b] = adjoint[0]
+    adjoint = _adjoint_of(xp, x.dtype, conv.kind, conv.params, bool(deterministic))
+
+    def finish(b0, b1, grad_lowered):  # the transposed lowering of items b0:b1
+        grad_x[b0:b1] = adjoint(grad_lowered, g, conv.p_t)
 
     offsets = [j * conv.d_t for j in range(conv.k_t)]
     taps = _stacked_taps(xp, weight, g)  # (K_t, G, O_g, L_g)
@@ -294,6 +314,7 @@ def _backward(conv, func, grad_out, x, weight, needs_bias, deterministic):
         row_len=conv.row_len,
         step=conv.s_t,
         active=conv.used_channels,
+        runs=conv.runs(),
         finish=finish,
     )
     # taps[j, g, o, k*C_g + c] -> W[g*O_g + o, c, k, j]

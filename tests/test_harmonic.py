@@ -464,20 +464,45 @@ def test_row_blocks_skip_only_zero_harmonics(xp, rng, monkeypatch, index):
         assert rel_to_peak(got, want) <= 1e-12
 
 
-@pytest.mark.parametrize("index", [1, 5, 11])
+@pytest.mark.parametrize("index", [1, 8, 9, 10])
 def test_blocks_of_several_items_match_the_loop_reference(xp, rng, monkeypatch, index):
-    # small planes: one GEMM block holds whole planes of several consecutive items (here two
-    # per block over five items, so the last block holds one); every output item in place
+    # small planes: one GEMM block holds the rows of a run (rows using the same harmonics) of
+    # several consecutive items, and the backward finishes two items per task (five items,
+    # so the last task holds one); every output item in place, both gradients adjoint to the
+    # loop reference
     cfg = dict(CONFIGS[index], n_batch=5, n_freq=7)
     (x, w, b), (xd, wd, bd) = _make(xp, rng, cfg, np.float64)
-    y_ref = ref_conv(x, w, b, **_kw(cfg))
+    kw = _kw(cfg)
+    y_ref = ref_conv(x, w, b, **kw)
     row_len = cfg["n_time"] + 2 * cfg["padding"]
     n_rows = (cfg["n_freq"] - 1) // cfg["stride"][0] + 1
     module = "cuda" if xp.__name__ == "cupy" else "numba"
     monkeypatch.setattr(
         f"sigpu._kernels.harmonic_{module}.GEMM_BLOCK_COLUMNS", 2 * n_rows * row_len
     )
-    assert rel_to_peak(harmonic_conv2d(xd, wd, bd, **_kw(cfg)), y_ref) <= 1e-12
+    assert rel_to_peak(harmonic_conv2d(xd, wd, bd, **kw), y_ref) <= 1e-12
+    g = rng.standard_normal(y_ref.shape)
+    gx, gw, _ = (to_np(a) for a in harmonic_conv2d_backward(xp.asarray(g), xd, wd, **kw))
+    dx, dw = rng.standard_normal(x.shape), rng.standard_normal(w.shape)
+    scale = max(1.0, np.abs(y_ref).sum() * np.abs(g).max())
+    # <Y(dx, w), g> = <dx, grad_x> and <Y(x, dw), g> = <dw, grad_w> (Y bilinear)
+    assert abs(np.vdot(ref_conv(dx, w, None, **kw), g) - np.vdot(dx, gx)) <= 1e-12 * scale
+    assert abs(np.vdot(ref_conv(x, dw, None, **kw), g) - np.vdot(dw, gw)) <= 1e-12 * scale
+
+
+def test_row_runs_cut_where_the_used_harmonics_change():
+    from sigpu._harmonic_tables import row_runs
+
+    # anchor 1, K_f = 7, F = 16: harmonic k reaches rows f with f*k <= 15, so the rows use
+    # 7, 7, 7, 5, 3, 3, 2, 2 and then 1 harmonic(s)
+    assert row_runs("linear", (16, 7, 1, "inclusive", 1)) == (
+        (0, 3),
+        (3, 4),
+        (4, 6),
+        (6, 8),
+        (8, 16),
+    )
+    assert row_runs("linear", (16, 7, 7, "inclusive", 1)) == ((0, 16),)  # k <= anchor: all rows
 
 
 # ----------------------------------------------------------------------------- log variant

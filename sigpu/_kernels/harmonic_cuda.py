@@ -53,7 +53,8 @@ def lowered_blocks(x, lo, hi, w_lo, w_hi, pad: int, slack: int, groups: int):
     """See :func:`sigpu._kernels.harmonic_numba.lowered_blocks`.  On the GPU ``X'`` is
     lowered once (one kernel, bandwidth-bound) and the windows are views of it, stored
     channel-major ``(C*K, N, plane)`` so that the whole planes of consecutive items of one
-    channel are adjacent (a window over several items is a view too)."""
+    channel are adjacent (a window over whole planes of several items is a view too; one
+    over some rows of several items is a copy)."""
     n_batch, n_chan, _, n_time = x.shape
     n_harm, n_out = lo.shape
     row_len = n_time + 2 * pad
@@ -71,10 +72,18 @@ def lowered_blocks(x, lo, hi, w_lo, w_hi, pad: int, slack: int, groups: int):
 
     def window(b0, b1, g, l0, l1, r0, r1):
         first = g * per_group
-        return windows[
-            first + l0 : first + l1,
-            b0 * plane + r0 * row_len : (b1 - 1) * plane + r1 * row_len + slack,
-        ]
+        if b1 - b0 == 1 or (r0, r1) == (0, n_out):  # a view
+            return windows[
+                first + l0 : first + l1,
+                b0 * plane + r0 * row_len : (b1 - 1) * plane + r1 * row_len + slack,
+            ]
+        # some rows of several items: copied end to end, then the slack (zeros: the columns
+        # past a block feed only cropped outputs)
+        seg = (r1 - r0) * row_len
+        block = cupy.zeros((l1 - l0, (b1 - b0) * seg + slack), dtype=x.dtype)
+        rows = by_channel[first + l0 : first + l1, b0:b1, r0 * row_len : r1 * row_len]
+        block[:, : (b1 - b0) * seg] = rows.reshape(l1 - l0, (b1 - b0) * seg)
+        return block
 
     return window
 
@@ -106,14 +115,15 @@ def shift_add(
     out[b0:b1, a0 : a0 + n_use, r0:r1, :] = acc[..., start : start + (count - 1) * step + 1 : step]
 
 
-def spread_taps(grad_out, offsets, b: int, o0: int, n_o: int, r0: int, r1: int, row_len, step, out):
+def spread_taps(grad_out, offsets, items, o0: int, n_o: int, r0: int, r1: int, row_len, step, out):
     """See :func:`sigpu._kernels.harmonic_numba.spread_taps` (one strided copy per tap)."""
+    b0, b1 = items
     count = grad_out.shape[3]
-    width = (r1 - r0) * row_len
-    rows = grad_out[b, o0 : o0 + n_o, r0:r1, :]
+    width = (b1 - b0) * (r1 - r0) * row_len
+    rows = grad_out[b0:b1, o0 : o0 + n_o, r0:r1, :].transpose(1, 0, 2, 3)  # (O, items, rows, T')
     for j, offset in enumerate(int(o) for o in offsets):
         dst = out[j * n_o : (j + 1) * n_o, offset : offset + width]
-        dst = dst.reshape(n_o, r1 - r0, row_len)  # a view: the last axis splits evenly
+        dst = dst.reshape(n_o, b1 - b0, r1 - r0, row_len)  # a view: the last axis splits evenly
         dst[..., : (count - 1) * step + 1 : step] = rows
 
 

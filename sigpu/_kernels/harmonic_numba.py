@@ -192,8 +192,7 @@ def lowered_blocks(x, lo, hi, w_lo, w_hi, pad: int, slack: int, groups: int):
         ``window(b0, b1, g, l0, l1, r0, r1)`` -> array ``(l1 - l0, (b1 - b0)*(r1 - r0)*(T +
         2*pad) + slack)``: channels ``l0:l1`` of group ``g`` of batch items ``b0:b1`` on
         output rows ``r0:r1``, rows laid end to end (item after item), followed by ``slack``
-        columns that are only read into cropped outputs.  Several items only with whole
-        planes (``r0 = 0``, ``r1`` = the number of output rows).  On the CPU the block is
+        columns that are only read into cropped outputs.  On the CPU the block is
         lowered on demand into a buffer of the calling thread (valid until that thread's
         next call), so the ``K_f``-times larger ``X'`` is never held in memory and each
         block is still in cache when its GEMM reads it.
@@ -265,32 +264,38 @@ def shift_add(
 
 
 @njit(nogil=True)
-def _spread_taps(grad_out, offsets, b, o0, n_o, r0, r1, row_len, step, out):
+def _spread_taps(grad_out, offsets, b0, b1, o0, n_o, r0, r1, row_len, step, out):
     count = grad_out.shape[3]
+    n_rows = r1 - r0
     for o in range(n_o):
-        for r in range(r1 - r0):
-            src = grad_out[b, o0 + o, r0 + r]  # read once, written once per tap
-            for j in range(offsets.shape[0]):
-                base = offsets[j] + r * row_len
-                dst = out[j * n_o + o]
-                if step == 1:
-                    part = dst[base : base + count]
-                    for i in range(count):
-                        part[i] = src[i]
-                else:
-                    for i in range(count):
-                        dst[base + i * step] = src[i]
+        for b in range(b0, b1):
+            for r in range(n_rows):
+                src = grad_out[b, o0 + o, r0 + r]  # read once, written once per tap
+                row = ((b - b0) * n_rows + r) * row_len
+                for j in range(offsets.shape[0]):
+                    base = offsets[j] + row
+                    dst = out[j * n_o + o]
+                    if step == 1:
+                        part = dst[base : base + count]
+                        for i in range(count):
+                            part[i] = src[i]
+                    else:
+                        for i in range(count):
+                            dst[base + i * step] = src[i]
 
 
-def spread_taps(grad_out, offsets, b: int, o0: int, n_o: int, r0: int, r1: int, row_len, step, out):
+def spread_taps(grad_out, offsets, items, o0: int, n_o: int, r0: int, r1: int, row_len, step, out):
     """Write the output gradient where each time tap read the input, for a tall GEMM.
 
-    ``out[j*n_o + o, offsets[j] + r*row_len + t*step] = grad_out[b, o0 + o, r0 + r, t]``
-    into ``out`` (2-D, C-contiguous, columns ``>= (r1 - r0)*row_len + offsets[-1]``); other
-    entries are left as they are (zeros that the caller keeps from block to block).
-    ``grad_out`` is C-contiguous ``(N, C, rows, count)``.
+    ``out[j*n_o + o, offsets[j] + ((b - b0)*(r1 - r0) + r)*row_len + t*step] = grad_out[b, o0
+    + o, r0 + r, t]`` for ``b`` in ``range(b0, b1)``, ``items = (b0, b1)`` (rows of the items
+    laid end to end, as the windows of :func:`lowered_blocks`), into ``out`` (2-D,
+    C-contiguous, columns ``>= (b1 - b0)*(r1 - r0)*row_len + offsets[-1]``); other entries
+    are left as they are (zeros that the caller keeps from block to block).  ``grad_out`` is
+    C-contiguous ``(N, C, rows, count)``.
     """
-    _spread_taps(grad_out, offsets, b, o0, n_o, r0, r1, row_len, step, out)
+    b0, b1 = items
+    _spread_taps(grad_out, offsets, b0, b1, o0, n_o, r0, r1, row_len, step, out)
 
 
 @njit(nogil=True)
