@@ -66,6 +66,7 @@ def cases(librosa, y, M, S, mfcc, C, chroma):
     """name -> (sigpu call, librosa call[, accuracy(ours, theirs)])."""
     lf = librosa.feature
     freqs = librosa.fft_frequencies(sr=SR, n_fft=2048)
+    frequencies = np.linspace(1.0, SR / 2, 100_000)  # made once: not part of either call
 
     def on_y(name, **kw):
         return (
@@ -100,8 +101,8 @@ def cases(librosa, y, M, S, mfcc, C, chroma):
         "pcen (of mel)": (lambda: sigpu.pcen(M), lambda: librosa.pcen(M)),
         "magphase": (lambda: sigpu.magphase(S), lambda: librosa.magphase(S)),
         "A_weighting": (
-            lambda: sigpu.A_weighting(np.linspace(1.0, SR / 2, 100_000)),
-            lambda: librosa.A_weighting(np.linspace(1.0, SR / 2, 100_000)),
+            lambda: sigpu.A_weighting(frequencies),
+            lambda: librosa.A_weighting(frequencies),
         ),
         "perceptual_weighting": (
             lambda: sigpu.perceptual_weighting(np.abs(S) ** 2, freqs),
