@@ -5,7 +5,9 @@ trips to its event-loop thread (create, write, look up), about 7 ms per array, a
 as the feature of a 10 s file: so the store's writers produce the format itself, from
 the Zarr v3 core specification, with zarr-python's default codecs (numbers: ``bytes``
 little-endian then ``zstd`` level 0; strings: ``vlen-utf8`` then ``zstd``), encoded by
-numcodecs as zarr-python does.  zarr-python reads what is written here (the tests read
+numcodecs as zarr-python does.  Chunk keys use the default encoding with the separator
+"." (``c.0.1``, all in the array's directory: one directory per array, where "/" would
+make one per leading index).  zarr-python reads what is written here (the tests read
 every store through it).  A node's ``zarr.json`` is written after its chunks.
 """
 
@@ -40,13 +42,11 @@ def write_array(path: str, values: np.ndarray, attributes: dict, chunks: tuple) 
     chunks = tuple(int(c) for c in chunks)
     compressor = _compressor()
     grid = tuple(-(-n // c) for n, c in zip(values.shape, chunks, strict=True))
+    os.makedirs(path, exist_ok=True)
     for index in np.ndindex(*grid):
         block = values[tuple(slice(i * c, (i + 1) * c) for i, c in zip(index, chunks, strict=True))]
-        chunk = os.path.join(path, "c", *map(str, index))
-        os.makedirs(os.path.dirname(chunk), exist_ok=True)
-        with open(chunk, "wb") as file:
+        with open(os.path.join(path, ".".join(("c", *map(str, index)))), "wb") as file:
             file.write(compressor.encode(_chunk_bytes(block, chunks, text)))
-    os.makedirs(path, exist_ok=True)
     if text:
         data_type, fill, first = "string", "", {"name": "vlen-utf8", "configuration": {}}
     else:
@@ -60,7 +60,7 @@ def write_array(path: str, values: np.ndarray, attributes: dict, chunks: tuple) 
             "shape": list(values.shape),
             "data_type": data_type,
             "chunk_grid": {"name": "regular", "configuration": {"chunk_shape": list(chunks)}},
-            "chunk_key_encoding": {"name": "default", "configuration": {"separator": "/"}},
+            "chunk_key_encoding": {"name": "default", "configuration": {"separator": "."}},
             "fill_value": fill,
             "codecs": [first, _ZSTD],
             "attributes": attributes,
@@ -99,4 +99,4 @@ def _compressor():
 
 def _write_json(path: str, document: dict) -> None:
     with open(os.path.join(path, ZARR_JSON), "w") as file:
-        json.dump(document, file)
+        file.write(json.dumps(document))  # one write (json.dump writes piece by piece)
