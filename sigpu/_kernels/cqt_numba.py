@@ -1,19 +1,55 @@
-"""CQT/VQT on the CPU (numba): half-band decimation by two, and the row blocks the octave
-loop runs on; same contract as ``cqt_cuda``."""
+"""CQT/VQT on the CPU (numba, or NumPy for small inputs): half-band decimation by two, and
+the row blocks the octave loop runs on; same contract as ``cqt_cuda``.
+
+numba is imported on the first large input only: its import and start-up (about 1 s in a
+fresh process on an idle 2-core VM; docs/performance.md, issue 20) is more than a whole
+short CQT costs, so inputs of up to :data:`NUMPY_MAX_SIZE` samples take
+:func:`_decimate2_numpy`, which adds in the kernel's order (same numbers).
+"""
 
 from __future__ import annotations
+
+import functools
 
 import numpy as np
 
 from . import cpu_threads
-from .numba_jit import njit
+
+#: Input samples (rows x length) up to which the decimator runs in NumPy: up to here NumPy
+#: takes 1.5-3x the warm kernel's time (about 1 ms more at 2^20 samples, 48 s of mono
+#: 22.05 kHz audio), far less than numba's start-up; beyond it, its passes over memory
+#: fall further behind (measured crossover: docs/performance.md, issue 20, session 8).
+NUMPY_MAX_SIZE = 1 << 20
 
 # Outputs per block: the block's odd samples (a contiguous copy, zero past the
 # edges) stay in L1, and the tap loops run over contiguous memory, so they vectorise.
 _BLOCK = 2048
 
 
-@njit(nogil=True)
+def _decimate2_numpy(x, odd_taps, centre, out):
+    """:func:`_decimate2_rows` in NumPy: the same operations per output in the same order
+    (centre term, then tap ``k`` adds ``tap * (left + right)`` for ascending ``k``), each
+    step one array expression over all outputs."""
+    n_taps = odd_taps.shape[0]
+    n_out = out.shape[1]
+    # odd[:, j] = x[:, 2 (j - n_taps) + 1], zero outside the signal (as the kernel's copy)
+    odd = np.zeros((x.shape[0], n_out + 2 * n_taps), dtype=x.dtype)
+    odd_samples = x[:, 1::2]
+    odd[:, n_taps : n_taps + odd_samples.shape[1]] = odd_samples
+    np.multiply(centre, x[:, ::2], out=out)
+    for k in range(n_taps):
+        left = odd[:, n_taps - k - 1 : n_taps - k - 1 + n_out]
+        right = odd[:, n_taps + k : n_taps + k + n_out]
+        out += odd_taps[k] * (left + right)
+
+
+@functools.cache
+def _decimate2_kernel():
+    from .numba_jit import njit
+
+    return njit(nogil=True)(_decimate2_rows)
+
+
 def _decimate2_rows(x, odd_taps, centre, out):
     batch, n = x.shape
     n_out = out.shape[1]
@@ -65,7 +101,8 @@ def decimate2(x, odd_taps, centre: float):
     x = np.ascontiguousarray(x)
     odd_taps = np.ascontiguousarray(odd_taps, dtype=x.dtype)
     out = np.empty((x.shape[0], (x.shape[1] + 1) // 2), dtype=x.dtype)
-    _decimate2_rows(x, odd_taps, x.dtype.type(centre), out)
+    decimate = _decimate2_numpy if x.size <= NUMPY_MAX_SIZE else _decimate2_kernel()
+    decimate(x, odd_taps, x.dtype.type(centre), out)
     return out
 
 

@@ -1,9 +1,13 @@
-"""Running medians on the CPU (numba); same contract as ``median_cuda``.
+"""Running medians on the CPU (numba, or NumPy for small inputs); same contract as
+``median_cuda``.
 
 A window of ``size`` samples slides along a row; the window's values are kept sorted, so
 each step replaces the sample that leaves by the one that enters and moves it to its
 place: about ``size / 3`` comparisons per output, against scipy.ndimage's selection over
-the whole window at every sample.  Rows are independent blocks on the thread pool.
+the whole window at every sample (:mod:`sigpu._kernels.median_sorted`, numba).  Rows are
+independent blocks on the thread pool.  Inputs of up to :data:`NUMPY_MAX_SIZE` window
+samples take :func:`_median_numpy` instead (the same selections, so the same values):
+numba is then not imported at all.
 """
 
 from __future__ import annotations
@@ -11,56 +15,42 @@ from __future__ import annotations
 import numpy as np
 
 from . import cpu_threads
-from .numba_jit import njit
+
+#: Window samples (outputs x ``size``) up to which the median runs in NumPy: numba's
+#: start-up (about 1 s once per process; docs/performance.md, issue 20) is more than
+#: NumPy's extra time up to here (measured crossover: docs/performance.md, session 8).
+NUMPY_MAX_SIZE = 1 << 20
 
 # Rows per block of the pool: enough work per block to pay for handing it out.
 _BLOCK_SAMPLES = 1 << 16
 
 
-@njit(nogil=True)
-def _reflected(i, n):
-    """scipy.ndimage's "reflect" index (``d c b a | a b c d | d c b a``) of ``i``."""
-    period = 2 * n
-    i = i % period
-    if i < 0:
-        i += period
-    return i if i < n else period - 1 - i
-
-
-@njit(nogil=True)
-def _before(a, b):
-    """Sort order with NaN last (NumPy's)."""
-    return a < b or (b != b and a == a)
-
-
-@njit(nogil=True)
-def _median_rows(x, size, out, first, last):
-    n = x.shape[1]
+def _median_numpy(flat, size: int):
+    """The running medians of ``flat (rows, n)``: each window's ``size // 2``-th smallest
+    value (NaN sorting last, as in the kernel), every window at once."""
+    n = flat.shape[1]
     lead = size // 2  # scipy's origin 0: offsets -lead .. size - 1 - lead
-    window = np.empty(size, dtype=x.dtype)
-    for r in range(first, last):
-        row = x[r]
-        for j in range(size):
-            window[j] = row[_reflected(j - lead, n)]
-        window.sort()
-        out[r, 0] = window[lead]
-        for t in range(1, n):
-            leaving = row[_reflected(t - 1 - lead, n)]
-            entering = row[_reflected(t + size - 1 - lead, n)]
-            p = 0
-            while p < size - 1 and not (
-                window[p] == leaving or (window[p] != window[p] and leaving != leaving)
-            ):
-                p += 1
-            window[p] = entering
-            while p > 0 and _before(entering, window[p - 1]):
-                window[p] = window[p - 1]
-                p -= 1
-            while p < size - 1 and _before(window[p + 1], entering):
-                window[p] = window[p + 1]
-                p += 1
-            window[p] = entering
-            out[r, t] = window[lead]
+    index = np.arange(n)[:, None] + (np.arange(size) - lead)  # (n, size)
+    period = 2 * n  # scipy.ndimage's "reflect" (d c b a | a b c d | d c b a), periodic
+    index %= period
+    index = np.where(index < n, index, period - 1 - index)
+    # a copy: C order, and the windows array is freed
+    return np.partition(flat[:, index], lead, axis=-1)[..., lead].copy()
+
+
+def _median_kernel(flat, size: int):
+    """The running medians of ``flat (rows, n)`` by the numba kernel, blocks of rows on
+    the pool."""
+    from .median_sorted import median_rows
+
+    out = np.empty_like(flat)
+    per_block = max(1, _BLOCK_SAMPLES // max(1, flat.shape[1]))
+    cpu_threads.map_ranges(
+        lambda first, last: median_rows(flat, size, out, first, last),
+        flat.shape[0],
+        per_block,
+    )
+    return out
 
 
 def median_filter(x, size: int, axis: int):
@@ -80,13 +70,11 @@ def median_filter(x, size: int, axis: int):
     """
     rows = np.ascontiguousarray(np.swapaxes(x, axis, -1) if axis != -1 else x)
     flat = rows.reshape(-1, rows.shape[-1])
-    out = np.empty_like(flat)
-    if flat.size:
-        per_block = max(1, _BLOCK_SAMPLES // max(1, flat.shape[1]))
-        cpu_threads.map_ranges(
-            lambda first, last: _median_rows(flat, size, out, first, last),
-            flat.shape[0],
-            per_block,
-        )
+    if not flat.size:
+        out = flat.copy()
+    elif flat.size * size <= NUMPY_MAX_SIZE:
+        out = _median_numpy(flat, size)
+    else:
+        out = _median_kernel(flat, size)
     out = out.reshape(rows.shape)
     return np.ascontiguousarray(np.swapaxes(out, axis, -1)) if axis != -1 else out

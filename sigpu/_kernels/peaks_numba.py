@@ -1,15 +1,34 @@
-"""librosa's peak picking on the CPU (numba): the walk of ``librosa.util.peak_pick`` row by
-row, in one compiled loop; same contract as ``peaks_cuda`` (which runs the vectorised form
-of :mod:`sigpu._peaks`)."""
+"""librosa's peak picking on the CPU: the walk of ``librosa.util.peak_pick`` row by row in
+one compiled numba loop, or for small inputs the array form of :mod:`sigpu._peaks` in
+NumPy (the GPU's); same contract as ``peaks_cuda``.
+
+Both give librosa's picks exactly (the same comparisons; the local means are summed in the
+same order).  numba is imported on the first input of more than :data:`NUMPY_MAX_SIZE`
+samples only: its import and start-up (about 1 s once per process; docs/performance.md,
+issue 20) are more than picking the peaks of a whole album's onset envelope in NumPy.
+"""
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
-from .numba_jit import njit
+from .. import _peaks
+from .._backend import array_namespace
+
+#: Envelope samples (rows x frames) up to which the peaks are picked in NumPy (measured
+#: crossover: docs/performance.md, issue 20, session 8).
+NUMPY_MAX_SIZE = 1 << 16
 
 
-@njit(nogil=True)
+@functools.cache
+def _walk_kernel():
+    from .numba_jit import njit
+
+    return njit(nogil=True)(_walk)
+
+
 def _walk(x, pre_max, post_max, pre_avg, post_avg, delta, wait, zero, out):
     n = x.shape[1]
     for r in range(x.shape[0]):
@@ -43,7 +62,12 @@ def peak_mask(x, pre_max, post_max, pre_avg, post_avg, delta, wait):
     ``delta`` above the mean over ``[t - pre_avg, t + post_avg)``, then ``wait`` samples
     skipped)."""
     x = np.ascontiguousarray(x)
+    delta = x.dtype.type(delta)
+    if x.size <= NUMPY_MAX_SIZE:
+        xp = array_namespace(x)
+        found = _peaks.candidates(x, pre_max, post_max, pre_avg, post_avg, delta, xp)
+        return np.asarray(_peaks.greedy(found, wait, xp))
     out = np.zeros(x.shape, dtype=np.bool_)
     zero = x.dtype.type(0)
-    _walk(x, pre_max, post_max, pre_avg, post_avg, x.dtype.type(delta), wait, zero, out)
+    _walk_kernel()(x, pre_max, post_max, pre_avg, post_avg, delta, wait, zero, out)
     return out

@@ -1,24 +1,44 @@
-"""The phase vocoder's synthesis on the CPU (numba); same contract as ``phase_cuda``.
+"""The phase vocoder's synthesis on the CPU (numba, or NumPy for small inputs); same
+contract as ``phase_cuda``.
 
 One pass per row (bin) over the output frames: interpolate the magnitude, write
 ``magnitude * exp(1j * phase)``, advance the running phase by the expected advance plus
 the wrapped deviation.  The running phase is summed in float64 and rounded to the input's
 precision at every frame, as NumPy's in-place ``phase_acc += increment`` (librosa's) does
 for a float32 accumulator and float64 increments.
+
+numba is imported on the first input of more than :data:`NUMPY_MAX_SIZE` output samples
+only: its import and start-up (about 1 s once per process; docs/performance.md, issue 20)
+are more than the whole synthesis of a short signal costs.  :func:`_vocode_numpy` makes
+the same steps frame by frame over all rows at once (librosa's loop); its values equal the
+kernel's except where NumPy's and numba's ``cos``/``sin`` round differently: up to 2 ulp
+of a float32 output seen, float64 equal on the development VM (tests/test_kernel_paths.py
+allows 4 ulp for both).
 """
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from . import cpu_threads
-from .numba_jit import njit
+
+#: Output samples (rows x output frames) up to which the synthesis runs in NumPy (measured
+#: crossover: docs/performance.md, issue 20, session 8).
+NUMPY_MAX_SIZE = 1 << 18
 
 # Output samples per block of the pool.
 _BLOCK_SAMPLES = 1 << 16
 
 
-@njit(nogil=True)
+@functools.cache
+def _vocode_kernel():
+    from .numba_jit import njit
+
+    return njit(nogil=True)(_vocode_rows)
+
+
 def _vocode_rows(magnitudes, angles, first, alpha, advance, out, row_start, row_stop):
     n_bins = advance.shape[0]
     two_pi = 2.0 * np.pi
@@ -32,6 +52,23 @@ def _vocode_rows(magnitudes, angles, first, alpha, advance, out, row_start, row_
             deviation = (angles[r, i + 1] - angles[r, i]) - expected
             deviation -= two_pi * np.rint(deviation / two_pi)
             phase = angles.dtype.type(phase + (expected + deviation))
+
+
+def _vocode_numpy(magnitudes, angles, first, alpha, advance, out):
+    """:func:`_vocode_rows` over all rows, one output frame per step: the same operations
+    on the same types (float64 magnitude and phase steps, the phase rounded to the input's
+    precision after each)."""
+    two_pi = 2.0 * np.pi
+    expected = np.tile(advance, magnitudes.shape[0] // advance.shape[0])
+    phase = angles[:, 0].copy()
+    for t in range(first.shape[0]):
+        i, a = first[t], alpha[t]  # a is a float64 scalar, so the magnitude is float64
+        magnitude = (1.0 - a) * magnitudes[:, i] + a * magnitudes[:, i + 1]
+        out.real[:, t] = magnitude * np.cos(phase)
+        out.imag[:, t] = magnitude * np.sin(phase)
+        deviation = (angles[:, i + 1] - angles[:, i]) - expected
+        deviation -= two_pi * np.rint(deviation / two_pi)
+        phase = (phase + (expected + deviation)).astype(angles.dtype)
 
 
 def vocode(magnitudes, angles, first, alpha, advance):
@@ -55,9 +92,13 @@ def vocode(magnitudes, angles, first, alpha, advance):
     """
     complex_type = np.complex64 if magnitudes.dtype == np.float32 else np.complex128
     out = np.empty((magnitudes.shape[0], first.shape[0]), dtype=complex_type)
+    if out.size <= NUMPY_MAX_SIZE:
+        _vocode_numpy(magnitudes, angles, first, alpha, advance, out)
+        return out
+    vocode_rows = _vocode_kernel()
     per_block = max(1, _BLOCK_SAMPLES // max(1, first.shape[0]))
     cpu_threads.map_ranges(
-        lambda start, stop: _vocode_rows(
+        lambda start, stop: vocode_rows(
             magnitudes, angles, first, alpha, advance, out, start, stop
         ),
         magnitudes.shape[0],
