@@ -622,26 +622,36 @@ def test_time_major_kernel_any_layout(xp, rng, layout):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("threads", [1, 3])
 @pytest.mark.parametrize("block_bytes", [None, 5000])
+@pytest.mark.parametrize("cpu_path", ["numpy", "numba", "no_pocketfft_out"])
 def test_rfft_frames_kernel_equals_whole_array_rfft(
-    xp, rng, dtype, threads, block_bytes, monkeypatch
+    xp, rng, dtype, threads, block_bytes, cpu_path, monkeypatch
 ):
     """``frames.rfft_frames`` (blocks of frames on the CPU pool) equals the rFFT of the
     windowed frames of the padded signal: centred in two pad modes and uncentred, blocks
-    inside one row's frames and blocks of whole rows, one thread and three."""
+    inside one row's frames and blocks of whole rows, one thread and three, a strided
+    signal; on the CPU with the windowing in NumPy and in numba, and with scipy.fft.rfft
+    plus a copy where scipy's pocketfft binding (its ``out``) is missing."""
     from sigpu._backend import fft_module, frames, kernel
     from sigpu._kernels import cpu_threads, frames_numba
 
+    if xp is not np and cpu_path != "numpy":
+        pytest.skip("a CPU-only path")
     monkeypatch.setattr(cpu_threads, "WORKERS", threads)
     if block_bytes is not None:  # a few frames per block: many blocks within each row
-        monkeypatch.setattr(frames_numba, "_BLOCK_BYTES", block_bytes)
+        monkeypatch.setattr(frames_numba, "_STFT_BLOCK_BYTES", block_bytes)
+    if cpu_path == "numba":
+        monkeypatch.setattr(frames_numba, "NUMPY_MAX_SIZE", 0)
+    elif cpu_path == "no_pocketfft_out":
+        monkeypatch.setattr(frames_numba, "_pocketfft_r2c", None)
     rfft = fft_module(np).rfft
-    for n_fft, hop, n, pad_mode in [
-        (64, 16, 1000, "constant"),
-        (64, 16, 1000, "reflect"),
-        (100, 30, 777, None),
-        (32, 100, 50, "edge"),  # fewer frames than a block: blocks of whole rows
+    for n_fft, hop, n, pad_mode, step in [
+        (64, 16, 1000, "constant", 1),
+        (64, 16, 1000, "reflect", 1),
+        (100, 30, 777, None, 1),
+        (32, 100, 50, "edge", 1),  # fewer frames than a block: blocks of whole rows
+        (64, 16, 1000, "constant", 2),  # every other sample of a longer signal
     ]:
-        x_host = rng.standard_normal((5, n)).astype(dtype)
+        x_host = rng.standard_normal((5, n * step)).astype(dtype)[:, ::step]
         window = np.hanning(n_fft).astype(dtype)
         padded = x_host
         if pad_mode is not None:
