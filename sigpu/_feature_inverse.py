@@ -19,7 +19,7 @@ import sys
 import numpy as np
 
 from . import _warnings, filters
-from ._backend import device_of, fft_module, kernel, on_input_device
+from ._backend import device_of, kernel, on_input_device
 from ._cache import host_table, on_device
 from ._errors import ParameterError
 from ._validate import (
@@ -31,7 +31,7 @@ from ._validate import (
     positive_int,
     real_array,
 )
-from .spectrum import db_to_power, griffinlim
+from .spectrum import griffinlim
 
 __all__ = ["mel_to_stft", "mel_to_audio", "mfcc_to_mel", "mfcc_to_audio"]
 
@@ -293,19 +293,20 @@ _MEL_TO_AUDIO_DEFAULTS = dict(
 _MEL_TO_AUDIO_PARAMETERS = set(_MEL_TO_AUDIO_DEFAULTS) | {"M", "kwargs"}
 
 
-def _idct(x, dct_type, norm, n, xp):
-    """``scipy.fft.idct(x, type=dct_type, norm=norm, n=n, axis=-2)``."""
-    if dct_type != 1:
-        return fft_module(xp).idct(x, type=dct_type, n=n, axis=-2, norm=norm)
-    if n > x.shape[-2]:
-        pad = ((0, 0),) * (x.ndim - 2) + ((0, n - x.shape[-2]), (0, 0))
-        x = xp.pad(x, pad)
-    else:
-        x = x[..., :n, :]
-    # DCT-I is its own inverse up to scale: backward idct = dct scaled by 1 / (2 (n - 1))
-    from .feature import _dct1  # sigpu.feature imports this module
+# ln(10) / 10: 10 ** (x / 10) = exp(x ln(10) / 10)
+_NEPERS_PER_DB_OF_POWER = math.log(10.0) / 10.0
 
-    return _dct1(x, {"ortho": "ortho", "forward": None}.get(norm, "forward"), xp)
+
+@host_table
+def _idct_basis(n_mfcc, n_mels, dct_type, norm):
+    """``B (n_mels, n_mfcc)``: ``B @ c == scipy.fft.idct(c, type=dct_type, n=n_mels,
+    norm=norm, axis=0)`` (the coefficients zero-padded or truncated to ``n_mels``).
+
+    The inverse DCT of a few coefficients to ``n_mels`` bands is a small product: one GEMM
+    over all frames is faster than an FFT-based DCT along the non-contiguous axis."""
+    import scipy.fft
+
+    return scipy.fft.idct(np.eye(n_mfcc), type=dct_type, n=n_mels, norm=norm, axis=0)
 
 
 @host_table
@@ -343,8 +344,9 @@ def mfcc_to_mel(mfcc, *, n_mels=128, dct_type=2, norm="ortho", ref=1.0, lifter=0
 
     Notes
     -----
-    NumPy and CuPy. Matches ``librosa.feature.inverse.mfcc_to_mel`` (DCT-II/III through
-    ``scipy.fft.idct`` / ``cupyx.scipy.fft.idct``, DCT-I as an rFFT on both backends).
+    NumPy and CuPy. Matches ``librosa.feature.inverse.mfcc_to_mel``: its
+    ``scipy.fft.idct`` (any type and norm) as one matrix product with the inverse-DCT
+    basis, built once per shape on the host.
 
     Examples
     --------
@@ -371,8 +373,16 @@ def mfcc_to_mel(mfcc, *, n_mels=128, dct_type=2, norm="ortho", ref=1.0, lifter=0
             _warnings.warn("lifter array includes critical values that may invoke underflow.")
         divisor = on_device(sine, xp, mfcc.dtype, device_of(mfcc)) + np.finfo(mfcc.dtype).tiny
         mfcc = mfcc / divisor[:, None]
-    log_mel = _idct(mfcc, dct_type, norm, n_mels, xp)
-    return db_to_power(log_mel, ref=ref)
+    basis = _idct_basis(mfcc.shape[-2], n_mels, dct_type, norm)
+    log_mel = xp.matmul(on_device(basis, xp, mfcc.dtype, device_of(mfcc)), mfcc)
+    # db_to_power in place on the product (a new array): ref * exp(dB * ln(10) / 10), a
+    # vectorised exp where 10 ** x is a scalar loop per element
+    power = log_mel
+    power *= _NEPERS_PER_DB_OF_POWER
+    xp.exp(power, out=power)
+    if ref != 1.0:
+        power *= ref
+    return power
 
 
 @on_input_device

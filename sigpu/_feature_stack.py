@@ -232,25 +232,42 @@ def stack_memory(data, *, n_steps=2, delay=1, **kwargs):
     if t < 1:
         raise ParameterError(f"stack_memory needs at least one frame; data.shape={data.shape}")
     span = (n_steps - 1) * abs(delay)
-    if mode in ("constant", "edge"):
-        # a copy shifted by t frames or more is padding only, the same for any larger shift
-        span = min(span, t)
-    elif span > 100 * t:
+    if mode not in ("constant", "edge") and span > 100 * t:
         raise ParameterError(
             f"n_steps={n_steps} and delay={delay} {mode}-pad {span} frames onto {t}; "
             "use mode='constant' or 'edge' for shifts that long"
         )
-    pad = ((0, 0),) * (data.ndim - 1) + (((span, 0) if delay > 0 else (0, span)),)
-    extra = {"constant_values": fill} if mode == "constant" else {}
-    padded = xp.pad(data, pad, mode=mode, **extra)
     d = data.shape[-2]
     # allocated first: an impossible n_steps fails here (MemoryError), before any loop
     history = xp.empty(data.shape[:-2] + (d * n_steps, t), dtype=data.dtype)
-    for i in range(n_steps):  # copy i is the input shifted by i * delay frames (<= span)
-        shift = min(i * abs(delay), span)
-        start = span - shift if delay > 0 else shift
-        history[..., i * d : (i + 1) * d, :] = padded[..., start : start + t]
+    blocks = [history[..., i * d : (i + 1) * d, :] for i in range(n_steps)]
+    if mode in ("constant", "edge"):
+        # each copy written in place: its shifted data and its padding, no padded array
+        # (the sub-millisecond calls of a feature pipeline are mostly such overhead)
+        for i, block in enumerate(blocks):
+            _write_shifted(block, data, min(i * abs(delay), t), delay > 0, mode, fill)
+        return history
+    pad = ((0, 0),) * (data.ndim - 1) + (((span, 0) if delay > 0 else (0, span)),)
+    padded = xp.pad(data, pad, mode=mode)
+    for i, block in enumerate(blocks):  # copy i is the input shifted by i * delay frames
+        start = span - i * abs(delay) if delay > 0 else i * abs(delay)
+        block[...] = padded[..., start : start + t]
     return history
+
+
+def _write_shifted(block, data, shift, delayed, mode, fill):
+    """``block[..., :]`` = ``data`` delayed (``delayed``) or advanced by ``shift <= T``
+    frames, the vacated frames filled with ``fill`` ("constant") or the edge frame
+    ("edge")."""
+    t = data.shape[-1]
+    if delayed:
+        kept, vacated, edge = slice(shift, t), slice(0, shift), data[..., :1]
+        block[..., kept] = data[..., : t - shift]
+    else:
+        kept, vacated, edge = slice(0, t - shift), slice(t - shift, t), data[..., -1:]
+        block[..., kept] = data[..., shift:]
+    if shift:
+        block[..., vacated] = fill if mode == "constant" else edge
 
 
 # ---------------------------------------------------------------------------
