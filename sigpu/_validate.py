@@ -20,8 +20,17 @@ from ._errors import ParameterError
 REAL_DTYPES = ("float32", "float64")
 
 
+# dtype -> its name: numpy computes ``dtype.name`` in Python (microseconds), and every
+# public function asks for it once or twice per call
+_DTYPE_NAMES: dict = {}
+
+
 def _dtype_name(x) -> str:
-    return np.dtype(x.dtype).name
+    dtype = x.dtype
+    name = _DTYPE_NAMES.get(dtype)
+    if name is None:
+        name = _DTYPE_NAMES[dtype] = np.dtype(dtype).name
+    return name
 
 
 def _require_array(x, name: str, func: str | None) -> None:
@@ -57,6 +66,11 @@ def real_array(x, name: str = "y", *, func: str | None = None, min_ndim: int = 1
     return xp
 
 
+_CANONICAL_FLOATS = frozenset(
+    id(np.dtype(name)) for name in ("float32", "float64", "complex64", "complex128")
+)
+
+
 def native_array(x):
     """``x`` in native byte order, aligned, with the canonical dtype object.
 
@@ -67,6 +81,8 @@ def native_array(x):
     values; CuPy arrays and ordinary NumPy arrays are returned as they are.
     """
     if not isinstance(x, np.ndarray):
+        return x
+    if id(x.dtype) in _CANONICAL_FLOATS and x.flags.aligned:  # the usual case, fast
         return x
     dtype = np.dtype(x.dtype.newbyteorder("=")) if x.dtype.byteorder not in "=|" else x.dtype
     if dtype.kind in "fc":
