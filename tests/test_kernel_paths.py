@@ -1,6 +1,7 @@
 """The CPU kernels' two implementations (issue 20, cold start): NumPy up to a module's
 ``NUMPY_MAX_SIZE``, numba above it, for the CQT's decimator, the running median, peak
-picking and the phase vocoder.
+picking and the phase vocoder; NumPy up to ``NUMPY_MAX_LENGTH``, scipy.signal.lfilter
+above it, for the first-order recurrence.
 
 Both paths are checked against the independent references (a full convolution,
 scipy.ndimage, librosa), with the threshold patched so that each path runs on small data
@@ -19,10 +20,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import scipy.ndimage
+import scipy.signal
 
 import sigpu
 from sigpu._cqt_plan import halfband_taps
-from sigpu._kernels import cqt_numba, median_numba, peaks_numba, phase_numba
+from sigpu._kernels import cqt_numba, median_numba, peaks_numba, phase_numba, recurrence_numba
 from tests.helpers import rel_to_peak, tol
 
 librosa = pytest.importorskip("librosa")
@@ -40,9 +42,10 @@ KERNELS = {  # the numba half of each module, as the module loads it
 @pytest.fixture(params=["numpy", "numba"])
 def cpu_path(request, monkeypatch):
     """Every NumPy call below takes this implementation, whatever its size."""
+    limit = 2**62 if request.param == "numpy" else 0
     for module in MODULES:
-        limit = 2**62 if request.param == "numpy" else 0
         monkeypatch.setattr(module, "NUMPY_MAX_SIZE", limit)
+    monkeypatch.setattr(recurrence_numba, "NUMPY_MAX_LENGTH", limit)
     return request.param
 
 
@@ -283,13 +286,50 @@ def test_vocode_numpy_equals_kernel_around_threshold(kernel_calls, dtype):
         assert _ulps(got, other) <= 4
 
 
+# ----------------------------------------------------------------------------- recurrence
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("b, a", [((1.0,), (1.0, -0.97)), ((1.0, -1.0), (1.0, -0.99))])
+def test_first_order_paths_equal_lfilter(cpu_path, rng, dtype, b, a):
+    """Bit for bit: scipy's transposed direct form II, the same steps in x's precision."""
+    x = rng.standard_normal((3, 1000)).astype(dtype)
+    zi = rng.standard_normal(3).astype(dtype)
+    want, want_zf = scipy.signal.lfilter(
+        np.asarray(b, dtype), np.asarray(a, dtype), x, axis=-1, zi=zi[:, None]
+    )
+    got, zf = recurrence_numba.first_order_filter(x, b, a, zi)
+    assert got.dtype == dtype and got.flags.c_contiguous
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(zf, want_zf[:, 0])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_deemphasis_paths_match_librosa(cpu_path, dtype):
+    y = np.random.default_rng(9).standard_normal(3000).astype(dtype)
+    got, zf = sigpu.effects.deemphasis(y, return_zf=True)
+    want, want_zf = librosa.effects.deemphasis(y, return_zf=True)
+    assert rel_to_peak(got, want) <= tol(dtype, 1e-6, 1e-13)
+    assert rel_to_peak(zf, want_zf) <= tol(dtype, 1e-6, 1e-13)
+
+
+def test_first_order_numpy_at_threshold_lfilter_above(monkeypatch, rng):
+    n = recurrence_numba.NUMPY_MAX_LENGTH
+    x = rng.standard_normal((2, n + 1))
+    zi = np.zeros(2)
+    stepped = recurrence_numba.first_order_filter(x[:, :n], (1.0,), (1.0, -0.9), zi)
+    monkeypatch.setattr(recurrence_numba, "_first_order_numpy", None)  # must not be needed
+    filtered = recurrence_numba.first_order_filter(x, (1.0,), (1.0, -0.9), zi)
+    np.testing.assert_array_equal(stepped[0], filtered[0][:, :n])
+
+
 # ----------------------------------------------------------------------------- cold start
 
 
 def test_small_calls_do_not_import_numba():
     """The first calls of the functions these kernels serve, on the short inputs of
     tests/test_cupy_paths.py's cases, in a fresh process: numba is never imported (its
-    start-up is the cold-start floor)."""
+    start-up is the cold-start floor), nor scipy.signal (as slow to import)."""
     script = textwrap.dedent(
         """
         import sys
@@ -303,11 +343,12 @@ def test_small_calls_do_not_import_numba():
         sigpu.effects.hpss(short, n_fft=256)
         sigpu.effects.time_stretch(short, rate=0.7, n_fft=256)
         sigpu.onset.onset_detect(y=short[0], sr=8000)
-        print("numba" in sys.modules)
+        sigpu.effects.deemphasis(short)
+        print("numba" in sys.modules, "scipy.signal" in sys.modules)
         """
     )
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
     done = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True
     )
-    assert done.stdout.split() == ["False"]
+    assert done.stdout.split() == ["False", "False"]
