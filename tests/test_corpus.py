@@ -136,6 +136,28 @@ def test_zarr_v3_writer_is_read_back_by_zarr(tmp_path, values, chunks):
         write_array(str(tmp_path / "c"), np.zeros(2, complex), {}, (2,))
 
 
+@pytest.mark.parametrize("channels", [1, 2, 3, 4])
+@pytest.mark.parametrize("fmt", ["WAV", "FLAC"])
+def test_load_of_16_bit_files_equals_libsndfile_floats(tmp_path, channels, fmt):
+    """sigpu.load reads 16-bit files as integers and scales them itself (the corpus
+    path's decode): the same numbers as libsndfile's float conversion, then NumPy's
+    mean over the channels (librosa.to_mono), for full-scale noise and both extremes."""
+    rng = np.random.default_rng(channels)
+    data = rng.integers(-(2**15), 2**15, size=(5000, channels), dtype=np.int16)
+    data[:3] = [[-(2**15)], [2**15 - 1], [-1]]
+    path = tmp_path / f"full_scale.{fmt.lower()}"
+    soundfile.write(path, data, 8000, format=fmt, subtype="PCM_16")
+    for dtype in (np.float32, np.float64):
+        floats, _ = soundfile.read(path, dtype=dtype.__name__, always_2d=True)
+        mono, _ = sigpu.load(path, sr=None, dtype=dtype)
+        np.testing.assert_array_equal(mono, np.mean(floats.T, axis=0))
+        assert mono.dtype == dtype
+        kept, _ = sigpu.load(path, sr=None, mono=False, dtype=dtype, offset=0.1)
+        want = floats[800:].T if channels > 1 else floats[800:, 0]
+        np.testing.assert_array_equal(kept, want)
+        assert kept.dtype == dtype and kept.flags.c_contiguous
+
+
 def _good_paths(corpus):
     return sorted(str(corpus / name) for name, *_ in GOOD_FILES)
 
