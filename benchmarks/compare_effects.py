@@ -7,7 +7,7 @@ Workload: ``clips`` synthetic music clips (piano-like notes with harmonics and d
 log chirp, -50 dB noise; compare_feature.synthetic_batch) at 22050 Hz, float32, one
 batched call per implementation (librosa takes the batch too: its functions are
 multi-channel).  Prints a markdown table: median seconds over interleaved rounds
-(benchmarks/timing.py), librosa / sigpu (> 1: sigpu faster) and
+(benchmarks/timing.py), sigpu / librosa against issue 19's goal (<= 0.7) and
 max|sigpu - librosa| / max|librosa|.
 """
 
@@ -27,6 +27,7 @@ from timing import interleaved_times  # noqa: E402
 import sigpu  # noqa: E402
 
 SR = 22050
+GOAL = 0.7  # issue 19: at most 0.7x librosa's time
 
 
 def rel(a, b) -> float:
@@ -136,11 +137,15 @@ def main(argv=None):
         f"CPU, {os.cpu_count()} cores, {args.clips} clips x {args.seconds:g} s, float32, "
         f"median of {args.repeats} interleaved rounds\n"
     )
-    print("| case | sigpu (ms) | librosa (ms) | librosa / sigpu | rel. difference |")
-    print("|---|---:|---:|---:|---:|")
+    print("| case | sigpu (ms) | librosa (ms) | sigpu / librosa | goal | met | rel. difference |")
+    print("|---|---:|---:|---:|---|---|---:|")
     for name, times, error in rows:
         s, lib = times["sigpu"], times["librosa"]
-        print(f"| {name} | {1e3 * s:.1f} | {1e3 * lib:.1f} | {lib / s:.2f} | {error:.1e} |")
+        met = "met" if s / lib <= GOAL else "missed"
+        print(
+            f"| {name} | {1e3 * s:.1f} | {1e3 * lib:.1f} | {s / lib:.2f} | <= {GOAL} | {met} "
+            f"| {error:.1e} |"
+        )
 
 
 if __name__ == "__main__":
