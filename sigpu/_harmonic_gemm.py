@@ -179,47 +179,70 @@ def backward_blocks(xp, window, taps, grad_out, *, offsets, row_len, step, activ
         if getattr(local, "items", None) != n_items:
             local.items = n_items
             local.gl = xp.empty((n_items, n_groups, n_l, plane), dtype=grad_out.dtype)
-            local.shifted = None
         return local.gl
 
-    def partial(task):
-        b0, b1 = task
+    def rows_into(b0, b1, r0, r1, gl, part):
+        """One block: items ``b0:b1`` (``gl``'s), rows ``r0:r1``; weight gradient into part."""
         n_items = b1 - b0
-        part = xp.zeros((n_taps, n_groups, n_o, n_l), dtype=grad_out.dtype)
-        gl = buffers(n_items)
-        for r0, r1 in rows:
-            c0, c1 = r0 * row_len, r1 * row_len
-            l0, l1 = active(r0, r1)
-            if l1 <= l0:  # nothing reaches these rows
-                gl[..., c0:c1] = 0
-                continue
-            gl[:, :, :l0, c0:c1] = 0
-            gl[:, :, l1:, c0:c1] = 0
-            seg = c1 - c0  # columns of one item in this block
-            width = n_items * seg
-            shifted = local.shifted
-            if shifted is None or shifted.shape != (n_taps * n_o, width + reach):
-                # zeros outside each row's written range stay zero from block to block
-                shifted = local.shifted = xp.zeros(
-                    (n_taps * n_o, width + reach), dtype=grad_out.dtype
-                )
-            # the items' columns of S as (items, J*O, seg): views, one GEMM per item below
-            per_item = xp.permute_dims(
-                xp.reshape(shifted[:, :width], (-1, n_items, seg)), (1, 0, 2)
+        c0, c1 = r0 * row_len, r1 * row_len
+        l0, l1 = active(r0, r1)
+        if l1 <= l0:  # nothing reaches these rows
+            gl[..., c0:c1] = 0
+            return
+        gl[:, :, :l0, c0:c1] = 0
+        gl[:, :, l1:, c0:c1] = 0
+        seg = c1 - c0  # columns of one item in this block
+        width = n_items * seg
+        shifted = getattr(local, "shifted", None)
+        if shifted is None or shifted.shape != (n_taps * n_o, width + reach):
+            # zeros outside each row's written range stay zero from block to block
+            shifted = local.shifted = xp.zeros((n_taps * n_o, width + reach), dtype=grad_out.dtype)
+        # the items' columns of S as (items, J*O, seg): views, one GEMM per item below
+        per_item = xp.permute_dims(xp.reshape(shifted[:, :width], (-1, n_items, seg)), (1, 0, 2))
+        for g in range(n_groups):
+            spread_taps(
+                grad_out, host_offsets, (b0, b1), g * n_o, n_o, r0, r1, row_len, step, shifted
             )
-            for g in range(n_groups):
-                spread_taps(
-                    grad_out, host_offsets, (b0, b1), g * n_o, n_o, r0, r1, row_len, step, shifted
-                )
-                src = window(b0, b1, g, l0, l1, r0, r1)  # (l1 - l0, width + reach)
-                prod = xp.matmul(shifted, xp.swapaxes(src, 0, 1))
-                part[:, g, :, l0:l1] += xp.reshape(prod, (n_taps, n_o, l1 - l0))
-                # (items, l1 - l0, seg) straight into gl: rows r0:r1 of a channel are adjacent
-                xp.matmul(taps_t[g, l0:l1], per_item, out=gl[:, g, l0:l1, c0:c1])
-        finish(b0, b1, xp.reshape(gl, (n_items, n_groups * n_l, n_rows, row_len)))
+            src = window(b0, b1, g, l0, l1, r0, r1)  # (l1 - l0, width + reach)
+            prod = xp.matmul(shifted, xp.swapaxes(src, 0, 1))
+            part[:, g, :, l0:l1] += xp.reshape(prod, (n_taps, n_o, l1 - l0))
+            # (items, l1 - l0, seg) straight into gl: rows r0:r1 of a channel are adjacent
+            xp.matmul(taps_t[g, l0:l1], per_item, out=gl[:, g, l0:l1, c0:c1])
+
+    def new_part():
+        return xp.zeros((n_taps, n_groups, n_o, n_l), dtype=grad_out.dtype)
+
+    def as_lowered(gl):
+        return xp.reshape(gl, (gl.shape[0], n_groups * n_l, n_rows, row_len))
+
+    map_blocks = kernel(xp, "harmonic.map_blocks")
+    if tasks[0][1] - tasks[0][0] == 1 and len(rows) > 1:
+        # items one at a time, each item's row blocks spread over the workers (a few large
+        # items would otherwise leave workers idle, or run BLAS threaded on small GEMMs)
+        gl = xp.empty((1, n_groups, n_l, plane), dtype=grad_out.dtype)
+        total = new_part()
+        for b0, b1 in tasks:
+
+            def rows_part(block, b0=b0, b1=b1):
+                part = new_part()
+                rows_into(b0, b1, *block, gl, part)
+                return part
+
+            for part in map_blocks(rows_part, rows):  # added in row order
+                total += part
+            finish(b0, b1, as_lowered(gl))
+        return total
+
+    def task_part(task):  # several items, all rows, in one worker
+        b0, b1 = task
+        part = new_part()
+        gl = buffers(b1 - b0)
+        for r0, r1 in rows:
+            rows_into(b0, b1, r0, r1, gl, part)
+        finish(b0, b1, as_lowered(gl))
         return part
 
-    parts = kernel(xp, "harmonic.map_blocks")(partial, tasks)
+    parts = map_blocks(task_part, tasks)
     total = parts[0]
     for part in parts[1:]:
         total += part
