@@ -105,3 +105,27 @@ def test_float32_at_n_fft_2048_within_a_millionth_of_the_peak(rng):
     assert got.dtype == torch.complex64 and got.stride()[-2] == 1
     want = librosa.stft(x.astype(np.float64), n_fft=2048, hop_length=512, pad_mode="constant")
     assert rel_to_peak(got.numpy(), want) <= 1e-6
+
+
+def test_inference_reuses_the_basis_until_it_changes(rng):
+    layer = sigpu.torch.STFT(n_fft=64, hop_length=16, trainable=True)
+    y = torch.tensor(rng.standard_normal((2, 500)))
+    with torch.no_grad():
+        first = layer(y)
+        layer.basis_imag.mul_(-2.0)  # in place, as an optimizer step
+        second = layer(y)
+    want = _reference_layer_constant(layer, y)
+    assert rel_to_peak(second.numpy(), want.detach().numpy()) <= 1e-12
+    assert rel_to_peak(second.imag.numpy(), -2.0 * first.imag.numpy()) <= 1e-12
+    clone = sigpu.torch.STFT(n_fft=64, hop_length=16, trainable=True)
+    with torch.no_grad():
+        clone(y)
+    clone.load_state_dict(layer.state_dict())
+    with torch.inference_mode():
+        assert rel_to_peak(clone(y).numpy(), second.numpy()) == 0.0
+
+
+def _reference_layer_constant(layer, y):
+    frames = torch.nn.functional.pad(y, (32, 32)).unfold(-1, 64, 16)
+    real, imag = layer.basis_real, layer.basis_imag
+    return torch.complex(frames @ real.T, frames @ imag.T).transpose(-1, -2)

@@ -166,11 +166,24 @@ class STFT(nn.Module):
         """
         if not self.uses_basis:
             return self.plan(y)
-        # one product with the rows interleaved (real 0, imaginary 0, real 1, ...): its
-        # (..., T, 2 F) result is the complex (..., T, F) spectrum itself, no copy
-        basis = torch.stack((self.basis_real.to(y.dtype), self.basis_imag.to(y.dtype)), dim=1)
-        product = basis_product(self._frames(y), basis.reshape(-1, self.plan.n_fft))
+        product = basis_product(self._frames(y), self._interleaved_basis(y.dtype))
         return torch.view_as_complex(product.unflatten(-1, (-1, 2))).transpose(-1, -2)
+
+    def _interleaved_basis(self, dtype):
+        """The basis rows interleaved (real 0, imaginary 0, real 1, ...), ``(2 F, n_fft)`` of
+        ``dtype``: the product's ``(..., T, 2 F)`` result is then the complex ``(..., T, F)``
+        spectrum itself, no copy.  Without a gradient to the basis it is kept for the next
+        call while the parameters are unchanged (in-place updates bump ``_version``; moves
+        change ``data_ptr``): the cast and interleave took 3-6 ms of a 85 ms forward."""
+        real, imag = self.basis_real, self.basis_imag
+        if torch.is_grad_enabled() and (real.requires_grad or imag.requires_grad):
+            return torch.stack((real.to(dtype), imag.to(dtype)), dim=1).flatten(0, 1)
+        key = (real._version, imag._version, real.data_ptr(), imag.data_ptr(), dtype)
+        if getattr(self, "_basis_key", None) != key:
+            with torch.no_grad():
+                basis = torch.stack((real.to(dtype), imag.to(dtype)), dim=1).flatten(0, 1)
+            self._basis_key, self._basis_cache = key, basis
+        return self._basis_cache
 
     def _frames(self, y):
         n_fft, hop = self.plan.n_fft, self.plan.hop_length
