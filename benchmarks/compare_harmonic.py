@@ -20,11 +20,18 @@ Peak memory (CPU only) is the growth of the resident set (VmHWM after a reset) o
 child that runs the operation once.  Accuracy: sigpu float32 vs the torch HL float64 output (an
 independent implementation on torch's conv2d), max|diff| / max|ref|.
 
+The last table gives the goal rows of issue 20 per size: the median [min - max] over the
+(K, anchor) settings of sigpu / conv2d, against forward <= 1.2x and forward+backward <= 1.5x.
+
 Usage::
 
     python benchmarks/compare_harmonic.py                 # paper settings, batch 16
     python benchmarks/compare_harmonic.py --batch 4 --kernels 3 7 --repeat 3
     python benchmarks/compare_harmonic.py --backend cupy   # GPU: sigpu on CuPy vs cuDNN
+    # the HL grid, one pinned thread, CPU time (other processes on the core do not count)
+    OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 NUMBA_NUM_THREADS=1 taskset -c 1 \
+        python benchmarks/compare_harmonic.py --sizes 16 32 64 128 --anchors all \
+        --no-memory --peers conv --threads 1 --clock cpu
 """
 
 from __future__ import annotations
@@ -33,8 +40,10 @@ import argparse
 import gc
 import os
 import platform
+import statistics
 import subprocess
 import sys
+import time
 
 import numpy as np
 from timing import interleaved_times
@@ -148,9 +157,13 @@ def _methods(torch, args, xp, x, k, anchor):
 
         return run
 
-    ops["fwd"] = {"sigpu": sig_fwd, "conv": no_grad(conv), "hl": no_grad(hl)}
+    ops["fwd"] = {"sigpu": sig_fwd, "conv": no_grad(conv)}
     if not args.no_backward:
-        ops["fwd+bwd"] = {"sigpu": sig_bwd, "conv": with_grad(conv), "hl": with_grad(hl)}
+        ops["fwd+bwd"] = {"sigpu": sig_bwd, "conv": with_grad(conv)}
+    if args.peers == "all":
+        ops["fwd"]["hl"] = no_grad(hl)
+        if not args.no_backward:
+            ops["fwd+bwd"]["hl"] = with_grad(hl)
     return ops
 
 
@@ -188,6 +201,24 @@ def main(argv=None):
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--no-backward", action="store_true")
     parser.add_argument("--no-memory", action="store_true")
+    parser.add_argument(
+        "--peers",
+        choices=("all", "conv"),
+        default="all",
+        help="time torch conv2d and torch HL (default), or conv2d only (the goal's peer)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        help="torch.set_num_threads (1 for pinned runs; the BLAS/numba threads come from "
+        "OPENBLAS_NUM_THREADS / NUMBA_NUM_THREADS)",
+    )
+    parser.add_argument(
+        "--clock",
+        choices=("wall", "cpu"),
+        default="wall",
+        help="wall: time.perf_counter; cpu: time.process_time (pinned one-thread runs only)",
+    )
     parser.add_argument("--memory-child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
@@ -197,6 +228,8 @@ def main(argv=None):
         print("torch is not installed: nothing to compare against (pip install torch)")
         return 0
 
+    if args.threads:
+        torch.set_num_threads(args.threads)
     xp, sync = _backend(args.backend, torch)
     if args.backend == "cupy":
         args.no_memory = True  # the resident-set probe sees host memory only
@@ -227,31 +260,61 @@ def main(argv=None):
     print(header)
     print("|---" * 12 + "|")
     argv = [a for a in (argv if argv is not None else sys.argv[1:])]
+    ratios = {}  # (size, pass) -> sigpu / conv2d of every (K, anchor)
     for args.size in sizes:
         shape = (args.batch, args.c_in, args.size, args.size)
         x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
         for k in args.kernels:
             anchors = range(1, k + 1) if args.anchors == "all" else sorted({1, k})
             for anchor in anchors:
-                _print_rows(torch, args, xp, x, k, anchor, sync, argv)
+                for pass_name, ratio in _print_rows(torch, args, xp, x, k, anchor, sync, argv):
+                    ratios.setdefault((args.size, pass_name), []).append(ratio)
+    _print_goals(ratios, args)
     return 0
 
 
+GOALS = {"fwd": 1.2, "fwd+bwd": 1.5}  # issue 20: sigpu / torch conv2d
+
+
+def _print_goals(ratios, args):
+    """The goal rows: per size and pass, the median of sigpu / conv2d over the settings."""
+    print(f"\n### Goal rows (median [min - max] of sigpu / torch conv2d, clock {args.clock})\n")
+    print("| F = T | pass | settings (K: anchors) | sigpu / conv2d | goal | status |")
+    print("|---|---|---|---|---|---|")
+    kernels = " ".join(
+        f"{k}: {'1..' + str(k) if args.anchors == 'all' else '1, ' + str(k)}" for k in args.kernels
+    )
+    for (size, pass_name), values in ratios.items():
+        median = statistics.median(values)
+        goal = GOALS[pass_name]
+        status = "met" if median <= goal else "missed"
+        print(
+            f"| {size} | {pass_name} | {kernels} | {median:.2f} [{min(values):.2f} - "
+            f"{max(values):.2f}] | <= {goal} | {status} |"
+        )
+
+
 def _print_rows(torch, args, xp, x, k, anchor, sync, argv):
-    """Time one (size, K, anchor) setting, both passes, and print its table rows."""
+    """Time one (size, K, anchor) setting, both passes, and print its table rows; returns
+    ``[(pass, sigpu / conv2d), ...]``."""
     ops = _methods(torch, args, xp, x, k, anchor)
     err = ops["error"]
+    clock = time.process_time if args.clock == "cpu" else time.perf_counter
+    ratios = []
     fwd_flop = 2.0 * args.batch * args.c_out * args.c_in * k * k * args.size**2
     for pass_name in ("fwd", "fwd+bwd"):
         if pass_name not in ops:
             continue
-        t = interleaved_times(ops[pass_name], args.repeat, sync)
+        t = interleaved_times(ops[pass_name], args.repeat, sync, clock)
+        t.setdefault("hl", float("nan"))
         flop = fwd_flop * (1 if pass_name == "fwd" else 3)
         rates = f"{flop / t['sigpu'] / 1e9:.0f} / {flop / t['conv'] / 1e9:.0f}"
         mem = "-"
         if not args.no_memory:
             mem = " / ".join(
                 f"{_peak_rss_growth(argv, m, pass_name, k, anchor, args.size):.0f}"
+                if m in ops[pass_name]
+                else "-"
                 for m in ("sigpu", "conv", "hl")
             )
         print(
@@ -260,6 +323,8 @@ def _print_rows(torch, args, xp, x, k, anchor, sync, argv):
             f"{t['sigpu'] / t['hl']:.2f} | {rates} | {mem} | {err:.1e} |",
             flush=True,
         )
+        ratios.append((pass_name, t["sigpu"] / t["conv"]))
+    return ratios
 
 
 if __name__ == "__main__":

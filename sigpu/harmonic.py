@@ -167,11 +167,12 @@ class _Conv:
         ``K_f=5``.
         """
         if self._used is None:  # looked up once per call, not once per block
-            self._used = used_harmonics(self.kind, self.params)
+            k_lo, k_hi = used_harmonics(self.kind, self.params)
+            # Python lists: min/max of a few rows cost a NumPy reduction's overhead each
+            self._used = (k_lo.tolist(), k_hi.tolist())
         k_lo, k_hi = self._used
-        lo, hi = int(k_lo[r0:r1].min()), int(k_hi[r0:r1].max())
         c_g = self.c_in // self.groups
-        return lo * c_g, hi * c_g
+        return min(k_lo[r0:r1]) * c_g, max(k_hi[r0:r1]) * c_g
 
     def runs(self):
         """Runs of output rows that use the same harmonics (GEMM blocks never span two)."""
