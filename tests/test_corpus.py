@@ -27,6 +27,7 @@ import sigpu.corpus
 from sigpu import ParameterError
 
 distributed = pytest.importorskip("distributed")
+dask = pytest.importorskip("dask")
 zarr = pytest.importorskip("zarr")
 soundfile = pytest.importorskip("soundfile")
 
@@ -74,12 +75,14 @@ def client():
 
 
 def test_local_cluster_workers_and_their_malloc_settings(client):
-    """Two worker processes of one thread, without Dask's MALLOC_TRIM_THRESHOLD_ (see
-    local_cluster's Notes)."""
+    """Two worker processes of one thread, without Dask's MALLOC_TRIM_THRESHOLD_ and
+    its statistical profiler, each on its own CPUs (see local_cluster's Notes)."""
     info = client.scheduler_info()["workers"]
     assert len(info) == 2 and all(w["nthreads"] == 1 for w in info.values())
     environments = client.run(lambda: os.environ.get("MALLOC_TRIM_THRESHOLD_"))
     assert set(environments.values()) == {None}
+    profiling = client.run(lambda: dask.config.get("distributed.worker.profile.enabled"))
+    assert set(profiling.values()) == {False}
     # each worker on its own share of this process's CPUs (sigpu sizes its threads by it)
     masks = sorted(map(sorted, client.run(lambda: os.sched_getaffinity(0)).values()))
     cpus = sorted(os.sched_getaffinity(0))

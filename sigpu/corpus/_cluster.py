@@ -85,7 +85,9 @@ def local_cluster(*, workers=None, backend="numpy"):
     each large temporary array of a feature call is a fresh ``mmap`` and its page
     faults, which made ``sigpu.load`` + ``melspectrogram`` 2-4 times slower in a
     worker than in the parent process (and librosa's too; benchmarks/compare_corpus.py).
-    Each CPU worker is pinned to its share of the CPUs this process may run on (one
+    The workers' statistical profiler (the dashboard's profile page) is off: it took
+    7-20 % of a worker's CPU time in sigpu's features.  Each CPU worker is pinned to
+    its share of the CPUs this process may run on (one
     each with the default ``workers``): sigpu sizes its threads by a process's CPUs,
     and unpinned workers would each start threads for all of them.
     The scheduler's web server takes a free port.
@@ -108,7 +110,13 @@ def local_cluster(*, workers=None, backend="numpy"):
     if os.environ.get(_MALLOC_TRIM) == str(_DASK_MALLOC_TRIM):
         # exported into this process by an earlier Dask nanny: it would win over the config
         del os.environ[_MALLOC_TRIM]
-    with dask.config.set({f"distributed.nanny.pre-spawn-environ.{_MALLOC_TRIM}": None}):
+    settings = {
+        f"distributed.nanny.pre-spawn-environ.{_MALLOC_TRIM}": None,
+        # the workers' statistical profiler (the dashboard's profile page) takes the GIL
+        # every 10 ms to walk the task's stack
+        "distributed.worker.profile.enabled": False,
+    }
+    with dask.config.set(settings):
         if backend == "cupy":
             dask_cuda = require("dask_cuda", "backend='cupy' (one worker per GPU)")
             devices = None if workers is None else ",".join(map(str, range(workers)))
