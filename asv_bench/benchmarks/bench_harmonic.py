@@ -120,6 +120,34 @@ class HarmonicConv2dGrid:
         sync(self.xp)
 
 
+class HarmonicConv2dFewItems:
+    """Few large items (sigpu.torch's HarmonicConv2d in compare_torch_models.py: batch 2,
+    8 -> 16 channels, 128x128, K 3, anchors 1 and 3): the backward spreads each item's row
+    blocks over the CPU's threads (issue 20: with the work cut by item it ran 50-100x its
+    forward's time on two cores under load)."""
+
+    params = (BACKENDS, [1, 3])
+    param_names = ["backend", "anchor"]
+
+    def setup(self, backend, anchor):
+        self.xp = namespace(backend)
+        self.kw = dict(anchor=anchor, padding=1)
+        self.x = signal(self.xp, (2, 8, 128, 128), "float32", seed=1)
+        w = np.random.default_rng(2).standard_normal((16, 8, 3, 3)) / np.sqrt(8 * 9)
+        self.w = self.xp.asarray(w.astype("float32"))
+        self.gy = signal(self.xp, (2, 16, 128, 128), "float32", seed=4)
+        harmonic_conv2d_backward(self.gy, self.x, self.w, **self.kw)  # compile / load kernels
+        sync(self.xp)
+
+    def time_forward(self, backend, anchor):
+        harmonic_conv2d(self.x, self.w, **self.kw)
+        sync(self.xp)
+
+    def time_backward(self, backend, anchor):
+        harmonic_conv2d_backward(self.gy, self.x, self.w, **self.kw)
+        sync(self.xp)
+
+
 class HarmonicConv2dMemory(_Layer):
     """Peak memory of the forward (the lowered tensor is K_f x the input; no im2col)."""
 
