@@ -1,7 +1,8 @@
 """librosa.util.peak_pick as array code: candidates by sliding windows, the greedy ``wait``
 rule by pointer doubling, so that the GPU runs it in a few vectorised steps and never
-synchronises with the host (the CPU walks the samples in a numba loop:
-``sigpu._kernels.peaks_numba``; both are ``kernel(xp, "peaks.peak_mask")``).
+synchronises with the host (the CPU runs it too on short envelopes, and walks the samples
+in a numba loop on longer ones: ``sigpu._kernels.peaks_numba``; both are
+``kernel(xp, "peaks.peak_mask")``).
 
 A sample ``n`` is a candidate if ``x[n]`` is the maximum of ``x[n - pre_max : n + post_max]``
 and at least ``delta`` above the mean of ``x[n - pre_avg : n + post_avg]`` (windows cut at the

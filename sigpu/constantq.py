@@ -881,7 +881,7 @@ def icqt(
     Notes
     -----
     NumPy and CuPy (inverse rFFT, GEMM and the ``ola`` overlap-add kernel:
-    numba on the CPU, CUDA on the GPU). Reference ``librosa.icqt`` (librosa
+    NumPy or numba by size on the CPU, CUDA on the GPU). Reference ``librosa.icqt`` (librosa
     0.11); it differs from librosa only by the resampler (soxr there), see the
     tests for the measured gap. Like librosa's, this inverse is approximate: it
     reconstructs well only where the hop is short against the filters.

@@ -3,8 +3,9 @@
 ``hpss`` follows ``librosa.decompose.hpss``: a running median along time keeps what is
 steady in frequency (harmonic), a running median along frequency keeps what is brief
 (percussive), and Wiener-like soft masks split the input between them.  The medians run as
-a kernel (a sorted sliding window in numba on the CPU, ``cupyx.scipy.ndimage.median_filter``
-on the GPU); the masks are array code shared by both backends.
+a kernel (a sorted sliding window in numba on the CPU, a selection over all windows at once
+in NumPy for small spectrograms, ``cupyx.scipy.ndimage.median_filter`` on the GPU); the
+masks are array code shared by both backends.
 """
 
 from __future__ import annotations

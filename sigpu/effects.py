@@ -4,8 +4,11 @@ pitch shifting by phase vocoder, pre-/de-emphasis, and trimming or splitting at 
 Everything is written once against ``xp``.  The loop-carried parts are kernels: the
 phase vocoder's running phase (numba / CUDA, rounded at every step as librosa's float32
 accumulator is) and de-emphasis's first-order recurrence (``scipy.signal.lfilter`` on the
-CPU, a blocked scan of matrix products on the GPU).  Trimming and splitting return
-positions in the signal, so on CuPy they synchronise once to read them.
+CPU, a blocked scan of matrix products on the GPU).  On the CPU, short inputs take NumPy
+loops with the same steps instead, so that a first call does not pay numba's start-up or
+scipy.signal's import (``NUMPY_MAX_SIZE`` / ``NUMPY_MAX_LENGTH`` of the kernel modules).
+Trimming and splitting return positions in the signal, so on CuPy they synchronise once to
+read them.
 """
 
 from __future__ import annotations
@@ -316,7 +319,8 @@ def phase_vocoder(D, *, rate, hop_length=None, n_fft=None):
     NumPy and CuPy. Matches ``librosa.phase_vocoder`` (Ellis, "A phase vocoder in
     Matlab", 2002), including its float32 rounding: the running phase is accumulated in
     float64 steps rounded to the input's precision at every frame (a kernel: one numba
-    pass per bin on the CPU, a CUDA scan after array code on the GPU).  In float32 that
+    pass per bin on the CPU, frame by frame over all bins in NumPy for inputs of up to
+    2^18 output samples; a CUDA scan after array code on the GPU).  In float32 that
     phase grows to ``pi * hop_length * n_frames`` rad, where each rounding moves it by up
     to half an ulp: given the same ``D``, float32 results agree with librosa's to ~1e-7
     of the peak, but STFTs that differ by rounding (e.g. sigpu's and librosa's) give
