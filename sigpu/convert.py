@@ -14,6 +14,7 @@ import numpy as np
 
 from ._backend import array_namespace, is_device_array, namespace_for, on_input_device
 from ._errors import ParameterError
+from ._note_names import key_to_notes
 from ._validate import (
     all_or_unchecked,
     finite_float,
@@ -34,6 +35,8 @@ __all__ = [
     "midi_to_hz",
     "note_to_midi",
     "note_to_hz",
+    "midi_to_note",
+    "hz_to_note",
     "frames_to_samples",
     "samples_to_frames",
     "frames_to_time",
@@ -439,13 +442,15 @@ def note_to_midi(note, *, round_midi=True):
     return int(round(midi)) if round_midi else midi
 
 
-def note_to_hz(note):
+def note_to_hz(note, **kwargs):
     """Frequency in Hz of a note name (``"C1"`` is 32.703 Hz).
 
     Parameters
     ----------
     note : str or sequence of str
         Note name(s), as for :func:`note_to_midi`.
+    **kwargs
+        ``round_midi`` of :func:`note_to_midi` (default True: cents are rounded away).
 
     Returns
     -------
@@ -467,7 +472,142 @@ def note_to_hz(note):
     >>> round(float(sigpu.note_to_hz("A4")), 1)
     440.0
     """
-    return midi_to_hz(note_to_midi(note))
+    bad = set(kwargs) - {"round_midi"}
+    if bad:
+        raise TypeError(f"note_to_hz() got unexpected keyword argument(s) {sorted(bad)}")
+    return midi_to_hz(note_to_midi(note, **kwargs))
+
+
+def midi_to_note(midi, *, octave=True, cents=False, key="C:maj", unicode=True):
+    """Note names of MIDI numbers: ``60`` is ``"C4"``, ``69.3`` with ``cents`` ``"A4+30"``.
+
+    Each number is rounded to the nearest integer (halves to even); its pitch class is
+    named as in ``key`` (``key="F:min"`` spells 61 ``"D♭4"``, ``"C:maj"`` ``"C♯4"``).
+
+    Parameters
+    ----------
+    midi : number, sequence of numbers or NumPy array
+        MIDI note numbers (finite).
+    octave : bool
+        Append the octave number (``int(round(midi) / 12) - 1``, as librosa).
+    cents : bool
+        Append the deviation from the rounded number in cents (``"+30"``); needs
+        ``octave``.
+    key : str
+        Key whose spelling resolves enharmonic names: a tonic with accidentals, ``:``, and
+        ``maj``/``major``, ``min``/``minor`` or a mode (``ionian`` .. ``locrian``, or
+        their first three letters).
+    unicode : bool
+        Accidentals as ``♯ ♭ 𝄪 𝄫`` (else ``# b ## bb``).
+
+    Returns
+    -------
+    notes : str or ndarray of str
+        A ``str`` for a number; an array of ``midi``'s shape otherwise.
+
+    Raises
+    ------
+    ParameterError
+        ``cents`` without ``octave``, a malformed ``key``, or NaN/inf numbers.
+    TypeError
+        Non-numbers, or a CuPy array (names are host strings: pass
+        ``cupy.asnumpy(midi)``).
+
+    See Also
+    --------
+    hz_to_note : Note names of frequencies.
+    note_to_midi : The inverse.
+
+    Notes
+    -----
+    Host only (strings out; a CuPy array is refused). Matches ``librosa.midi_to_note``,
+    key spelling included (librosa's ``key_to_notes``).
+
+    Examples
+    --------
+    >>> import sigpu
+    >>> sigpu.midi_to_note(61), sigpu.midi_to_note(61, key="F:min", unicode=False)
+    ('C♯4', 'Db4')
+    >>> sigpu.midi_to_note([69.3, 70], cents=True).tolist()
+    ['A4+30', 'A♯4+0']
+    """
+    if is_device_array(midi):
+        raise TypeError(
+            "midi_to_note: note names are host strings; pass a NumPy array (cupy.asnumpy(midi))"
+        )
+    for flag, name in ((octave, "octave"), (cents, "cents"), (unicode, "unicode")):
+        if not isinstance(flag, (bool, np.bool_)):
+            raise TypeError(f"{name}={flag!r} must be True or False")
+    if cents and not octave:
+        raise ParameterError("Cannot encode cents without octave information.")
+    names = key_to_notes(key, unicode)
+    scalar = np.isscalar(midi)  # a str back for a number, as librosa's np.vectorize
+    try:
+        values = np.asarray(midi)
+    except (TypeError, ValueError):  # ragged sequences
+        values = np.asarray(None)
+    if values.dtype.kind not in "biuf":
+        raise TypeError(f"midi={midi!r} must be a number, a sequence or an array of numbers")
+    if not np.all(np.isfinite(values)):
+        raise ParameterError("midi must hold finite numbers (got NaN or inf)")
+    # Python numbers, as librosa's np.vectorize hands them to its formatting
+    flat = [_note_name(m, names, octave, cents) for m in values.reshape(-1).tolist()]
+    if scalar:
+        return flat[0]
+    return np.array(flat, dtype=str).reshape(values.shape)
+
+
+def _note_name(midi, names, octave, cents):
+    number = int(np.round(midi))
+    name = names[number % 12]
+    if octave:
+        name = f"{name}{int(number / 12) - 1}"
+    if cents:
+        name = f"{name}{int(100 * np.around(midi - number, 2)):+02d}"  # "+3", "+30"
+    return name
+
+
+def hz_to_note(frequencies, **kwargs):
+    """Note names of frequencies in Hz: ``midi_to_note(hz_to_midi(frequencies), **kwargs)``.
+
+    Parameters
+    ----------
+    frequencies : number, sequence of numbers or NumPy array
+        Frequencies in Hz (positive and finite, else ParameterError).
+    **kwargs
+        ``octave``, ``cents``, ``key``, ``unicode`` of :func:`midi_to_note`.
+
+    Returns
+    -------
+    notes : str or ndarray of str
+
+    See Also
+    --------
+    midi_to_note : Note names of MIDI numbers.
+    note_to_hz : The inverse.
+
+    Notes
+    -----
+    Host only (strings out; a CuPy array is refused). Matches ``librosa.hz_to_note``.
+
+    Examples
+    --------
+    >>> import sigpu
+    >>> sigpu.hz_to_note(440.0), sigpu.hz_to_note(445.0, cents=True)
+    ('A4', 'A4+20')
+    """
+    bad = set(kwargs) - {"octave", "cents", "key", "unicode"}
+    if bad:
+        raise TypeError(f"hz_to_note() got unexpected keyword argument(s) {sorted(bad)}")
+    if is_device_array(frequencies):
+        raise TypeError(
+            "hz_to_note: note names are host strings; pass a NumPy array "
+            "(cupy.asnumpy(frequencies))"
+        )
+    _, f, _ = _values(frequencies, "frequencies")
+    if not np.all(f > 0) or not np.all(np.isfinite(f)):
+        raise ParameterError("frequencies must be positive and finite to have note names")
+    return midi_to_note(hz_to_midi(frequencies), **kwargs)
 
 
 def _offset(n_fft):

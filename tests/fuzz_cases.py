@@ -181,6 +181,18 @@ def catalogue():
             Entry("note_to_hz", _sig(S, "note_to_hz"), scalar("A4")),
             Entry("note_to_midi", _sig(S, "note_to_midi"), scalar("C#3")),
             Entry(
+                "midi_to_note",
+                _sig(S, "midi_to_note"),
+                lambda: (np.array([21.0, 60.4, 108.0]),),
+                arrays=(("0", "midi", "float"),),
+            ),
+            Entry(
+                "hz_to_note",
+                _sig(S, "hz_to_note"),
+                lambda: (np.array([27.5, 440.0, 4186.0]),),
+                arrays=(("0", "frequencies", "float"),),
+            ),
+            Entry(
                 "tempo_frequencies",
                 _sig(S, "tempo_frequencies"),
                 scalar(16),
@@ -1188,7 +1200,7 @@ def _well_formed(result, *, allow_nonfinite, precision):
         if not (hasattr(leaf, "dtype") and hasattr(leaf, "shape") and hasattr(leaf, "ndim")):
             continue  # plans, filter families: their own calls are cases too
         dtype = np.dtype(leaf.dtype)
-        if dtype.kind not in "fcbiu":
+        if dtype.kind not in "fcbiuU":  # U: note names (midi_to_note, hz_to_note)
             return f"dtype {dtype} in the result"
         if dtype.kind in "fc" and dtype.itemsize < 4 * (2 if dtype.kind == "c" else 1):
             return f"dtype {dtype} in the result"
@@ -1223,6 +1235,10 @@ def _same(a, b):
         if x.shape != y.shape:
             return False
         if x.size == 0:
+            continue
+        if x.dtype.kind == "U" or y.dtype.kind == "U":  # note names
+            if not np.array_equal(x, y):
+                return False
             continue
         peak = max(float(np.nanmax(np.abs(y))), 1e-30) if np.isfinite(y).any() else 1.0
         if not np.allclose(x, y, rtol=1e-4, atol=1e-5 * peak, equal_nan=True):

@@ -139,3 +139,102 @@ def test_frequency_grids_reject_empty_or_non_finite_ranges():
         convert.mel_frequencies(10, fmin=200, fmax=100)
     with pytest.raises(ParameterError, match="tuning=nan must be finite"):
         convert.cqt_frequencies(12, fmin=32.7, tuning=np.nan)
+
+
+# ---------------------------------------------------------------------------
+# note names: midi_to_note, hz_to_note and librosa's key spelling
+# ---------------------------------------------------------------------------
+
+KEYS = [
+    f"{tonic}{accidental}:{scale}"
+    for tonic in "CDEFGABcdefgab"
+    for accidental in ("", "#", "b", "♯", "♭", "𝄪", "𝄫", "##", "bbb", "#b", "♮", "n", "!", "x")
+    for scale in ("maj", "min", "major", "minor", "dor", "lydian", "locr", "mix", "Maj", "q")
+]
+
+
+def _outcome(func, *args, **kwargs):
+    """The result as plain strings, or the exception's type name."""
+    try:
+        result = func(*args, **kwargs)
+    except Exception as err:  # noqa: BLE001 (compared by type name with librosa's)
+        return type(err).__name__
+    return [str(n) for n in result]
+
+
+def test_key_spellings_match_librosa():
+    """Every tonic and accidental combination in major, minor and modes, including the
+    double-accidental keys librosa respells and the malformed ones it refuses."""
+    from sigpu._note_names import key_to_notes
+
+    for key in KEYS:
+        for unicode in (True, False):
+            want = _outcome(librosa.key_to_notes, key, unicode=unicode)
+            assert _outcome(key_to_notes, key, unicode) == want, (key, unicode)
+
+
+def test_midi_to_note_matches_librosa():
+    midi = np.concatenate([np.arange(-30, 140), np.linspace(-13.5, 130.25, 577)])
+    for key in ("C:maj", "F:min", "F#:maj", "Cb:maj", "B#:maj", "Ebb:dorian", "A:locrian"):
+        for kw in (
+            dict(),
+            dict(octave=False),
+            dict(cents=True),
+            dict(unicode=False, cents=True),
+        ):
+            got = convert.midi_to_note(midi, key=key, **kw)
+            want = librosa.midi_to_note(midi, key=key, **kw)
+            assert got.shape == want.shape and got.dtype.kind == "U"
+            np.testing.assert_array_equal(got, want)
+    assert convert.midi_to_note(60) == librosa.midi_to_note(60) == "C4"
+    assert isinstance(convert.midi_to_note(np.float32(61.4), cents=True), str)
+    assert convert.midi_to_note(np.float32(61.4), cents=True) == librosa.midi_to_note(
+        np.float32(61.4), cents=True
+    )
+    grid = np.arange(24.0).reshape(2, 3, 4)
+    np.testing.assert_array_equal(convert.midi_to_note(grid), librosa.midi_to_note(grid))
+    assert convert.midi_to_note([70, 71]).tolist() == librosa.midi_to_note([70, 71]).tolist()
+
+
+def test_hz_and_note_names_round_trip_as_librosa():
+    f = np.geomspace(8.0, 20000.0, 400)
+    for kw in (dict(), dict(cents=True, key="Bb:min", unicode=False)):
+        np.testing.assert_array_equal(convert.hz_to_note(f, **kw), librosa.hz_to_note(f, **kw))
+    assert convert.hz_to_note(440.0) == librosa.hz_to_note(440.0) == "A4"
+    notes = librosa.midi_to_note(np.arange(20, 110))
+    np.testing.assert_allclose(convert.note_to_hz(notes), librosa.note_to_hz(notes), rtol=1e-12)
+    for note in ("A4+49", "C♯3-30", "Bb-1+12"):
+        got = convert.note_to_hz(note, round_midi=False)
+        assert got == pytest.approx(librosa.note_to_hz(note, round_midi=False), rel=1e-12)
+
+
+def test_note_names_refuse_bad_input(xp):
+    with pytest.raises(ParameterError, match="Cannot encode cents without octave"):
+        convert.midi_to_note(60, cents=True, octave=False)
+    with pytest.raises(ParameterError, match="key='H:maj' is not a key"):
+        convert.midi_to_note(60, key="H:maj")
+    with pytest.raises(TypeError, match="key=5 must be a string"):
+        convert.midi_to_note(60, key=5)
+    for bad in (np.nan, [60.0, np.inf]):
+        with pytest.raises(ParameterError, match="midi must hold finite numbers"):
+            convert.midi_to_note(bad)
+    for bad in (0.0, [440.0, -1.0], np.inf):
+        with pytest.raises(ParameterError, match="frequencies must be positive and finite"):
+            convert.hz_to_note(bad)
+    with pytest.raises(TypeError, match="octave=1 must be True or False"):
+        convert.midi_to_note(60, octave=1)
+    for bad in ("A4", [1.0, "x"], None):
+        with pytest.raises(TypeError, match="midi=.* must be a number"):
+            convert.midi_to_note(bad)
+    with pytest.raises(TypeError, match="unexpected keyword argument"):
+        convert.hz_to_note(440.0, octaves=False)
+    with pytest.raises(TypeError, match="unexpected keyword argument"):
+        convert.note_to_hz("A4", cents=True)
+    midi = xp.asarray(np.array([60.0, 61.0]))
+    if isinstance(midi, np.ndarray):
+        assert convert.midi_to_note(midi).tolist() == ["C4", "C♯4"]
+    else:  # strings live on the host: no silent copy from the device
+        with pytest.raises(TypeError, match="midi_to_note: note names are host strings"):
+            convert.midi_to_note(midi)
+        with pytest.raises(TypeError, match="hz_to_note: note names are host strings"):
+            convert.hz_to_note(midi)

@@ -509,6 +509,9 @@ NO_ARRAYS = {
     "check_finite",  # a context manager switching the finiteness check
     "note_to_hz",  # note names (strings) in, NumPy values out, as in librosa
     "note_to_midi",
+    # note names (strings) out, as in librosa; a CuPy array is refused (tested in test_convert)
+    "midi_to_note",
+    "hz_to_note",
     "scaled_geometry",  # integers in and out
     # axis values from parameters alone, on the host (NumPy), like librosa's helpers
     "linear_reassignment_frequencies",

@@ -6,6 +6,8 @@ trip on CuPy) shows on the dashboard.
 
 from __future__ import annotations
 
+import numpy as np
+
 import sigpu
 
 from .common import BACKENDS, DTYPES, namespace, signal, sync
@@ -72,3 +74,20 @@ class TempoGrids:
         sigpu.tempo_frequencies(384, hop_length=512, sr=22050, xp=self.xp)
         sigpu.fourier_tempo_frequencies(sr=22050, win_length=384, hop_length=512, xp=self.xp)
         sync(self.xp)
+
+
+class NoteNames:
+    """Note names of the 88 piano keys (host strings: NumPy only), in a key with flats."""
+
+    params = ([88, 8_800],)
+    param_names = ["n"]
+
+    def setup(self, n):
+        self.midi = np.resize(np.arange(21.0, 109.0), n) + 0.1
+        self.hz = sigpu.midi_to_hz(self.midi)
+
+    def time_midi_to_note(self, n):
+        sigpu.midi_to_note(self.midi, cents=True, key="Eb:min")
+
+    def time_hz_to_note(self, n):
+        sigpu.hz_to_note(self.hz)
