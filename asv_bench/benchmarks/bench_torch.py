@@ -1,8 +1,11 @@
 """sigpu.torch spectral layers (forward, forward + backward) and the torch bridge's overhead.
 
 CPU tensors (a CUDA row needs a GPU torch build: skipped otherwise), float32, 4 clips of 5 s
-at 22.05 kHz; librosa's STFT and mel defaults.  ``BridgeOverhead`` times a decorated identity
-on a tensor against the same call on a NumPy array: the bridge's per-call cost.
+at 22.05 kHz; librosa's STFT and mel defaults.  The "(1 torch thread)" rows run with
+``torch.set_num_threads(1)``, where the STFT of a CPU tensor is torch's FFT in sigpu's
+framing (sigpu/torch/_stft_torch.py) instead of the bridge.  ``BridgeOverhead`` times a
+decorated identity on a tensor against the same call on a NumPy array: the bridge's
+per-call cost.
 """
 
 from __future__ import annotations
@@ -30,7 +33,10 @@ LAYERS = [
     "VQT",
     "STFT trainable",
     "CQT trainable",
+    "STFT (1 torch thread)",
+    "MelSpectrogram (1 torch thread)",
 ]
+ONE_THREAD = " (1 torch thread)"
 
 
 def _need_torch():
@@ -39,6 +45,7 @@ def _need_torch():
 
 
 def _layer(name):
+    name = name.removesuffix(ONE_THREAD)
     kw = dict(n_fft=N_FFT, hop_length=HOP)
     if name == "STFT":
         return sigpu.torch.STFT(**kw)
@@ -65,10 +72,16 @@ class SpectralLayers:
 
     def setup(self, name):
         _need_torch()
+        self.threads = torch.get_num_threads()
+        if name.endswith(ONE_THREAD):
+            torch.set_num_threads(1)
         self.layer = _layer(name)
         self.y = torch.from_numpy(signal(np, (4, 5 * SR), "float32"))
         self.y_grad = self.y.clone().requires_grad_()
         self.time_forward_backward(name)  # warm-up: numba, FFT plans, tables
+
+    def teardown(self, name):
+        torch.set_num_threads(self.threads)
 
     def time_forward(self, name):
         with torch.no_grad():
