@@ -504,3 +504,43 @@ def test_a_worker_killed_mid_run_loses_no_file(corpus, client, tmp_path):
     assert summary.written + summary.skipped == 5
     for path in paths:
         assert np.array_equal(_stored(out, path)[...], _reference(path, "cqt", options))
+
+
+def test_a_task_dask_gives_up_on_becomes_failure_rows_and_the_run_goes_on(corpus, tmp_path):
+    """A worker that dies while it runs a task, on a scheduler that allows no failure
+    (``distributed.scheduler.allowed-failures = 0``): Dask gives the task up
+    (KilledWorker) with every other task the scheduler had given that worker, their
+    files become failure rows, the other files are stored, and a re-run stores them."""
+    paths = _good_paths(corpus)
+    out = tmp_path / "given_up.zarr"
+    options = dict(hop_length=256, fmin=55.0, n_bins=60)  # cqt: slow enough to be caught
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+        cluster = sigpu.corpus.local_cluster(workers=1)
+    with cluster, distributed.Client(cluster) as one_worker:
+        pid = next(iter(one_worker.run(os.getpid).values()))
+        killed = threading.Event()
+
+        def kill_the_busy_worker():
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and not killed.is_set():
+                if any(one_worker.processing().values()):
+                    os.kill(pid, signal.SIGKILL)
+                    killed.set()
+                time.sleep(0.005)
+
+        killer = threading.Thread(target=kill_the_busy_worker)
+        killer.start()
+        summary = _extract(paths, out, one_worker, feature="cqt", options=options, files_per_task=1)
+        killer.join()
+        assert killed.is_set(), "the worker was never busy"
+        # every task the scheduler had given the dead worker (running or queued there)
+        assert summary.failures and summary.written + len(summary.failures) == 5
+        assert all("KilledWorker" in error for error in summary.failures.values())
+        failures = zarr.open_group(str(out), mode="r")["failures"]
+        assert sorted(str(p) for p in failures["path"][...]) == sorted(summary.failures)
+        assert all("KilledWorker" in str(error) for error in failures["error"][...])
+
+        again = _extract(paths, out, one_worker, feature="cqt", options=options)
+    assert again.failures == {} and again.written + again.skipped == 5
+    for path in paths:
+        assert np.array_equal(_stored(out, path)[...], _reference(path, "cqt", options))
