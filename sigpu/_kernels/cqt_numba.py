@@ -13,6 +13,7 @@ import functools
 
 import numpy as np
 
+from .._backend import import_module
 from . import cpu_threads
 
 #: Input samples (rows x length) up to which the decimator runs in NumPy: up to here NumPy
@@ -45,9 +46,8 @@ def _decimate2_numpy(x, odd_taps, centre, out):
 
 @functools.cache
 def _decimate2_kernel():
-    from .numba_jit import njit
-
-    return njit(nogil=True)(_decimate2_rows)
+    # numba's import under sigpu's import lock: first calls may come from several threads
+    return import_module(f"{__package__}.numba_jit").njit(nogil=True)(_decimate2_rows)
 
 
 def _decimate2_rows(x, odd_taps, centre, out):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._backend import import_module
 from . import cpu_threads
 
 #: Window samples (outputs x ``size``) up to which the median runs in NumPy: numba's
@@ -41,8 +42,8 @@ def _median_numpy(flat, size: int):
 def _median_kernel(flat, size: int):
     """The running medians of ``flat (rows, n)`` by the numba kernel, blocks of rows on
     the pool."""
-    from .median_sorted import median_rows
-
+    # numba's import under sigpu's import lock: first calls may come from several threads
+    median_rows = import_module(f"{__package__}.median_sorted").median_rows
     out = np.empty_like(flat)
     per_block = max(1, _BLOCK_SAMPLES // max(1, flat.shape[1]))
     cpu_threads.map_ranges(

@@ -15,7 +15,7 @@ import functools
 import numpy as np
 
 from .. import _peaks
-from .._backend import array_namespace
+from .._backend import array_namespace, import_module
 
 #: Envelope samples (rows x frames) up to which the peaks are picked in NumPy (measured
 #: crossover: docs/performance.md, issue 20, session 8).
@@ -24,9 +24,8 @@ NUMPY_MAX_SIZE = 1 << 16
 
 @functools.cache
 def _walk_kernel():
-    from .numba_jit import njit
-
-    return njit(nogil=True)(_walk)
+    # numba's import under sigpu's import lock: first calls may come from several threads
+    return import_module(f"{__package__}.numba_jit").njit(nogil=True)(_walk)
 
 
 def _walk(x, pre_max, post_max, pre_avg, post_avg, delta, wait, zero, out):

@@ -22,6 +22,7 @@ import functools
 
 import numpy as np
 
+from .._backend import import_module
 from . import cpu_threads
 
 #: Output samples (rows x output frames) up to which the synthesis runs in NumPy (measured
@@ -34,9 +35,8 @@ _BLOCK_SAMPLES = 1 << 16
 
 @functools.cache
 def _vocode_kernel():
-    from .numba_jit import njit
-
-    return njit(nogil=True)(_vocode_rows)
+    # numba's import under sigpu's import lock: first calls may come from several threads
+    return import_module(f"{__package__}.numba_jit").njit(nogil=True)(_vocode_rows)
 
 
 def _vocode_rows(magnitudes, angles, first, alpha, advance, out, row_start, row_stop):

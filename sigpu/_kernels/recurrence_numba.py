@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._backend import import_module
+
 #: Row length up to which the recurrence is stepped in NumPy (a few microseconds per
 #: sample, whatever the number of rows; measured: docs/performance.md, issue 20, session 8).
 NUMPY_MAX_LENGTH = 1 << 13
@@ -53,8 +55,7 @@ def first_order_filter(x, b, a, zi):
         # lfilter pads b with zeros to a's length; a[0] == 1 makes its normalisation exact
         b0, b1 = (x.dtype.type(c) for c in (*b, 0.0)[:2])
         return _first_order_numpy(x, b0, b1, x.dtype.type(a[1]), zi)
-    from scipy.signal import lfilter
-
+    lfilter = import_module("scipy.signal").lfilter  # under sigpu's import lock
     b = np.asarray(b, dtype=x.dtype)
     a = np.asarray(a, dtype=x.dtype)
     y, zf = lfilter(b, a, x, axis=-1, zi=zi[:, None])
