@@ -27,7 +27,7 @@ import numpy as np
 from .. import feature, reassign, spectrum
 from .._backend import array_namespace
 from .._errors import ParameterError
-from .._reassign_linear import check_grid, n_freq_bins, n_time_bins
+from .._reassign_linear import check_grid, check_pool_axis, n_freq_bins, n_time_bins
 from .._validate import is_int, positive_int
 from ._optional import require
 
@@ -446,6 +446,8 @@ def linear_reassignment(
     maxf,
     sr=None,
     count_gate="sqrt_max",
+    pool_axis=None,
+    return_counts=False,
     deterministic=False,
     frames_per_chunk=None,
     margin=None,
@@ -456,8 +458,11 @@ def linear_reassignment(
     ----------
     x : dask.array.Array, shape (..., n), float32 or float64
         The recording, chunked along time (NumPy or CuPy chunks).
-    q, tdeci, over, noct, minf, maxf, sr, count_gate, deterministic
-        As for :func:`sigpu.linear_reassignment`.
+    q, tdeci, over, noct, minf, maxf, sr, count_gate, pool_axis, deterministic
+        As for :func:`sigpu.linear_reassignment` (``pool_axis``: a leading axis whose
+        recordings are pooled before the count gate).
+    return_counts : bool
+        Also return the pre-gate energy and the point counts.
     frames_per_chunk : int >= 1 or None
         Frames (of ``tdeci`` samples) per output chunk; default: the input's largest
         time chunk over ``tdeci``, at least four margins.
@@ -470,6 +475,10 @@ def linear_reassignment(
     -------
     H : dask.array.Array, shape (..., n_freq, n_frames), dtype of ``x``
         The image of ``sigpu.linear_reassignment(x.compute(), ...)``.
+    H_pre : dask.array.Array, same shape and dtype (only with ``return_counts``)
+        Energy before the count gate.
+    counts : dask.array.Array, same shape, int64 (only with ``return_counts``)
+        Number of points in each bin.
 
     Raises
     ------
@@ -491,8 +500,7 @@ def linear_reassignment(
     circular neighbours), so each point lands where it does in the whole call.  The
     filters' tails beyond the margin (below exp(-50) by default) and the FFT's
     rounding on another length are the differences; a point on a bin's edge may land
-    in its neighbour.  The count gate is applied to the whole image; ``pool_axis`` and
-    ``return_counts`` are not offered (pool the channels' images yourself).  Reference:
+    in its neighbour.  The count gate is applied to the whole (pooled) image.  Reference:
     :func:`sigpu.linear_reassignment` (Gardner & Magnasco 2006).
 
     Examples
@@ -508,6 +516,7 @@ def linear_reassignment(
     x, da = _dask_array(x, "linear_reassignment", "x")
     options = dict(q=q, tdeci=tdeci, over=over, noct=noct, minf=minf, maxf=maxf, sr=sr)
     _trial(reassign.linear_reassignment, x.dtype, 64, count_gate=count_gate, **options)
+    axis = check_pool_axis(pool_axis, x.ndim)
     tdeci, _, _, minf_cycles, maxf_cycles = check_grid(
         tdeci=tdeci, over=over, noct=noct, minf=minf, maxf=maxf, sr=sr
     )
@@ -547,13 +556,18 @@ def linear_reassignment(
             )
         )
     energy, counts = da.concatenate(blocks, axis=-1)
+    if axis is not None:
+        energy, counts = energy.sum(axis=axis), counts.sum(axis=axis)
+    H = energy
     if count_gate is not None:
         if count_gate == "sqrt_max":
             gate = da.sqrt(counts.max(axis=(-2, -1), keepdims=True))
         else:
             gate = float(count_gate)
-        energy = da.where(counts >= gate, energy, 0.0)
-    return energy.astype(x.dtype)
+        H = da.where(counts >= gate, energy, 0.0)
+    if return_counts:  # counts summed in float64: exact below 2**53
+        return H.astype(x.dtype), energy.astype(x.dtype), counts.astype(np.int64)
+    return H.astype(x.dtype)
 
 
 def _circular_blocks(x, da, n, core, margin, tdeci):
