@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from ._backend import errstate, on_input_device
+from ._backend import errstate, kernel, on_input_device
 from ._errors import ParameterError
 from ._validate import finite_float, real_array
 from .convert import _out, _values
@@ -102,13 +102,17 @@ _DEFAULT_MIN_DB = {"A": -80.0, "B": -80.0, "C": -80.0, "D": -80.0, "Z": None}
 def _weighting(kind, frequencies, min_db):
     xp, f, scalar = _values(frequencies, "frequencies")
     min_db = _min_db(min_db)
-    # log10(0) is the curves' -inf at DC (floored by min_db): no warning, as on the GPU
+    curve = _CURVES[kind]
+
+    def weights(block):  # a 1-D block of the frequencies (run on several threads)
+        # log10(0) is the curves' -inf at DC (floored by min_db): no warning, as on the GPU
+        with errstate(xp, divide="ignore"):
+            return _floored(curve(block * block, xp), min_db, xp)
+
     # 1-D: a 0-d array's arithmetic gives NumPy scalars, which the curves cannot update
     # in place
-    f_sq = xp.reshape(f * f, (-1,))
-    with errstate(xp, divide="ignore"):
-        weights = xp.reshape(_CURVES[kind](f_sq, xp), f.shape)
-    return _out(_floored(weights, min_db, xp), scalar)
+    flat = xp.reshape(f, (-1,))
+    return _out(xp.reshape(kernel(xp, "elementwise.apply")(weights, flat), f.shape), scalar)
 
 
 def _curve_doc(kind, detail):
