@@ -126,8 +126,8 @@ def _methods(torch, args, xp, x, k, anchor):
     gy = rng.standard_normal(out_shape).astype(np.float32)
     gyt = torch.from_numpy(gy).to(device)
     x, w, b, gy = (xp.asarray(a) for a in (x, w, b, gy))
-    ops = {}
-    if not args.memory_child:
+    ops = {"error": float("nan")}
+    if not args.memory_child and not args.no_check:
         y_ref = hl(xt.double(), wt.double(), bt.double()).cpu().numpy()
         y = to_host(harmonic_conv2d(x, w, b, anchor=anchor, padding=pad))
         ops["error"] = float(np.abs(y - y_ref).max() / np.abs(y_ref).max())
@@ -201,6 +201,11 @@ def main(argv=None):
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--no-backward", action="store_true")
     parser.add_argument("--no-memory", action="store_true")
+    parser.add_argument(
+        "--no-check",
+        action="store_true",
+        help="skip the float64 torch HL reference (its lowered tensor is 3.7 GB at 512^2, K 7)",
+    )
     parser.add_argument(
         "--peers",
         choices=("all", "conv"),
