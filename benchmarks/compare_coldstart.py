@@ -27,6 +27,9 @@ compiled path at sizes around the threshold (interleaved, minimum of ``--repeat`
 results compared).  Pin it for stable numbers: ``taskset -c 1`` and
 ``OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 NUMBA_NUM_THREADS=1``.
 
+``--baseline DIR`` compares first calls with another checkout's (before/after a change),
+fresh processes of the two alternating so that both see the same machine load.
+
 Usage::
 
     python benchmarks/compare_coldstart.py                    # every case, warm cache
@@ -35,6 +38,7 @@ Usage::
     python benchmarks/compare_coldstart.py --limit 0.3        # mark the cases above 0.3 s
     python benchmarks/compare_coldstart.py --realistic        # 30 s of audio
     python benchmarks/compare_coldstart.py --crossover --repeat 9
+    python benchmarks/compare_coldstart.py --baseline /tmp/base --repeat 3 --only cqt hpss
 """
 
 from __future__ import annotations
@@ -112,7 +116,9 @@ def _case_names() -> list[str]:
     return sorted(CASES)
 
 
-def _run(name: str, cache_dir: str | None, child: str = CHILD) -> tuple[float, ...] | str:
+def _run(
+    name: str, cache_dir: str | None, child: str = CHILD, root: Path = ROOT
+) -> tuple[float, ...] | str:
     env = dict(os.environ)
     if cache_dir is not None:
         env["NUMBA_CACHE_DIR"] = cache_dir
@@ -120,7 +126,7 @@ def _run(name: str, cache_dir: str | None, child: str = CHILD) -> tuple[float, .
         [sys.executable, "-c", child, name],
         capture_output=True,
         text=True,
-        cwd=ROOT,
+        cwd=root,  # the child imports sigpu and tests/ from here
         env=env,
         check=False,
     )
@@ -311,6 +317,42 @@ def crossover(repeat: int) -> None:
     print(f"load average after: {' / '.join(f'{v:.2f}' for v in os.getloadavg())}")
 
 
+def against_baseline(names, baseline: Path, repeat: int, limit: float) -> None:
+    """First calls of this tree and of ``baseline`` (another checkout), alternating fresh
+    processes (baseline, this, baseline, ...) so that both see the same machine load;
+    warm numba caches; the minimum of ``repeat`` per side."""
+    print(f"baseline: {baseline}; this tree: {ROOT}; {len(names)} cases, {repeat} per side")
+    print(f"load average before: {' / '.join(f'{v:.2f}' for v in os.getloadavg())}\n")
+    print(
+        f"| function (case) | baseline first call (s) | first call (s) | baseline / this "
+        f"| this imported | goal < {limit} s |"
+    )
+    print("|---|---|---|---|---|---|")
+    met = 0
+    for name in names:
+        for root in (baseline, ROOT):
+            _run(name, None, CHILD, root)  # fills both numba caches
+        runs = {baseline: [], ROOT: []}
+        for _ in range(repeat):
+            for root in runs:
+                result = _run(name, None, CHILD, root)
+                if not isinstance(result, str):
+                    runs[root].append(result)
+        if not runs[baseline] or not runs[ROOT]:
+            print(f"| {name} | failed in a child | | | | |")
+            continue
+        before = min(r[1] for r in runs[baseline])
+        best = min(runs[ROOT], key=lambda r: r[1])
+        met += best[1] < limit
+        status = "met" if best[1] < limit else "**missed**"
+        print(
+            f"| {name} | {before:.3f} | {best[1]:.3f} | {before / best[1]:.1f} | "
+            f"{_loads(best)} | {status} |"
+        )
+    print(f"\ngoal: first call under {limit} s: {met} of {len(names)} cases")
+    print(f"load average after: {' / '.join(f'{v:.2f}' for v in os.getloadavg())}")
+
+
 def _loads(result) -> str:
     made = [name for name, flag in zip(("numba", "scipy.signal"), result[3:], strict=True) if flag]
     return ", ".join(made) or "-"
@@ -326,9 +368,18 @@ def main(argv=None) -> int:
         "--realistic", action="store_true", help="30 s of audio (REALISTIC), not the CASES"
     )
     parser.add_argument("--crossover", action="store_true", help="NumPy vs compiled paths by size")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="another checkout (e.g. `git worktree add /tmp/base <commit>`): its first calls "
+        "alternate with this tree's (warm caches)",
+    )
     args = parser.parse_args(argv)
     if args.crossover:
         crossover(max(args.repeat, 3))
+        return 0
+    if args.baseline:
+        against_baseline(args.only or _case_names(), args.baseline, args.repeat, args.limit)
         return 0
     child = CHILD_REALISTIC if args.realistic else CHILD
     catalogue = REALISTIC if args.realistic else None
