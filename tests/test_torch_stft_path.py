@@ -36,11 +36,15 @@ def _calls_to_torch_path(monkeypatch):
     calls = []
     original = _stft_torch.torch_stft
 
-    def counted(plan, y):
+    def counted(plan, y, power=None):
         calls.append(tuple(y.shape))
-        return original(plan, y)
+        return original(plan, y, power)
 
-    for module in (sigpu.torch._spectral, sigpu.torch._stft_autograd):
+    for module in (
+        sigpu.torch._spectral,
+        sigpu.torch._stft_autograd,
+        sigpu.torch.spectral_layers,
+    ):
         monkeypatch.setattr(module, "torch_stft", counted)
     return calls
 
@@ -68,6 +72,34 @@ def test_matches_librosa_and_numpy(monkeypatch, rng, dtype, options):
     assert got.shape == want.shape
     assert rel_to_peak(got.numpy(), want) <= _tol(dtype)
     assert rel_to_peak(got.numpy(), sigpu.stft(x, **options)) <= _tol(dtype)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("power", [1.0, 2.0, 1.5])
+def test_power_taken_block_by_block(rng, dtype, power):
+    x = rng.standard_normal((3, 7000)).astype(str(dtype)[6:])
+    plan = sigpu.STFT(n_fft=512, hop_length=128, pad_mode="reflect")
+    got = _stft_torch.torch_stft(plan, torch.from_numpy(x), power=power)
+    assert got.dtype == dtype
+    want = librosa.stft(x.astype(np.float64), n_fft=512, hop_length=128, pad_mode="reflect")
+    want = np.abs(want) ** power
+    assert rel_to_peak(got.numpy(), want) <= _tol(dtype)
+
+
+def test_bank_layers_without_gradient_use_it(monkeypatch, rng):
+    x = rng.standard_normal((2, 6000)).astype(np.float32)
+    calls = _calls_to_torch_path(monkeypatch)
+    kw = dict(sr=16000, n_fft=400, hop_length=160, power=1.0)
+    layer = sigpu.torch.MelSpectrogram(n_mels=40, **kw)
+    with torch.no_grad():
+        got = layer(torch.from_numpy(x))
+    assert calls == [(2, 6000)]
+    want = librosa.feature.melspectrogram(y=x.astype(np.float64), n_mels=40, **kw)
+    assert rel_to_peak(got.numpy(), want) <= 1e-6
+    y = torch.from_numpy(x).requires_grad_()
+    with_grad = layer(y)  # the gradient path: the complex STFT, then |.| in torch
+    assert with_grad.requires_grad and len(calls) == 2
+    assert rel_to_peak(with_grad.detach().numpy(), want) <= 1e-6
 
 
 def test_layer_and_gradient_use_it_with_the_exact_adjoint(monkeypatch, rng):

@@ -81,21 +81,35 @@ def _blocks(batch: int, n_frames: int, per_block: int):
             yield b0, min(b0 + rows, batch), 0, n_frames
 
 
-def torch_stft(plan, y):
+def torch_stft(plan, y, power=None):
     """``plan(y)`` for a tensor where :func:`torch_stft_applies`: ``(..., n)`` real ->
-    ``(..., F, T)`` complex of ``y``'s precision, time-major in memory like sigpu's."""
+    ``(..., F, T)`` complex of ``y``'s precision, time-major in memory like sigpu's; with
+    ``power``, ``|plan(y)| ** power`` (real), squared block by block while the block's
+    spectrum is in cache (no complex spectrum in memory)."""
     n_fft = plan.n_fft
     window, _ = plan._window_array(np, _bridge.numpy_dtype(y.dtype))
     window = torch.tensor(window, dtype=y.dtype)  # a copy: host tables are read-only
     frames = _padded_rows(plan, y).unfold(-1, n_fft, plan.hop_length)  # (B, T, n_fft) view
     batch, n_frames = frames.shape[:2]
-    complex_dtype = torch.complex64 if y.dtype == torch.float32 else torch.complex128
-    out = torch.empty((batch, n_frames, n_fft // 2 + 1), dtype=complex_dtype)
+    if power is None:
+        out_dtype = torch.complex64 if y.dtype == torch.float32 else torch.complex128
+    else:
+        out_dtype = y.dtype
+    out = torch.empty((batch, n_frames, n_fft // 2 + 1), dtype=out_dtype)
     per_block = max(1, _BLOCK_BYTES // (n_fft * y.element_size()))
     buffer = torch.empty(per_block * n_fft, dtype=y.dtype)
     for b0, b1, t0, t1 in _blocks(batch, n_frames, per_block):
         block = frames[b0:b1, t0:t1]
         windowed = buffer[: block.numel()].view(block.shape)
         torch.mul(block, window, out=windowed)
-        torch.fft.rfft(windowed, out=out[b0:b1, t0:t1])
+        if power is None:
+            torch.fft.rfft(windowed, out=out[b0:b1, t0:t1])
+        else:
+            spectrum, squared = torch.fft.rfft(windowed), out[b0:b1, t0:t1]
+            torch.mul(spectrum.real, spectrum.real, out=squared)
+            squared.addcmul_(spectrum.imag, spectrum.imag)
+    if power == 1.0:
+        out.sqrt_()
+    elif power is not None and power != 2.0:
+        out.pow_(power / 2.0)
     return out.reshape(y.shape[:-1] + out.shape[-2:]).transpose(-1, -2)

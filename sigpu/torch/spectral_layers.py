@@ -25,8 +25,8 @@ from sigpu._validate import one_of, positive_float
 from sigpu.constantq import _keywords_for  # a plan's keyword arguments from the caller's locals
 
 from ._basis_product import basis_product
-from ._spectral import cepstrum, power_spectrogram
-from ._stft_torch import TORCH_PAD
+from ._spectral import cepstrum, needs_grad, power_spectrogram
+from ._stft_torch import TORCH_PAD, torch_stft, torch_stft_applies
 
 __all__ = ["STFT", "iSTFT", "MelSpectrogram", "MFCC", "Gammatonegram", "GriffinLim"]
 
@@ -270,7 +270,11 @@ class _BankLayer(nn.Module):
         S : torch.Tensor, shape (..., n_bands, n_frames)
             The input's device and dtype.
         """
-        S = power_spectrogram(self.stft(y), self.power)
+        plan = self.stft.plan
+        if not (self.stft.uses_basis or needs_grad(y)) and torch_stft_applies(plan, y):
+            S = torch_stft(plan, y, power=self.power)  # the power taken block by block
+        else:
+            S = power_spectrogram(self.stft(y), self.power)
         return torch.matmul(self.bank.to(S.dtype), S)
 
 
