@@ -88,8 +88,9 @@ def apply_bank(bank, S, xp):
 
     One 2-D product whatever the batch shape.  A time-major ``S`` (what
     :func:`sigpu.stft` produces: the frames' rFFTs are rows) is used in place as
-    ``(B*T, F) @ (F, M)`` (``spectrum.apply_bank``: on the CPU a band-limited bank
-    such as mel is applied band by band); a frequency-major batch is gathered once into
+    ``(B*T, F) @ (F, M)`` (on the CPU a band-limited bank such as mel is applied band by
+    band: ``spectrum.apply_bank``, or below numba's break-even size a few GEMMs over the
+    bands, ``bank.apply``); a frequency-major batch is gathered once into
     ``(F, B*T)``.  The result may be a transposed view (time-major); callers
     needing C order copy it.
     """
@@ -100,8 +101,8 @@ def apply_bank(bank, S, xp):
         rows = xp.reshape(time_major, (n_items * n_frames, n_freq))
         if fused_kernel_pays(rows.size):
             out = kernel(xp, "spectrum.apply_bank")(rows, bank)  # band-wise on the CPU
-        else:
-            out = xp.matmul(rows, bank.T)
+        else:  # no numba start-up for a small input; GEMMs over the bands on the CPU
+            out = kernel(xp, "bank.apply")(rows, bank)
         return xp.swapaxes(xp.reshape(out, (*lead, n_frames, bank.shape[0])), -1, -2)
     if n_items == 1:
         out = xp.matmul(bank, xp.reshape(S, (n_freq, n_frames)))

@@ -617,3 +617,26 @@ def test_results_stay_on_the_input_library(xp):
         feature.stack_memory(feature.mfcc(y)),
     ):
         assert_array(result, dtype=np.float32)
+
+
+def test_band_grouped_bank_product_equals_the_dense_product(xp):
+    """The CPU's small-input filter-bank product (GEMMs over each group's bands) against
+    the dense product: a mel bank (grouped), one with empty filters (n_mels too large for
+    n_fft: all-zero rows) and a dense chroma bank (one GEMM); the GPU's single GEMM too."""
+    from sigpu._backend import kernel
+
+    rng = np.random.default_rng(12)
+    for dtype in DTYPES:
+        rows = rng.random((300, 1025)).astype(dtype)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # librosa: empty mel filters
+            banks = [
+                librosa.filters.mel(sr=SR, n_fft=2048, n_mels=128),
+                librosa.filters.mel(sr=SR, n_fft=2048, n_mels=400),
+                librosa.filters.chroma(sr=SR, n_fft=2048),
+            ]
+        for bank in banks:
+            bank = bank.astype(dtype)
+            got = kernel(xp, "bank.apply")(xp.asarray(rows), xp.asarray(bank))
+            assert_array(got, dtype=dtype, shape=(300, bank.shape[0]))
+            _close(got, rows.astype(np.float64) @ bank.T.astype(np.float64), dtype)
