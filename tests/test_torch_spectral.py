@@ -422,7 +422,8 @@ def test_layers_state_dict_no_grad_and_devices(rng):
         with context():
             out = fixed(y)
         assert not out.requires_grad and out.dtype == torch.float32
-    np.testing.assert_array_equal(out.numpy(), fixed(y).detach().numpy())
+    # without grad the power is taken block by block in the torch FFT path: rounding apart
+    assert _rel(out.numpy(), fixed(y).detach().numpy()) <= 1e-6
 
 
 def test_griffinlim_layer(rng):
