@@ -83,6 +83,8 @@ def test_local_cluster_workers_and_their_malloc_settings(client):
     assert set(environments.values()) == {None}
     profiling = client.run(lambda: dask.config.get("distributed.worker.profile.enabled"))
     assert set(profiling.values()) == {False}
+    ticks = client.run(lambda: dask.config.get("distributed.admin.tick.interval"))
+    assert set(ticks.values()) == {"1s"}
     # each worker on its own share of this process's CPUs (sigpu sizes its threads by it)
     masks = sorted(map(sorted, client.run(lambda: os.sched_getaffinity(0)).values()))
     cpus = sorted(os.sched_getaffinity(0))

@@ -86,7 +86,10 @@ def local_cluster(*, workers=None, backend="numpy"):
     faults, which made ``sigpu.load`` + ``melspectrogram`` 2-4 times slower in a
     worker than in the parent process (and librosa's too; benchmarks/compare_corpus.py).
     The workers' statistical profiler (the dashboard's profile page) is off: it took
-    7-20 % of a worker's CPU time in sigpu's features.  Each CPU worker is pinned to
+    7-20 % of a worker's CPU time in sigpu's features.  The servers' housekeeping runs
+    every 1-2 s instead of every 20-500 ms (event-loop tick, system monitor, the
+    nanny's memory check of its worker): at Dask's defaults it took 4-8 % of a core in
+    this process (the scheduler's) and 2-6 % in each worker.  Each CPU worker is pinned to
     its share of the CPUs this process may run on (one
     each with the default ``workers``): sigpu sizes its threads by a process's CPUs,
     and unpinned workers would each start threads for all of them.
@@ -115,6 +118,13 @@ def local_cluster(*, workers=None, backend="numpy"):
         # the workers' statistical profiler (the dashboard's profile page) takes the GIL
         # every 10 ms to walk the task's stack
         "distributed.worker.profile.enabled": False,
+        # the servers' housekeeping, every 20 ms (event-loop health tick), 100 ms (the
+        # nanny's look at its worker's memory) and 500 ms (system monitor), took 4-8 %
+        # of a core in the scheduler's process and 2-6 % in a worker's, on the cores
+        # the work runs on; 1-2 s cut that to 1 % and 0.5 %
+        "distributed.admin.tick.interval": "1s",
+        "distributed.admin.system-monitor.interval": "2s",
+        "distributed.worker.memory.monitor-interval": "1s",
     }
     with dask.config.set(settings):
         if backend == "cupy":
