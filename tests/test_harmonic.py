@@ -227,6 +227,27 @@ def test_lowering_matches_loop_reference(xp, rng, top_edge):
             assert abs(out[b, c * k_f + k, f, t] - want) <= 1e-14
 
 
+@pytest.mark.parametrize("parallel_from", [0, 1 << 40])
+def test_cpu_lowering_and_adjoint_in_parallel_and_serially(rng, monkeypatch, parallel_from):
+    # the CPU kernels run as numba parallel regions only from PARALLEL_MIN_SIZE outputs (a
+    # region's thread wake-ups cost far more than small work): both drivers against the loop
+    # reference and the adjoint identity
+    from sigpu._kernels import harmonic_numba
+
+    monkeypatch.setattr(harmonic_numba, "PARALLEL_MIN_SIZE", parallel_from)
+    x = rng.standard_normal((2, 3, 17, 5))
+    kw = dict(n_harmonics=5, anchor=2, top_edge="inclusive")
+    out = harmonic_lower(x, **kw)
+    for b, c, k, f, t in np.ndindex(2, 3, 5, 17, 5):
+        want = ref_sample(x[b, c, :, t], f, k + 1, 2, "inclusive")
+        assert abs(out[b, c * 5 + k, f, t] - want) <= 1e-14
+    g = rng.standard_normal(out.shape)
+    lhs = np.vdot(out, g)
+    for deterministic in (True, False):
+        rhs = np.vdot(x, harmonic_lower_adjoint(g, deterministic=deterministic, **kw))
+        assert abs(lhs - rhs) <= 1e-12 * max(1.0, abs(lhs))
+
+
 def test_time_convolution_equals_scipy_correlate(xp, rng):
     # n = 1, K_f = 1: an ordinary (1 x K_t) cross-correlation along time
     x = rng.standard_normal((2, 3, 4, 20))

@@ -18,7 +18,7 @@ from .numba_jit import njit
 #: lowered tensor and the tall GEMM's product stay in the core's L2 cache.
 GEMM_BLOCK_COLUMNS = 2048
 
-#: Output elements from which the transposed lowering runs as a numba parallel region.  A
+#: Output elements from which the lowering and its transpose run as a numba parallel region.  A
 #: parallel region costs a wake-up of every numba thread: on the 2-core VM under load the
 #: gather of one 8-channel 128 x 128 item took 8-28 ms in parallel against 0.06 ms serially.
 PARALLEL_MIN_SIZE = 1 << 22
@@ -40,38 +40,50 @@ def _channel(c, k, n_chan, n_harm, stack_groups):
     return (g * n_harm + k) * c_g + c - g * c_g
 
 
-@njit(parallel=True)
-def _lower(x, lo, hi, w_lo, w_hi, pad, stack_groups, out):
-    n_batch, n_chan, _, n_time = x.shape
+@njit(nogil=True)
+def _lower_channel(x, lo, hi, w_lo, w_hi, pad, stack_groups, out, q):
+    """Lowered channel ``q = (b*C + c)*K + k`` of :func:`lower`."""
+    _, n_chan, _, n_time = x.shape
     n_harm, n_out = lo.shape
     row_len = n_time + 2 * pad
     plane = n_out * row_len
-    for q in numba.prange(n_batch * n_chan * n_harm):
-        b = q // (n_chan * n_harm)
-        c = (q // n_harm) % n_chan
-        k = q % n_harm
-        base = (b * n_chan * n_harm + _channel(c, k, n_chan, n_harm, stack_groups)) * plane
-        for f in range(n_out):
-            row = base + f * row_len
-            for t in range(pad):
+    b = q // (n_chan * n_harm)
+    c = (q // n_harm) % n_chan
+    k = q % n_harm
+    base = (b * n_chan * n_harm + _channel(c, k, n_chan, n_harm, stack_groups)) * plane
+    for f in range(n_out):
+        row = base + f * row_len
+        for t in range(pad):
+            out[row + t] = 0
+            out[row + pad + n_time + t] = 0
+        row += pad
+        a = w_lo[k, f]
+        w = w_hi[k, f]
+        src_lo = x[b, c, lo[k, f]]
+        src_hi = x[b, c, hi[k, f]]
+        # zero weights are skipped, not multiplied, so non-finite values beyond the
+        # top edge never leak into taps that do not use them
+        if w != 0:
+            for t in range(n_time):
+                out[row + t] = a * src_lo[t] + w * src_hi[t]
+        elif a != 0:
+            for t in range(n_time):
+                out[row + t] = a * src_lo[t]
+        else:
+            for t in range(n_time):
                 out[row + t] = 0
-                out[row + pad + n_time + t] = 0
-            row += pad
-            a = w_lo[k, f]
-            w = w_hi[k, f]
-            src_lo = x[b, c, lo[k, f]]
-            src_hi = x[b, c, hi[k, f]]
-            # zero weights are skipped, not multiplied, so non-finite values beyond the
-            # top edge never leak into taps that do not use them
-            if w != 0:
-                for t in range(n_time):
-                    out[row + t] = a * src_lo[t] + w * src_hi[t]
-            elif a != 0:
-                for t in range(n_time):
-                    out[row + t] = a * src_lo[t]
-            else:
-                for t in range(n_time):
-                    out[row + t] = 0
+
+
+@njit(parallel=True)
+def _lower(x, lo, hi, w_lo, w_hi, pad, stack_groups, out):
+    for q in numba.prange(x.shape[0] * x.shape[1] * lo.shape[0]):
+        _lower_channel(x, lo, hi, w_lo, w_hi, pad, stack_groups, out, q)
+
+
+@njit(nogil=True)
+def _lower_serial(x, lo, hi, w_lo, w_hi, pad, stack_groups, out):
+    for q in range(x.shape[0] * x.shape[1] * lo.shape[0]):
+        _lower_channel(x, lo, hi, w_lo, w_hi, pad, stack_groups, out, q)
 
 
 def lower(x, lo, hi, w_lo, w_hi, pad: int, tail: int, stack_groups: int = 0):
@@ -102,7 +114,7 @@ def lower(x, lo, hi, w_lo, w_hi, pad: int, tail: int, stack_groups: int = 0):
     size = n_batch * n_chan * n_harm * n_out * (n_time + 2 * pad)
     out = np.empty(size + tail, dtype=x.dtype)
     out[size:] = 0
-    _lower(
+    (_lower_serial if _serial(size) else _lower)(
         x,
         np.ascontiguousarray(lo),
         np.ascontiguousarray(hi),
