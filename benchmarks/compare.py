@@ -238,6 +238,8 @@ GOALS = [
     ("CQT", "librosa", 0.8, "CQT <= 0.8x librosa (at parity)"),
     ("CQT", "nnAudio CQT", 0.1, "CQT <= 0.1x nnAudio CPU (its faster CQT layer)"),
     ("STFT", "FFT floor", 1.15, "STFT <= 1.15x its FFT floor (issue 20)"),
+    # the sigpu.torch STFT layers run sigpu's STFT: it should be no slower than torch's own
+    ("STFT", "torch.stft", 1.0, "STFT <= 1.0x torch.stft (issue 20, for sigpu.torch)"),
 ]
 
 

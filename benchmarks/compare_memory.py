@@ -109,6 +109,7 @@ def main(argv=None) -> int:
     print(f"load average before: {' / '.join(f'{v:.2f}' for v in os.getloadavg())}\n")
     print("| function | length | implementation | peak growth (MiB) | output (MiB) | seconds |")
     print("|---|---|---|---|---|---|")
+    peaks = {}
     for minutes in args.minutes:
         for name in args.only:
             for impl in impls:
@@ -118,12 +119,27 @@ def main(argv=None) -> int:
                     print(f"| {name} | {minutes:g} min | {impl} | failed: {res} | | |", flush=True)
                     continue
                 peak, out, seconds = res
+                peaks[name, minutes, impl] = peak
                 print(
-                    f"| {name} | {minutes:g} min | {impl} | {peak:.0f} | {out:.0f} | "
+                    f"| {name} | {minutes:g} min | {impl} | {peak:.1f} | {out:.1f} | "
                     f"{seconds:.1f} (process {time.perf_counter() - t0:.0f}) |",
                     flush=True,
                 )
     print(f"\nload average after: {' / '.join(f'{v:.2f}' for v in os.getloadavg())}")
+    goal_rows = [
+        (name, minutes, peak, peaks[name, minutes, "librosa"])
+        for (name, minutes, impl), peak in peaks.items()
+        if impl == "sigpu" and (name, minutes, "librosa") in peaks
+    ]
+    if goal_rows:  # issue 20: sigpu's peak no higher than librosa's
+        print("\n| goal: peak <= librosa's | sigpu (MiB) | librosa (MiB) | ratio | status |")
+        print("|---|---|---|---|---|")
+        for name, minutes, mine, theirs in goal_rows:
+            status = "met" if mine <= theirs else "MISSED"
+            print(
+                f"| {name}, {minutes:g} min | {mine:.1f} | {theirs:.1f} | {mine / theirs:.3f} "
+                f"| {status} |"
+            )
     return 0
 
 
