@@ -2,9 +2,10 @@
 
 Workload: compare_feature.py's synthetic clips (piano-like notes, a chirp, noise) at 22050
 Hz, float32 by default, n_fft 2048, hop 512; each function gets the whole batch in one call
-(librosa takes batches the same way).  Timings are the minimum of ``--repeat`` samples after one
-warm-up (calls under 20 ms repeated within a sample), sigpu and librosa interleaved in the
-same process; the ratio is sigpu's time over librosa's (issue 19's goal: <= 0.7).
+(librosa takes batches the same way).  ``--repeat`` rounds after one warm-up, sigpu and
+librosa back to back in each (calls under 20 ms repeated within a sample), in one process:
+the times are each side's fastest sample, the ratio sigpu / librosa the median over rounds
+of the paired samples' ratio (issue 19's goal: <= 0.7).
 Accuracy is rel-to-peak against librosa's result (for mel_to_stft, whose minimiser is not
 unique: the relative residual ``||mel_basis @ S**2 - M|| / ||M||`` of each).
 
@@ -14,6 +15,7 @@ Run:  python benchmarks/compare_feature_extra.py [--repeat 9] [--clips 4] [--sec
 from __future__ import annotations
 
 import argparse
+import statistics
 import time
 import warnings
 
@@ -38,24 +40,28 @@ def _parse():
     return p.parse_args()
 
 
-def best_times(calls, repeat, min_sample_s=0.02):
-    """Fastest seconds of each call (the least disturbed by other processes on a shared
-    machine), the calls interleaved round by round (same load); a
-    call shorter than ``min_sample_s`` is repeated within each sample (per-call time)."""
+def paired_times(ours, theirs, repeat, min_sample_s=0.02):
+    """``(sigpu s, librosa s, ratio)``: each call's fastest sample, and the median over rounds
+    of the ratio of the two samples taken back to back in a round (on a shared machine
+    whose load changes by the second, the fastest samples of the two can come from quiet
+    moments of different rounds; a round's pair shares one).  A call shorter than
+    ``min_sample_s`` is repeated within each sample (per-call time)."""
+    calls = (ours, theirs)
     loops = []
     for call in calls:
         call()  # warm-up: tables, numba compilation
         t0 = time.perf_counter()
         call()
         loops.append(max(1, int(min_sample_s / max(time.perf_counter() - t0, 1e-6))))
-    times = [[] for _ in calls]
+    times = [[], []]
     for _ in range(repeat):
         for i, call in enumerate(calls):
             t0 = time.perf_counter()
             for _ in range(loops[i]):
                 call()
             times[i].append((time.perf_counter() - t0) / loops[i])
-    return [min(t) for t in times]
+    ratio = statistics.median(a / b for a, b in zip(*times, strict=True))
+    return min(times[0]), min(times[1]), ratio
 
 
 def rel_to_peak(a, b):
@@ -156,19 +162,19 @@ def main():
             if isinstance(got, tuple):
                 got, want = got[0], want[0]
             accuracy = entry[2](got, want) if len(entry) > 2 else f"{rel_to_peak(got, want):.1e}"
-            t_ours, t_theirs = best_times([ours, theirs], args.repeat)
-        rows.append((name, t_theirs, t_ours, accuracy))
-        print(f"{name}: {t_ours / t_theirs:.2f}x", flush=True)
+            t_ours, t_theirs, ratio = paired_times(ours, theirs, args.repeat)
+        rows.append((name, t_theirs, t_ours, ratio, accuracy))
+        print(f"{name}: {ratio:.2f}x", flush=True)
     print(
         f"\n{args.clips} clips x {args.seconds:g} s at {SR} Hz, {args.dtype}, n_fft 2048, "
-        f"hop 512; minimum of {args.repeat}, interleaved; sigpu on NumPy\n"
+        f"hop 512; {args.repeat} interleaved rounds: fastest sample of each, median of the "
+        "rounds' paired ratios; sigpu on NumPy\n"
     )
     print(
         "| function | sigpu ms | librosa ms | sigpu / librosa | goal | met | accuracy vs librosa |"
     )
     print("|---|---|---|---|---|---|---|")
-    for name, t_theirs, t_ours, accuracy in rows:
-        ratio = t_ours / t_theirs
+    for name, t_theirs, t_ours, ratio, accuracy in rows:
         print(
             f"| {name} | {1e3 * t_ours:.3f} | {1e3 * t_theirs:.3f} | {ratio:.2f} | "
             f"<= {GOAL} | {'met' if ratio <= GOAL else 'missed'} | {accuracy} |"
