@@ -29,6 +29,11 @@ _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
 
 
+def _sequence(items):
+    """``items`` with a length and indexing: a range stays a range (no list of its ints)."""
+    return items if isinstance(items, (list, tuple, range)) else list(items)
+
+
 def run_blocks(func, items):
     """``[func(item) for item in items]`` on the pool, in item order, however few items.
 
@@ -44,7 +49,7 @@ def run_blocks(func, items):
             _pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix=BLOCK_THREAD_PREFIX)
     # One task per thread, each taking the next item until none is left: a Future per item
     # (the executor's map) cost ~2 KB each, 3 MiB for the 1615 blocks of a 10-minute STFT.
-    items = list(items)
+    items = _sequence(items)
     results = [None] * len(items)
     taken = iter(range(len(items)))
     take_lock = threading.Lock()
@@ -75,7 +80,7 @@ def map_blocks(func, items):
     ``func`` must only write to disjoint outputs.  Fewer than two items per thread run in
     the calling thread (dynamic scheduling only pays with some items to balance).
     """
-    items = list(items)
+    items = _sequence(items)
     if WORKERS == 1 or len(items) < 2 * WORKERS:
         return [func(item) for item in items]
     return run_blocks(func, items)
