@@ -145,7 +145,8 @@ def histograms(x2d, xp, *, q, tdeci, over, noct, minf, maxf, deterministic=False
     chans, batches = kernel(xp, "reassign.batch_plan")(
         n, n_chan, f0_host, sig_host, itemsize, deterministic=deterministic
     )
-    work_size = 2 * max(j1 - j0 for j0, j1 in batches) * chans * n
+    work_length = kernel(xp, "reassign.work_length")
+    work_size = max(work_length(n, chans, f0_host[j0:j1], sig_host[j0:j1]) for j0, j1 in batches)
     for c0 in range(0, n_chan, chans):
         # one forward FFT per channel, full complex (no rfft: lines past
         # Nyquist are truncated Gaussians, not mirrored), no padding
@@ -172,6 +173,7 @@ def histograms(x2d, xp, *, q, tdeci, over, noct, minf, maxf, deterministic=False
                     energy_c,
                     counts_c,
                     deterministic=deterministic,
+                    n_samples=n,
                 )
             return energy_c, counts_c
 

@@ -223,7 +223,8 @@ def test_float32_vs_float64(xp, case):
 @pytest.mark.parametrize("q", [0.5, 2.0])
 def test_any_length_matches_literal_reference(xp, n, q):
     """Lengths that fold differently (the CPU splits each line's inverse FFT over the
-    divisors of n; a prime n cannot fold) and a q whose bands cross 0 Hz."""
+    divisors of n; a prime n cannot fold, and rows of a large prime length go through a
+    chirp convolution) and a q whose bands cross 0 Hz."""
     x = small_signal(n=n, seed=3)
     kw = dict(SMALL, q=q)
     ref_e, ref_c = (a.T[::-1] for a in reference(x[None], **kw))
@@ -375,13 +376,15 @@ def test_analytic_mu(xp):
     np.testing.assert_allclose(mu, expect, atol=1e-8)
 
 
-@pytest.mark.parametrize("n", [4000, 4001, 3600])
+@pytest.mark.parametrize("n", [4000, 4001, 3600, 7 * 577])
 def test_filtered_signals_match_full_gaussians(xp, rng, n):
     """modulate + inverse FFT against the port's literal filters: the Gaussian and its
     derivative evaluated with exp on every DFT bin (no cutoff), one full-length inverse
     FFT per line.  Covers the kernel's Gaussian recurrence, its 8.6-sigma band and the
     fold, for lines from near 0 Hz (q=0.3: bands crossing 0) to Nyquist, at a length
-    that folds (4000, 3600) and a prime one (4001)."""
+    that folds (4000, 3600), a prime one (4001: chirped rows) and 7 x a prime (chirped
+    rows of a fold).  Chirped rows hold xi and eta times a phase of modulus one that
+    they share: the energy |xi|^2 and eta conj(xi) (hence mu) are compared."""
     from sigpu._backend import fft_module, kernel, namespace_for
 
     ns = namespace_for(xp.__name__)
@@ -390,21 +393,32 @@ def test_filtered_signals_match_full_gaussians(xp, rng, n):
     f_signed = np.fft.fftfreq(n)  # the port's f, with k = n/2 at +0.5
     f_signed[n // 2] = 0.5 if n % 2 == 0 else f_signed[n // 2]
     X = np.fft.fft(x, axis=-1)
+    chirped_any = False
     for q in (2.0, 0.3):
         f0 = np.geomspace(0.004, 0.49, 9)
         sig = f0 / (2 * np.pi * q)
         folded = kernel(ns, "reassign.modulate")(
             fft.fft(xp.asarray(x)), xp.asarray(f0), xp.asarray(sig)
         )
-        y = to_np(fft.ifft(folded))  # (2, line, chan, P, Q), [..., p, a] at p + P*a
-        y = np.swapaxes(y, -1, -2).reshape(y.shape[:3] + (n,))
+        y = to_np(fft.ifft(folded))  # (2, line, chan, P, L), [..., p, a] at p + P*a
+        rows = y.shape[-2]
+        chirped = y.shape[-1] > n // rows
+        chirped_any |= chirped
+        y = np.swapaxes(y[..., : n // rows], -1, -2).reshape(y.shape[:3] + (n,))
         gauss = np.exp(-((f_signed - f0[:, None]) ** 2) / (2 * sig[:, None] ** 2))
         deriv = -(f_signed - f0[:, None]) / sig[:, None] * gauss
         xi = np.fft.ifft(gauss[:, None, :] * X[None], axis=-1)
         eta = np.fft.ifft(deriv[:, None, :] * X[None], axis=-1)
-        for got, ref in ((y[0], xi), (y[1], eta)):
-            err = np.abs(got - ref).max(axis=-1) / np.abs(ref).max(axis=-1)
+        scale = np.abs(xi).max(axis=-1) * np.abs(eta).max(axis=-1)
+        pairs = [(np.abs(y[0]) ** 2, np.abs(xi) ** 2, np.abs(xi).max(axis=-1) ** 2)]
+        pairs.append((y[1] * np.conj(y[0]), eta * np.conj(xi), scale))
+        if not chirped:
+            pairs += [(y[0], xi, np.abs(xi).max(axis=-1)), (y[1], eta, np.abs(eta).max(axis=-1))]
+        for got, ref, peak in pairs:
+            err = np.abs(got - ref).max(axis=-1) / peak
             assert err.max() < 1e-13, (q, err.max())
+    if xp is np:  # the CPU chirps lengths with a large prime factor, folds the others
+        assert chirped_any == (n in (4001, 7 * 577))
 
 
 def test_chirp_instantaneous_frequency(xp):

@@ -51,6 +51,12 @@ def batch_plan(n: int, n_chan: int, f0, sig, complex_itemsize: int, *, determini
     return chans, [(j0, min(j0 + lines, len(f0))) for j0 in range(0, len(f0), lines)]
 
 
+def work_length(n: int, n_chan: int, f0, sig) -> int:
+    """See :func:`sigpu._kernels.reassign_numba.work_length`: ``2 * lines * channels * n``
+    (never folded or chirped)."""
+    return 2 * len(f0) * n_chan * n
+
+
 def map_partitions(func, n_items: int):
     """``[func(range(n_items))]``: one stream takes every batch in order (the GPU
     parallelises inside each)."""
@@ -88,9 +94,21 @@ def modulate(spectrum, f0, sig, out=None):
 
 
 def gate_scatter(
-    filtered, f0, sig, tdeci, noct, minf, maxf, energy, counts, *, deterministic=False
+    filtered,
+    f0,
+    sig,
+    tdeci,
+    noct,
+    minf,
+    maxf,
+    energy,
+    counts,
+    *,
+    deterministic=False,
+    n_samples=None,
 ):
-    """See :func:`sigpu._kernels.reassign_numba.gate_scatter`.
+    """See :func:`sigpu._kernels.reassign_numba.gate_scatter` (``n_samples``, when given,
+    is the spectra's length: the GPU never chirps).
 
     ``deterministic=False``: shared-memory histograms flushed with double
     atomics (last-bit run-to-run differences in ``energy``; counts exact).
@@ -101,7 +119,7 @@ def gate_scatter(
     f0 = cupy.ascontiguousarray(f0, dtype=cupy.float64)
     sig = cupy.ascontiguousarray(sig, dtype=cupy.float64)
     _, n_lines, n_chan, fold, n = filtered.shape
-    if fold != 1:
+    if fold != 1 or n_samples not in (None, n):
         raise ValueError("gate_scatter: the CUDA kernels take unfolded spectra (P = 1)")
     _, n_freq, n_frames = energy.shape
     if not (energy.flags.c_contiguous and counts.flags.c_contiguous):
