@@ -8,11 +8,18 @@
   changes on a shared machine hit both alike.
 * ``reassigned_spectrogram`` against ``librosa.reassigned_spectrogram``.
 
-Prints a markdown table (median of ``--repeat`` runs after one warm-up run).
+Prints a markdown table (median of ``--repeat`` runs after one warm-up run) and the goal
+rows of issue 20 (sigpu, peer, ratio, goal, met/missed): linear reassignment <= 0.1x the
+port (float64), reassigned_spectrogram <= 0.5x librosa.
 
     python benchmarks/compare_reassign.py [--seconds 2] [--sr 16000] [--channels 1]
+    python benchmarks/compare_reassign.py --threads 1    # pinned to one core, CPU time
     python benchmarks/compare_reassign.py --matlab-size --backend cupy   # the GPU goal
     python benchmarks/compare_reassign.py --clips 1 10 60 --clips-only   # vs librosa, defaults
+
+``--threads 1`` pins the process to one core (and numba/BLAS/OpenMP to one thread) and
+times CPU time (``time.process_time``), which other processes on that core do not
+inflate; ``--threads 0`` (default) uses every core and wall time.
 
 ``--matlab-size`` is the spec's MATLAB case (section 5.2: N = 288,001 samples, 2 channels
 pooled, q=2, tdeci=450, over=20, noct=12; the port takes minutes there, so it is skipped
@@ -23,14 +30,73 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import statistics
 import time
 
-import numpy as np
-from timing import interleaved_times
 
-from sigpu._backend import synchronize
-from sigpu.reassign import linear_reassignment, reassigned_spectrogram
+def _pin_to_one_core() -> None:
+    """One core, one thread everywhere; before NumPy is imported (as compare.py's)."""
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
+        os.environ[var] = "1"
+    os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+
+
+def _parse():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--seconds", type=float, default=2.0)
+    ap.add_argument("--sr", type=int, default=16000)
+    ap.add_argument("--channels", type=int, default=1)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--no-port", action="store_true", help="skip the (slow) port")
+    ap.add_argument("--backend", choices=("numpy", "cupy"), default="numpy")
+    ap.add_argument("--matlab-size", action="store_true", help="the spec's MATLAB case")
+    ap.add_argument("--port", action="store_true", help="run the port with --matlab-size too")
+    ap.add_argument(
+        "--clips",
+        type=float,
+        nargs="+",
+        default=[],
+        help="also reassigned_spectrogram vs librosa at librosa's defaults on clips of these "
+        "seconds at 22050 Hz (issue 20: 1 10 60)",
+    )
+    ap.add_argument("--clips-only", action="store_true", help="only the --clips table")
+    ap.add_argument(
+        "--threads",
+        type=int,
+        choices=(0, 1),
+        default=0,
+        help="1: pinned to one core, CPU time; 0: every core, wall time (default)",
+    )
+    return ap.parse_args()
+
+
+ARGS = _parse() if __name__ == "__main__" else None
+if ARGS is not None and ARGS.threads == 1:
+    _pin_to_one_core()
+
+import numpy as np  # noqa: E402
+from timing import interleaved_times  # noqa: E402
+
+from sigpu._backend import synchronize  # noqa: E402
+from sigpu.reassign import linear_reassignment, reassigned_spectrogram  # noqa: E402
+
+GOAL_LINEAR = 0.1  # issue 20: linear reassignment <= 0.1x the port (float64)
+GOAL_CLIPS = 0.5  # issue 20: reassigned_spectrogram <= 0.5x librosa at 1, 10, 60 s
+
+
+def goal_row(what, sigpu_s, peer_s, goal):
+    ratio = sigpu_s / peer_s
+    verdict = "met" if ratio <= goal else "missed"
+    return f"| {what} | {sigpu_s:.4f} | {peer_s:.4f} | {ratio:.3f} | <= {goal} | {verdict} |"
+
+
+def print_goals(rows):
+    print("| goal (issue 20) | sigpu (s) | peer (s) | ratio | goal | status |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for row in rows:
+        print(row)
+    print(flush=True)
 
 
 def port_linear_reassignment(x, q, tdeci, over, noct, minf, maxf):
@@ -99,12 +165,13 @@ def signal(n, channels, sr):
     return np.stack(out)
 
 
-def reassigned_clips(seconds_list, repeat):
+def reassigned_clips(seconds_list, repeat, clock):
     """reassigned_spectrogram against librosa's with librosa's defaults (sr 22050, n_fft
     2048, hop 512) on clips of each length, float32 and float64, interleaved rounds."""
     import librosa
 
     sr = 22050
+    goals = []
     print("| clip | dtype | sigpu (s) | librosa (s) | sigpu / librosa | freqs rel. err |")
     print("| --- | --- | --- | --- | --- | --- |")
     for seconds in seconds_list:
@@ -115,7 +182,7 @@ def reassigned_clips(seconds_list, repeat):
                 "sigpu": lambda y=y: reassigned_spectrogram(y, sr=sr),
                 "librosa": lambda y=y: librosa.reassigned_spectrogram(y=y, sr=sr),
             }
-            times = interleaved_times(runs, repeat)
+            times = interleaved_times(runs, repeat, clock=clock)
             a = runs["librosa"]()[0]
             b = runs["sigpu"]()[0]
             ok = ~np.isnan(a) & ~np.isnan(b)  # the gate may differ at the threshold
@@ -125,31 +192,27 @@ def reassigned_clips(seconds_list, repeat):
                 f"{times['librosa']:.4f} | {times['sigpu'] / times['librosa']:.2f} | {err:.1e} |",
                 flush=True,
             )
+            goals.append(
+                goal_row(
+                    f"reassigned_spectrogram {seconds:g} s {dtype.__name__} vs librosa",
+                    times["sigpu"],
+                    times["librosa"],
+                    GOAL_CLIPS,
+                )
+            )
     print()
+    print_goals(goals)
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--seconds", type=float, default=2.0)
-    ap.add_argument("--sr", type=int, default=16000)
-    ap.add_argument("--channels", type=int, default=1)
-    ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--no-port", action="store_true", help="skip the (slow) port")
-    ap.add_argument("--backend", choices=("numpy", "cupy"), default="numpy")
-    ap.add_argument("--matlab-size", action="store_true", help="the spec's MATLAB case")
-    ap.add_argument("--port", action="store_true", help="run the port with --matlab-size too")
-    ap.add_argument(
-        "--clips",
-        type=float,
-        nargs="+",
-        default=[],
-        help="also reassigned_spectrogram vs librosa at librosa's defaults on clips of these "
-        "seconds at 22050 Hz (issue 20: 1 10 60)",
+    args = ARGS
+    clock = time.process_time if args.threads == 1 else time.perf_counter
+    print(
+        f"threads: {'1 (pinned), CPU time' if args.threads == 1 else 'all cores, wall time'}; "
+        f"load average {' / '.join(f'{v:.2f}' for v in os.getloadavg())}\n"
     )
-    ap.add_argument("--clips-only", action="store_true", help="only the --clips table")
-    args = ap.parse_args()
     if args.clips:
-        reassigned_clips(args.clips, args.repeat)
+        reassigned_clips(args.clips, args.repeat, clock)
         if args.clips_only:
             return
     params = dict(q=2.0, tdeci=64, over=10, noct=12, minf=0.004, maxf=0.45)
@@ -174,7 +237,7 @@ def main():
     }
     if not args.no_port:
         runs["earthspecies NumPy port (float64)"] = lambda: port_linear_reassignment(x.T, **params)
-    times = interleaved_times(runs, args.repeat, sync)
+    times = interleaved_times(runs, args.repeat, sync, clock=clock)
     t_port = times.get("earthspecies NumPy port (float64)")
     for impl, t in times.items():
         note = f"{t / t_port:.3f}x port" if t_port and impl.startswith("sigpu") else ""
@@ -220,6 +283,13 @@ def main():
     for name, impl, t, note in rows:
         ts = "" if math.isnan(t) else f"{t:.3f}"
         print(f"| {name} | {impl} | {ts} | {note} |")
+    print(f"\nload average after: {' / '.join(f'{v:.2f}' for v in os.getloadavg())}\n")
+    if t_port:
+        sigpu64 = times[f"sigpu {args.backend} float64"]
+        what = "MATLAB size" if args.matlab_size else f"{args.seconds:g} s"
+        print_goals(
+            [goal_row(f"linear_reassignment {what} float64 vs port", sigpu64, t_port, GOAL_LINEAR)]
+        )
 
 
 if __name__ == "__main__":

@@ -20,8 +20,8 @@ from .._backend import fft_module, frame_pieces, write_frames
 from . import cpu_threads
 
 # Bytes of windowed frames per block (all windows): the block's spectra and the
-# coordinate expressions' temporaries stay in cache (timings: docs/performance.md,
-# "Tuning constants").
+# coordinate expressions' temporaries stay in cache (0.25-4 MB were within noise of each
+# other: docs/performance.md, "Issue 20, reassignment (2026-12-03, session 8)").
 _BLOCK_BYTES = 1 << 20
 
 
