@@ -6,8 +6,9 @@ Layout, one *topic* per operator family::
     <topic>_numba.py   CPU kernels (numba ``@njit(cache=True)``, or plain NumPy run in
                        cache-sized blocks on the pool where that is enough: ``frames``),
                        imported on first use; several take NumPy up to a size
-                       (``NUMPY_MAX_SIZE``, same values) and import numba only for a
-                       larger input, since its start-up outweighs a small call
+                       (``NUMPY_MAX_SIZE``; same values, or within a tested ulp bound)
+                       and import numba only for a larger input, since its start-up
+                       outweighs a small call
     <topic>_cuda.py    CuPy launchers for ``<topic>.cu``, imported on first use
     <topic>.cu         CUDA C++ source, kernels templated over ``float``/``double``
     cpu_threads.py     the CPU thread pool the numba kernels share (blocks of work run
