@@ -531,10 +531,7 @@ def midi_to_note(midi, *, octave=True, cents=False, key="C:maj", unicode=True):
     >>> sigpu.midi_to_note([69.3, 70], cents=True).tolist()
     ['A4+30', 'A♯4+0']
     """
-    if is_device_array(midi):
-        raise TypeError(
-            "midi_to_note: note names are host strings; pass a NumPy array (cupy.asnumpy(midi))"
-        )
+    _refuse_device_array(midi, "midi", "midi_to_note")
     for flag, name in ((octave, "octave"), (cents, "cents"), (unicode, "unicode")):
         if not isinstance(flag, (bool, np.bool_)):
             raise TypeError(f"{name}={flag!r} must be True or False")
@@ -555,6 +552,15 @@ def midi_to_note(midi, *, octave=True, cents=False, key="C:maj", unicode=True):
     if scalar:
         return flat[0]
     return np.array(flat, dtype=str).reshape(values.shape)
+
+
+def _refuse_device_array(value, name, func):
+    """TypeError for a CuPy array: note names are host strings, and a copy from the device
+    is the caller's to make."""
+    if is_device_array(value):
+        raise TypeError(
+            f"{func}: note names are host strings; pass a NumPy array (cupy.asnumpy({name}))"
+        )
 
 
 def _note_name(midi, names, octave, cents):
@@ -599,11 +605,7 @@ def hz_to_note(frequencies, **kwargs):
     bad = set(kwargs) - {"octave", "cents", "key", "unicode"}
     if bad:
         raise TypeError(f"hz_to_note() got unexpected keyword argument(s) {sorted(bad)}")
-    if is_device_array(frequencies):
-        raise TypeError(
-            "hz_to_note: note names are host strings; pass a NumPy array "
-            "(cupy.asnumpy(frequencies))"
-        )
+    _refuse_device_array(frequencies, "frequencies", "hz_to_note")
     _, f, _ = _values(frequencies, "frequencies")
     if not np.all(f > 0) or not np.all(np.isfinite(f)):
         raise ParameterError("frequencies must be positive and finite to have note names")
