@@ -1,7 +1,8 @@
 """SFI layers: trainable analog filter banks whose conv weights are made for the input's rate.
 
 The ``nn.Parameter`` s of :class:`SFIEncoder`, :class:`SFIDecoder` and :class:`SFIConv1d` are
-the analog filters' centre frequencies, bandwidths (both in Hz) and phases (rad); a call
+the analog filters' centre frequencies, bandwidths (both in Hz) and phases (rad), or for
+``family="rational"`` their poles, zeros and gains (:mod:`._rational_bank`); a call
 ``layer(x, sr=16000)`` designs the digital weights for ``sr`` (time- or frequency-domain,
 :mod:`sigpu.sfi`), with kernel length and hop fixed in seconds (given in samples at
 ``train_sr``), and gradients flow to the analog parameters (:mod:`._sfi`).
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -18,11 +20,15 @@ from .. import sfi
 from .._errors import ParameterError
 from .._validate import nonnegative_float, positive_float, positive_int
 from ..sfi import decode, encode  # public: the bridge checks the tensors, then ._sfi's autograd
-from ._sfi import DESIGNS, gammatone_weights, modulated_gaussian_weights
+from . import _rational_bank
+from ._sfi import DESIGNS, gammatone_weights, modulated_gaussian_weights, rational_weights
 
 __all__ = ["SFIEncoder", "SFIDecoder", "SFIConv1d"]
 
-FAMILIES = ("mgf", "gammatone")
+FAMILIES = ("mgf", "gammatone", "rational")
+
+#: nn.Parameter names of a rational bank (see :mod:`._rational_bank`)
+RATIONAL_PARAMETERS = ("pole_rate", "pole_hz", "zero_re_hz", "zero_im_hz", "gain")
 
 
 class _AnalogFilterBank(nn.Module):
@@ -44,6 +50,7 @@ class _AnalogFilterBank(nn.Module):
         grid=None,
         n_grid=640,
         rounding="floor",
+        zpk=None,
         device=None,
         dtype=None,
     ):
@@ -75,11 +82,16 @@ class _AnalogFilterBank(nn.Module):
         self.train_sr, self.kernel_size, self.stride = float(train_sr), kernel_size, stride
         self.family, self.design, self.order = family, design, order
         self.grid = grid if grid is not None else ("centered" if family == "mgf" else "causal")
-        self.n_grid, self.rounding = n_grid, rounding
+        self.n_grid, self.rounding, self.n_filters = n_grid, rounding, n_filters
         fmax = train_sr / 2 if fmax is None else fmax
         centres = torch.as_tensor(
             sfi.erb_space(fmin, fmax, n_filters), dtype=dtype or torch.get_default_dtype()
         )
+        if family == "rational":
+            self._init_rational(centres, bandwidth_hz, zpk, device)
+            return
+        if zpk is not None:
+            raise ParameterError(f"zpk is an initial pole/zero bank: family={family!r} takes none")
         if bandwidth_hz is None:
             bandwidth = (
                 torch.full_like(centres, 100.0)
@@ -100,6 +112,41 @@ class _AnalogFilterBank(nn.Module):
         self.center_hz = nn.Parameter(centres.to(device))
         self.bandwidth_hz = nn.Parameter(bandwidth.to(device))
         self.phase = nn.Parameter(phase.to(device))
+
+    def _init_rational(self, centres, bandwidth_hz, zpk, device):
+        """Pole/zero parameters from ``zpk`` or Butterworth band-passes at ``centres``."""
+        if zpk is None:
+            bandwidth = (
+                _rational_bank.erb_hz(centres.double().numpy())
+                if bandwidth_hz is None
+                else positive_float(bandwidth_hz, "bandwidth_hz")
+            )
+            zpk = _rational_bank.butterworth_bandpass_bank(
+                centres.double().numpy(), np.broadcast_to(bandwidth, centres.shape), self.order
+            )
+        params = _rational_bank.initial_parameters(
+            zpk, self.n_filters, strictly_proper=self.design == "time"
+        )
+        for name in RATIONAL_PARAMETERS:
+            value = torch.as_tensor(params[name], dtype=centres.dtype, device=device)
+            if not bool(torch.isfinite(value).all()):  # e.g. a 1e-300 gain in float32
+                raise ParameterError(f"zpk: {name} is not a finite {centres.dtype} number")
+            setattr(self, name, nn.Parameter(value))
+
+    def rational_zpk(self):
+        """Zeros, poles (complex, rad/s) and gains of a ``family="rational"`` bank.
+
+        Returns
+        -------
+        zeros : torch.Tensor, shape (F, n_z), complex
+        poles : torch.Tensor, shape (F, 2 P), complex
+            The P stored poles, then their conjugates.
+        gain : torch.Tensor, shape (F,)
+            ``gain * (2 pi 1000) ** (n_p - n_z)``.
+        """
+        if self.family != "rational":
+            raise ParameterError(f"rational_zpk: family={self.family!r} is not 'rational'")
+        return _rational_bank.assemble(*(getattr(self, n) for n in RATIONAL_PARAMETERS))
 
     def geometry(self, sr):
         """``(numtaps, stride, padding)`` at ``sr``, from :func:`sigpu.sfi.scaled_geometry`.
@@ -168,15 +215,17 @@ class _AnalogFilterBank(nn.Module):
             weights, _ = modulated_gaussian_weights(
                 two_pi * self.center_hz, two_pi * self.bandwidth_hz, self.phase, **options
             )
-        else:
+        elif self.family == "gammatone":
             weights, _ = gammatone_weights(
                 self.center_hz, self.bandwidth_hz, self.phase, order=self.order, **options
             )
+        else:
+            weights, _ = rational_weights(*self.rational_zpk(), **options)
         return weights
 
     def extra_repr(self):
         return (
-            f"n_filters={self.center_hz.shape[0]}, kernel_size={self.kernel_size}, "
+            f"n_filters={self.n_filters}, kernel_size={self.kernel_size}, "
             f"stride={self.stride}, train_sr={self.train_sr:g}, family={self.family!r}, "
             f"design={self.design!r}"
         )
@@ -190,24 +239,35 @@ _COMMON_PARAMETERS = """
         another rate they scale, see :func:`sigpu.sfi.scaled_geometry`).
     train_sr : float
         Rate at which ``kernel_size`` and ``stride`` are given (Hz).
-    family : {"mgf", "gammatone"}
-        Modulated Gaussian filters or gammatones (of ``order``).
+    family : {"mgf", "gammatone", "rational"}
+        Modulated Gaussian filters, gammatones (of ``order``) or rational filters
+        ``H(s) = k prod(s - z) / prod(s - p)`` with trainable poles, zeros and gains, initialised
+        as Butterworth band-passes of ``order`` pole pairs (or from ``zpk``).
     design : {"time", "frequency"}
         Time-domain sampling or frequency-domain least-squares weight design.
     order : int, default 2
-        Gammatone order (the MPGTF of the SFI paper uses 2).
+        Gammatone order (the MPGTF of the SFI paper uses 2); for "rational", the number of
+        conjugate pole pairs (and of zeros, at s = 0) of the Butterworth band-pass prototype,
+        in [1, 8].
     fmin, fmax : float
         Range of the ERB-spaced initial centre frequencies (Hz); ``fmax`` defaults to
         ``train_sr / 2``.
     bandwidth_hz : float, optional
         Initial bandwidths (Hz): default 100 Hz for MGFs (sigma = 2 pi 100 rad/s, as in the
-        paper) and the ERB-matched :func:`sigpu.sfi.gammatone_bandwidth` for gammatones.
+        paper), the ERB-matched :func:`sigpu.sfi.gammatone_bandwidth` for gammatones and the -3 dB
+        band ``ERB(fc) = 24.7 + fc / 9.265`` (geometric centre ``fc``) for rational filters.
     grid : str, optional
         TD tap grid; default "centered" for MGFs, "causal" for gammatones.
     n_grid : int, default 640
         FD frequency grid size.
     rounding : {"floor", "round", "error"}
         Rounding of the scaled kernel length and hop.
+    zpk : tuple of array_like, optional
+        ``family="rational"`` only: the initial bank ``(zeros (F, n_z), poles (F, n_p), gains
+        (F,))`` in rad/s instead of the Butterworth band-passes, e.g. stacked
+        ``scipy.signal`` analog designs; every pole complex with a negative real part, poles
+        and zeros real or in conjugate pairs, the same structure in every filter, fewer zeros
+        than poles for ``design="time"``.
     device, dtype
         Of the parameters (float32 or float64).
 """
@@ -224,7 +284,12 @@ class SFIEncoder(_AnalogFilterBank):
     Attributes
     ----------
     center_hz, bandwidth_hz, phase : nn.Parameter, shape (F,)
-        The analog filters' parameters.
+        The analog filters' parameters (families "mgf", "gammatone").
+    pole_rate, pole_hz, zero_re_hz, zero_im_hz, gain : nn.Parameter
+        Family "rational": P stored poles of the P conjugate pairs ``2 pi (-softplus(pole_rate)
+        +- j pole_hz)`` (shapes (F, P): stable whatever the values), zeros ``2 pi (zero_re_hz[:,
+        :Q] +- j zero_im_hz)`` (Q pairs) and ``2 pi zero_re_hz[:, Q:]`` (real), gains ``k = gain
+        (2 pi 1000)^(n_p - n_z)`` (F,); :meth:`rational_zpk` assembles them.
 
     See Also
     --------
@@ -276,6 +341,9 @@ class SFIDecoder(_AnalogFilterBank):
     Attributes
     ----------
     center_hz, bandwidth_hz, phase : nn.Parameter, shape (F,)
+        Families "mgf", "gammatone".
+    pole_rate, pole_hz, zero_re_hz, zero_im_hz, gain : nn.Parameter
+        Family "rational", as for :class:`SFIEncoder`.
 
     See Also
     --------
@@ -332,13 +400,17 @@ class SFIConv1d(nn.Module):
         Kernel length in samples at ``train_sr``.
     bias : bool, default True
         Learnable bias per output channel (initialised to 0).
-    train_sr, family, design, order, fmin, fmax, bandwidth_hz, grid, n_grid, rounding, device, dtype
-        As for :class:`SFIEncoder`; the ``C_out * C_in`` centres are ERB-spaced.
+    train_sr, family, design, order, fmin, fmax, bandwidth_hz, grid, n_grid, rounding, zpk
+        As for :class:`SFIEncoder`; the ``C_out * C_in`` centres are ERB-spaced (filter
+        ``o * C_in + i`` maps input ``i`` to output ``o``).
+    device, dtype
+        As for :class:`SFIEncoder`.
 
     Attributes
     ----------
     filters : SFIEncoder-like bank
-        Holds ``center_hz``, ``bandwidth_hz``, ``phase`` of shape ``(C_out * C_in,)``.
+        Holds ``center_hz``, ``bandwidth_hz``, ``phase`` of shape ``(C_out * C_in,)`` (or the
+        rational family's poles, zeros and gains).
 
     See Also
     --------
@@ -375,6 +447,7 @@ class SFIConv1d(nn.Module):
         grid=None,
         n_grid=640,
         rounding="floor",
+        zpk=None,
         device=None,
         dtype=None,
     ):
@@ -397,13 +470,13 @@ class SFIConv1d(nn.Module):
             grid=grid,
             n_grid=n_grid,
             rounding=rounding,
+            zpk=zpk,
             device=device,
             dtype=dtype,
         )
+        dtype = next(self.filters.parameters()).dtype
         self.bias = (
-            nn.Parameter(torch.zeros(out_channels, device=device, dtype=self.filters.phase.dtype))
-            if bias
-            else None
+            nn.Parameter(torch.zeros(out_channels, device=device, dtype=dtype)) if bias else None
         )
 
     def forward(self, x, sr):
