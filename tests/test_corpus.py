@@ -163,6 +163,24 @@ def test_load_of_16_bit_files_equals_libsndfile_floats(tmp_path, channels, fmt):
         assert kept.dtype == dtype and kept.flags.c_contiguous
 
 
+@pytest.mark.parametrize(("up", "down"), [(1, 2), (2, 1), (160, 441), (147, 160), (3, 2)])
+@pytest.mark.parametrize("res_type", ["sinc_hq", "polyphase"])
+def test_resampler_filter_equals_scipy_firwin(up, down, res_type):
+    """The resampler designs its Kaiser-windowed sinc itself (importing scipy.signal
+    was most of a fresh worker's first load): scipy.signal.firwin's filter."""
+    scipy_signal = pytest.importorskip("scipy.signal")
+    from sigpu import _resample
+
+    h = _resample.lowpass(up, down, res_type)
+    if res_type == "polyphase":
+        cutoff, beta = 1.0 / max(up, down), 5.0
+    else:
+        cutoff = (_resample.SINC_HQ_PASSBAND + _resample.SINC_HQ_STOPBAND) / (2 * max(up, down))
+        beta = 0.1102 * (_resample.SINC_HQ_ATTENUATION_DB - 8.7)
+    want = scipy_signal.firwin(h.size, cutoff, window=("kaiser", beta)) * up
+    np.testing.assert_allclose(h, want, rtol=0, atol=1e-15 * np.abs(want).max())
+
+
 def _good_paths(corpus):
     return sorted(str(corpus / name) for name, *_ in GOOD_FILES)
 
