@@ -46,6 +46,8 @@ def cpu_path(request, monkeypatch):
     for module in MODULES:
         monkeypatch.setattr(module, "NUMPY_MAX_SIZE", limit)
     monkeypatch.setattr(recurrence_numba, "NUMPY_MAX_LENGTH", limit)
+    # this process has imported scipy.signal (the references): let the length decide
+    monkeypatch.setattr(recurrence_numba, "_lfilter_loaded", lambda: False)
     return request.param
 
 
@@ -314,6 +316,7 @@ def test_deemphasis_paths_match_librosa(cpu_path, dtype):
 
 
 def test_first_order_numpy_at_threshold_lfilter_above(monkeypatch, rng):
+    monkeypatch.setattr(recurrence_numba, "_lfilter_loaded", lambda: False)
     n = recurrence_numba.NUMPY_MAX_LENGTH
     x = rng.standard_normal((2, n + 1))
     zi = np.zeros(2)
@@ -321,6 +324,14 @@ def test_first_order_numpy_at_threshold_lfilter_above(monkeypatch, rng):
     monkeypatch.setattr(recurrence_numba, "_first_order_numpy", None)  # must not be needed
     filtered = recurrence_numba.first_order_filter(x, (1.0,), (1.0, -0.9), zi)
     np.testing.assert_array_equal(stepped[0], filtered[0][:, :n])
+
+
+def test_first_order_takes_lfilter_once_scipy_signal_is_loaded(monkeypatch, rng):
+    """This process has imported scipy.signal: a short row goes to lfilter too."""
+    monkeypatch.setattr(recurrence_numba, "_first_order_numpy", None)  # must not be needed
+    x = rng.standard_normal((2, 64))
+    y, _ = recurrence_numba.first_order_filter(x, (1.0,), (1.0, -0.9), np.zeros(2))
+    np.testing.assert_array_equal(y, scipy.signal.lfilter([1.0], [1.0, -0.9], x, axis=-1))
 
 
 # ----------------------------------------------------------------------------- cold start
