@@ -37,11 +37,13 @@ def _decimate2_numpy(x, odd_taps, centre, out):
     odd = np.zeros((x.shape[0], n_out + 2 * n_taps), dtype=x.dtype)
     odd_samples = x[:, 1::2]
     odd[:, n_taps : n_taps + odd_samples.shape[1]] = odd_samples
-    np.multiply(centre, x[:, ::2], out=out)
-    for k in range(n_taps):
-        left = odd[:, n_taps - k - 1 : n_taps - k - 1 + n_out]
-        right = odd[:, n_taps + k : n_taps + k + n_out]
-        out += odd_taps[k] * (left + right)
+    # inf - inf gives NaN silently, as in the kernel: kernels never warn on data values
+    with np.errstate(all="ignore"):
+        np.multiply(centre, x[:, ::2], out=out)
+        for k in range(n_taps):
+            left = odd[:, n_taps - k - 1 : n_taps - k - 1 + n_out]
+            right = odd[:, n_taps + k : n_taps + k + n_out]
+            out += odd_taps[k] * (left + right)
 
 
 @functools.cache

@@ -93,7 +93,8 @@ def vocode(magnitudes, angles, first, alpha, advance):
     complex_type = np.complex64 if magnitudes.dtype == np.float32 else np.complex128
     out = np.empty((magnitudes.shape[0], first.shape[0]), dtype=complex_type)
     if out.size <= NUMPY_MAX_SIZE:
-        _vocode_numpy(magnitudes, angles, first, alpha, advance, out)
+        with np.errstate(all="ignore"):  # non-finite phases give NaN silently, as the kernel
+            _vocode_numpy(magnitudes, angles, first, alpha, advance, out)
         return out
     vocode_rows = _vocode_kernel()
     per_block = max(1, _BLOCK_SAMPLES // max(1, first.shape[0]))
