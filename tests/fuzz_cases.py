@@ -879,6 +879,18 @@ def catalogue():
                 dict(train_sr=16000, family="gammatone", design="frequency"),
             ),
             Entry(
+                "torch.SFIEncoder(rational)",
+                _torch_layer("SFIEncoder", (2, 800), sr=8000),
+                (4, 40, 20),
+                dict(train_sr=16000, family="rational"),
+            ),
+            Entry(
+                "torch.SFIConv1d(rational)",
+                _torch_layer("SFIConv1d", (1, 2, 300), sr=8000),
+                (2, 3, 33),
+                dict(train_sr=16000, family="rational", design="frequency", order=3),
+            ),
+            Entry(
                 "torch.SFIDecoder",
                 _torch_layer("SFIDecoder", (2, 4, 40), sr=8000),
                 (4, 40, 20),

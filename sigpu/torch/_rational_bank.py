@@ -43,7 +43,7 @@ def butterworth_bandpass_bank(centres_hz, bandwidths_hz, order):
     Filter f has geometric centre ``centres_hz[f]`` and -3 dB bandwidth ``bandwidths_hz[f]``
     (edges ``w1 w2 = w0^2``, ``w2 - w1 = B``), from ``scipy.signal.butter(analog=True)``.
     """
-    if not isinstance(order, int) or not 1 <= order <= MAX_ORDER:
+    if isinstance(order, bool) or not isinstance(order, int) or not 1 <= order <= MAX_ORDER:
         raise ParameterError(
             f"order={order!r} must be an integer in [1, {MAX_ORDER}] (pole pairs per filter "
             f"of family='rational')"
@@ -52,10 +52,24 @@ def butterworth_bandpass_bank(centres_hz, bandwidths_hz, order):
     band = 2 * math.pi * np.asarray(bandwidths_hz, dtype=np.float64)
     if not (np.all(w0 > 0) and np.all(np.isfinite(w0))):
         raise ParameterError("fmin must be > 0 for family='rational' (band-pass centres)")
-    lower = np.sqrt(w0**2 + band**2 / 4) - band / 2
+    lower = w0**2 / (np.sqrt(w0**2 + band**2 / 4) + band / 2)  # w1 (w1 + B) = w0^2, no cancellation
+    upper = lower + band
+    if not (np.all(np.isfinite(upper)) and np.all(upper > lower) and np.all(lower > 0)):
+        raise ParameterError(
+            f"bandwidth_hz: family='rational' needs band edges that are distinct positive "
+            f"frequencies; got bandwidths {band / (2 * math.pi)} Hz at {w0 / (2 * math.pi)} Hz"
+        )
+    if order % 2 and np.any(band >= 2 * w0):
+        # the low-pass prototype's real pole -1 maps to (-B +- sqrt(B^2 - 4 w0^2)) / 2
+        at = w0[band >= 2 * w0][0] / (2 * math.pi)
+        raise ParameterError(
+            f"order={order} (odd) with a bandwidth_hz >= 2 fc (at fc={at:g} Hz) gives real "
+            f"poles, and family='rational' stores conjugate pole pairs: raise fmin, narrow "
+            f"bandwidth_hz or take an even order"
+        )
     zpks = [
-        scipy.signal.butter(order, [w1, w1 + b], "bandpass", analog=True, output="zpk")
-        for w1, b in zip(lower, band, strict=True)
+        scipy.signal.butter(order, [w1, w2], "bandpass", analog=True, output="zpk")
+        for w1, w2 in zip(lower, upper, strict=True)
     ]
     return (
         np.stack([z for z, _, _ in zpks]).astype(np.complex128),

@@ -115,18 +115,29 @@ class _AnalogFilterBank(nn.Module):
 
     def _init_rational(self, centres, bandwidth_hz, zpk, device):
         """Pole/zero parameters from ``zpk`` or Butterworth band-passes at ``centres``."""
-        if zpk is None:
+        strictly_proper = self.design == "time"
+        if zpk is not None:
+            params = _rational_bank.initial_parameters(
+                zpk, self.n_filters, strictly_proper=strictly_proper
+            )
+        else:
             bandwidth = (
                 _rational_bank.erb_hz(centres.double().numpy())
                 if bandwidth_hz is None
                 else positive_float(bandwidth_hz, "bandwidth_hz")
             )
-            zpk = _rational_bank.butterworth_bandpass_bank(
+            prototype = _rational_bank.butterworth_bandpass_bank(
                 centres.double().numpy(), np.broadcast_to(bandwidth, centres.shape), self.order
             )
-        params = _rational_bank.initial_parameters(
-            zpk, self.n_filters, strictly_proper=self.design == "time"
-        )
+            try:
+                params = _rational_bank.initial_parameters(
+                    prototype, self.n_filters, strictly_proper=strictly_proper
+                )
+            except ParameterError as error:  # e.g. poles lost to underflow at extreme bands
+                raise ParameterError(
+                    f"the Butterworth prototypes (order={self.order}, fmin, fmax, "
+                    f"bandwidth_hz={bandwidth_hz!r}) are not a usable bank: {error}"
+                ) from error
         for name in RATIONAL_PARAMETERS:
             value = torch.as_tensor(params[name], dtype=centres.dtype, device=device)
             if not bool(torch.isfinite(value).all()):  # e.g. a 1e-300 gain in float32
