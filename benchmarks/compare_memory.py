@@ -137,7 +137,7 @@ def main(argv=None) -> int:
         for name, minutes, mine, theirs in goal_rows:
             status = "met" if mine <= theirs else "MISSED"
             print(
-                f"| {name}, {minutes:g} min | {mine:.1f} | {theirs:.1f} | {mine / theirs:.3f} "
+                f"| {name}, {minutes:g} min | {mine:.2f} | {theirs:.2f} | {mine / theirs:.4f} "
                 f"| {status} |"
             )
     return 0
