@@ -240,6 +240,12 @@ def test_bad_input():
         SFIEncoder(2, 40, 20, order=9, **options)
     with pytest.raises(sigpu.ParameterError, match="fmin"):
         SFIEncoder(2, 40, 20, fmin=0.0, **options)
+    with pytest.raises(sigpu.ParameterError, match="bandwidth_hz"):
+        SFIEncoder(2, 40, 20, bandwidth_hz=1e-300, **options)  # edges not distinct
+    with pytest.raises(sigpu.ParameterError, match="order=3 .odd.*fmin"):
+        SFIEncoder(2, 40, 20, fmin=5.0, order=3, **options)  # ERB(5 Hz) > 10 Hz: real poles
+    with pytest.raises(sigpu.ParameterError, match="Butterworth prototypes"):
+        SFIEncoder(2, 40, 20, bandwidth_hz=2.0**40, **options)  # poles underflow to 0
     unstable = p.copy()
     unstable[0, [0, 1]] = unstable[0, [0, 1]].conj() * -1  # mirrored: right half plane
     with pytest.raises(sigpu.ParameterError, match="zpk: every pole must have a negative real"):

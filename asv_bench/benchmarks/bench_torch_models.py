@@ -71,7 +71,9 @@ class SFIEncoderDecoder:
     parameters (``modulated_gaussian_weights``), forward + backward to input and parameters;
     ``time_weights`` times the differentiable designs alone (``gammatone_weights`` and
     ``rational_weights`` of 32 band-pass Butterworths too),
-    ``time_conv1d`` an ``SFIConv1d`` (4 -> 8 channels, 2 ms kernels) forward + backward."""
+    ``time_conv1d`` an ``SFIConv1d`` (4 -> 8 channels, 2 ms kernels) forward + backward,
+    ``time_rational`` an ``SFIEncoder(family="rational")`` (64 Butterworth band-passes of
+    4 poles, weights from ``rational_weights``) forward + backward to input and poles/zeros."""
 
     params = (DEVICES, ["time", "frequency"])
     param_names = ["device", "design"]
@@ -90,6 +92,7 @@ class SFIEncoderDecoder:
         self.encoder = SFIEncoder(64, 32, 16, **options).to(device)
         self.decoder = SFIDecoder(64, 32, 16, **options).to(device)
         self.gammatone = SFIEncoder(64, 32, 16, family="gammatone", **options).to(device)
+        self.rational = SFIEncoder(64, 32, 16, family="rational", **options).to(device)
         self.gammatone_weights = gammatone_weights
         self.rational_weights = rational_weights
         # 32 band-pass Butterworths (4 poles, 2 zeros each) for the rational design
@@ -137,4 +140,8 @@ class SFIEncoderDecoder:
 
     def time_conv1d(self, device, design):
         self.conv(self.channels, sr=16000).square().sum().backward()
+        _sync(self.torch, device)
+
+    def time_rational(self, device, design):
+        self.rational(self.x, sr=16000).square().sum().backward()
         _sync(self.torch, device)
