@@ -320,6 +320,13 @@ class SFIEncoder(_AnalogFilterBank):
     >>> encoder = SFIEncoder(16, 40, 20, train_sr=16000)
     >>> encoder(torch.randn(2, 8000), sr=16000).shape, encoder(torch.randn(2, 4000), sr=8000).shape
     (torch.Size([2, 16, 400]), torch.Size([2, 16, 400]))
+
+    Trainable poles and zeros: 16 Butterworth band-passes of 2 pole pairs, stable throughout
+
+    >>> bank = SFIEncoder(16, 40, 20, train_sr=16000, family="rational")
+    >>> zeros, poles, gain = bank.rational_zpk()
+    >>> poles.shape, bool((poles.real < 0).all()), bank(torch.randn(2, 4000), sr=8000).shape
+    (torch.Size([16, 4]), True, torch.Size([2, 16, 400]))
     """
 
     def forward(self, x, sr):
