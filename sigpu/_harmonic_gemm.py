@@ -26,7 +26,7 @@ import threading
 
 import numpy as np
 
-from ._backend import kernel, kernel_constant
+from ._backend import kernel, kernel_constant, single_threaded_blas
 
 
 def row_blocks(n_rows: int, row_len: int, target_columns: int):
@@ -132,7 +132,10 @@ def correlate_taps(
             fill(b0, b1, base + a1, base + n_a, r0, r1)
 
     blocks = item_blocks(n_batch, runs, row_len, target)
-    kernel(xp, "harmonic.map_blocks")(block, blocks)
+    # one BLAS thread even where the blocks run in this thread (fewer blocks than twice the
+    # workers): a threaded GEMM this small wakes and waits for its threads on every call
+    with single_threaded_blas(xp):
+        kernel(xp, "harmonic.map_blocks")(block, blocks)
 
 
 def backward_blocks(xp, window, taps, grad_out, *, offsets, row_len, step, active, runs, finish):
@@ -215,7 +218,12 @@ def backward_blocks(xp, window, taps, grad_out, *, offsets, row_len, step, activ
     def as_lowered(gl):
         return xp.reshape(gl, (gl.shape[0], n_groups * n_l, n_rows, row_len))
 
-    map_blocks = kernel(xp, "harmonic.map_blocks")
+    pool = kernel(xp, "harmonic.map_blocks")
+
+    def map_blocks(func, items):  # one BLAS thread, as in correlate_taps
+        with single_threaded_blas(xp):
+            return pool(func, items)
+
     if tasks[0][1] - tasks[0][0] == 1 and len(rows) > 1:
         # items one at a time, each item's row blocks spread over the workers (a few large
         # items would otherwise leave workers idle, or run BLAS threaded on small GEMMs)
