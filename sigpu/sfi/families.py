@@ -637,3 +637,103 @@ class RationalFilter(_Family):
         for pole in self.p:
             out = out / (s - pole)
         return out[None]
+
+
+def _distinct_pole_residues(zeros, poles, gain):
+    """Residues ``k prod_z (p_i - z) / prod_{j != i} (p_i - p_j)`` of F filters at once.
+
+    ``zeros (F, n_z)``, ``poles (F, n_p)`` complex, ``gain (F,)``: ``(F, n_p)`` complex.  The
+    factors are applied in :func:`_partial_fractions`' order (gain, zeros, reciprocal pole
+    gaps), so a bank's residues are those of its :class:`RationalFilter` objects.
+    """
+    residues = gain.astype(np.complex128)[:, None] * np.ones(poles.shape[1])
+    for l in range(zeros.shape[1]):
+        residues = residues * (poles - zeros[:, l : l + 1])
+    n_poles = poles.shape[1]
+    for j in range(n_poles):
+        own = np.arange(n_poles) == j
+        gaps = np.where(own, 1.0, poles - poles[:, j : j + 1])
+        residues = residues * np.where(own, 1.0, 1.0 / gaps)
+    return residues
+
+
+class _RationalBank(_Family):
+    """F rational filters ``H_f(s) = k_f prod(s - z_f) / prod(s - p_f)`` of one shape, all
+    with distinct poles, evaluated as one array (responses and errors those of F
+    :class:`RationalFilter` objects, without F Python partial-fraction expansions).
+
+    Host constants like :class:`RationalFilter`; build it with :func:`rational_bank`.
+    """
+
+    def __init__(self, zeros, poles, gain):
+        self.z, self.p, self.k = zeros, poles, gain
+        self.n_filters = int(poles.shape[0])
+        if self.strictly_proper:
+            self._residues = _distinct_pole_residues(zeros, poles, gain)
+
+    @property
+    def strictly_proper(self) -> bool:
+        return self.z.shape[1] < self.p.shape[1]
+
+    @on_input_device
+    def impulse_response(self, t):
+        """Real causal impulse responses at ``t`` (s): ``(n,)`` -> ``(F, n)``."""
+        func = "RationalFilter.impulse_response"
+        xp = real_array(t, "t", func=func, min_ndim=1)
+        if not self.strictly_proper:
+            raise ParameterError(
+                f"{func}: H is not strictly proper ({self.z.shape[1]} zeros, "
+                f"{self.p.shape[1]} poles); its impulse response holds a Dirac at t = 0"
+            )
+        ctype = np.complex64 if t.dtype == np.float32 else np.complex128
+        r = asarray_on(self._residues, xp, ctype)[:, :, None]
+        p = asarray_on(self.p, xp, ctype)[:, :, None]
+        tt = xp.where(t >= 0, t, xp.zeros_like(t))
+        h = xp.real(xp.sum(r * xp.exp(p * xp.astype(tt, ctype)[None, None]), axis=1))
+        return xp.where(t >= 0, h, xp.zeros_like(h))
+
+    @on_input_device
+    def frequency_response(self, w):
+        """Complex frequency responses at ``w`` (rad/s): ``(n,)`` -> ``(F, n)``."""
+        xp = real_array(w, "w", func="RationalFilter.frequency_response", min_ndim=1)
+        ctype = np.complex64 if w.dtype == np.float32 else np.complex128
+        s = 1j * xp.astype(w, ctype)[None]
+        out = xp.broadcast_to(asarray_on(self.k, xp, ctype)[:, None], (self.n_filters,) + w.shape)
+        # the factors one at a time in RationalFilter's order
+        for zero in xp.permute_dims(asarray_on(self.z, xp, ctype), (1, 0)):
+            out = out * (s - zero[:, None])
+        for pole in xp.permute_dims(asarray_on(self.p, xp, ctype), (1, 0)):
+            out = out / (s - pole[:, None])
+        return out
+
+
+def rational_bank(zeros, poles, gain, *, repeated_pole_rtol: float = 1e-8):
+    """F rational filters from host ``zeros (F, n_z)``, ``poles (F, n_p)``, ``gain (F,)``.
+
+    One :class:`_RationalBank` when every filter's poles are distinct (as
+    :class:`RationalFilter` groups them with ``repeated_pole_rtol``), else the list of F
+    :class:`RationalFilter` objects (repeated poles need their Taylor expansion).  Either
+    is a filter bank for :func:`time_domain_weights` / :func:`frequency_domain_weights`.
+    """
+    zeros = np.asarray(zeros, dtype=np.complex128)
+    poles = np.asarray(poles, dtype=np.complex128)
+    gain = np.asarray(gain, dtype=np.float64)
+    if not (np.all(np.isfinite(zeros)) and np.all(np.isfinite(poles)) and np.isfinite(gain).all()):
+        raise ParameterError("RationalFilter: zeros, poles and gain must be finite")
+    n_zeros, n_poles = zeros.shape[1], poles.shape[1]
+    if n_poles == 0 or n_zeros > n_poles:
+        raise ParameterError(
+            f"RationalFilter: needs a proper H with at least one pole "
+            f"(got {n_zeros} zeros, {n_poles} poles)"
+        )
+    # RationalFilter merges pole i into an earlier pole j's group when |p_i - p_j| <=
+    # rtol max(|p_j|, 1): when no earlier pole is that close, every pole is its own group
+    gaps = np.abs(poles[:, :, None] - poles[:, None, :])
+    earlier = np.tril(np.ones((n_poles, n_poles), dtype=bool), k=-1)
+    close = gaps <= repeated_pole_rtol * np.maximum(np.abs(poles), 1.0)[:, None, :]
+    if np.any(close & earlier):
+        return [
+            RationalFilter(z, p, float(k), repeated_pole_rtol=repeated_pole_rtol)
+            for z, p, k in zip(zeros, poles, gain, strict=True)
+        ]
+    return _RationalBank(zeros, poles, gain)

@@ -25,6 +25,7 @@ from .. import sfi
 from .._backend import array_namespace, frames, is_device_array, to_host
 from .._cache import on_device
 from .._errors import ParameterError
+from ..sfi.families import rational_bank
 from ..sfi.weights import fd_solver
 from . import _bridge
 from ._bridge import register
@@ -222,11 +223,13 @@ class _RationalFamily:
     """A bank of F rational filters ``H(s) = k prod(s - z) / prod(s - p)`` of one order:
     zeros ``(F, n_z)`` and poles ``(F, n_p)`` complex, gains ``(F,)`` real.
 
-    The filters are sigpu's :class:`sigpu.sfi.RationalFilter` (host constants: the
-    parameters are copied to the host to build them, an explicit copy of ``F (n_z + n_p + 1)``
-    numbers).  With distinct poles ``h(t) = Re sum_i k u_i exp(p_i t)``, ``u_i = prod_z (p_i -
-    z) / prod_{j != i} (p_i - p_j)``; the derivatives below are those of the holomorphic sum
-    (and of ``H``), the real part taken by the caller's contraction.
+    The filters are those of sigpu's :class:`sigpu.sfi.RationalFilter`, built as one bank
+    (host constants: the parameters are copied to the host to build them, an explicit copy of
+    ``F (n_z + n_p + 1)`` numbers; one vectorised partial-fraction expansion for the whole
+    bank when the poles are distinct, F objects otherwise).  With distinct poles ``h(t) = Re
+    sum_i k u_i exp(p_i t)``, ``u_i = prod_z (p_i - z) / prod_{j != i} (p_i - p_j)``; the
+    derivatives below are those of the holomorphic sum (and of ``H``), the real part taken by
+    the caller's contraction.
     """
 
     names = ("zeros", "poles", "gain")
@@ -234,10 +237,7 @@ class _RationalFamily:
 
     @staticmethod
     def build(params):
-        zeros, poles, gain = (to_host(p) for p in params)
-        return [
-            sfi.RationalFilter(z, p, float(k)) for z, p, k in zip(zeros, poles, gain, strict=True)
-        ]
+        return rational_bank(*(to_host(p) for p in params))
 
     @staticmethod
     def impulse_derivatives(xp, params, t):
