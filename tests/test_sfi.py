@@ -745,3 +745,86 @@ def test_encode_decode_reject_empty_kernels_and_frames(xp):
             decode(xp.ones((1, weights.shape[0], 5)), xp.asarray(weights), stride=1, padding=0)
     with pytest.raises(ParameterError, match="y has no frames"):
         decode(xp.ones((1, 4, 0)), xp.ones((4, 3)), stride=1, padding=0)
+
+
+# ------------------------------------------- rational banks (one partial-fraction expansion)
+
+#: (poles, zeros) per filter: real poles for odd counts, the rest conjugate pairs
+BANK_SHAPES = [(1, 0), (2, 0), (2, 1), (3, 0), (3, 2), (4, 0), (4, 2), (4, 3)]
+
+
+def _random_bank(rng, n_poles, n_zeros, n_filters=6):
+    """Real-impulse-response filters with distinct stable poles (rad/s) at audio rates."""
+    rows = []
+    for _ in range(n_filters):
+        pairs = TWO_PI * (-rng.uniform(50, 400, n_poles // 2) + 1j * rng.uniform(100, 3000))
+        pairs = pairs + TWO_PI * 1j * np.arange(n_poles // 2) * 700  # distinct within a row
+        real = -TWO_PI * rng.uniform(100, 800, n_poles % 2)
+        poles = np.concatenate([pairs, pairs.conj(), real])
+        zero_pairs = TWO_PI * (rng.uniform(-300, 300, n_zeros // 2) + 1j * rng.uniform(0, 4000))
+        zeros = np.concatenate(
+            [zero_pairs, zero_pairs.conj(), TWO_PI * rng.uniform(-500, 500, n_zeros % 2)]
+        )
+        rows.append((zeros, poles, rng.uniform(0.5, 2.0) * (TWO_PI * 1000) ** (n_poles - n_zeros)))
+    return tuple(np.array([row[i] for row in rows]) for i in range(3))
+
+
+def _residue_impulse(zeros, poles, gain, t):
+    """h(t) = Re sum_i r_i exp(p_i t) from scipy.signal.residue of the polynomial form."""
+    r, p, direct = scipy.signal.residue(gain * np.poly(zeros), np.poly(poles))
+    assert not np.any(direct)
+    return np.where(t >= 0, np.real(r[:, None] * np.exp(p[:, None] * t)).sum(axis=0), 0.0)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(("n_poles", "n_zeros"), BANK_SHAPES)
+def test_rational_bank_equals_residue_and_per_filter_responses(xp, rng, n_poles, n_zeros, dtype):
+    from sigpu.sfi.families import rational_bank
+
+    zeros, poles, gain = _random_bank(rng, n_poles, n_zeros)
+    bank = rational_bank(zeros, poles, gain)
+    assert not isinstance(bank, list) and bank.n_filters == 6
+    filters = [RationalFilter(z, p, k) for z, p, k in zip(zeros, poles, gain, strict=True)]
+    t = np.linspace(-0.001, 0.01, 301)
+    h = to_np(bank.impulse_response(xp.asarray(t, dtype=dtype)), shape=(6, 301))
+    w = np.linspace(0, TWO_PI * 8000, 201)
+    big_h = to_np(bank.frequency_response(xp.asarray(w, dtype=dtype)), shape=(6, 201))
+    for f in range(6):
+        reference = _residue_impulse(zeros[f], poles[f], gain[f], t)
+        assert rel_to_peak(h[f], reference) < tol(dtype, 1e-4, 1e-9)
+        assert rel_to_peak(h[f], filters[f].impulse_response(t)[0]) < tol(dtype, 1e-4, 1e-12)
+        _, freqs = scipy.signal.freqs_zpk(zeros[f], poles[f], gain[f], worN=w)
+        assert rel_to_peak(big_h[f], freqs) < tol(dtype, 1e-5, 1e-12)
+    for design in DESIGNS.values():
+        got, t0 = design(bank, 16000, 48, xp=xp)
+        want, t0_ref = design(filters, 16000, 48)
+        assert t0 == t0_ref and rel_to_peak(got, want) < 1e-12
+
+
+def test_rational_bank_falls_back_to_filters_for_repeated_poles():
+    """1 / (s + a)^2 has h(t) = t exp(-a t): a double pole (exact or within the grouping
+    tolerance) needs RationalFilter's Taylor expansion."""
+    from sigpu.sfi.families import rational_bank
+
+    a = TWO_PI * np.array([200.0, 500.0, 900.0])
+    t = np.linspace(0, 0.01, 101)
+    for spread in (0.0, 1e-10):
+        poles = np.stack([-a, -a * (1 + spread)], axis=1)
+        bank = rational_bank(np.zeros((3, 0)), poles, np.ones(3))
+        assert isinstance(bank, list) and len(bank) == 3
+        weights, _ = time_domain_weights(bank, 10000, 101, grid="causal", scale=None)
+        assert rel_to_peak(weights, t * np.exp(-a[:, None] * t)) < 1e-7
+
+
+def test_rational_bank_errors_are_those_of_rational_filter():
+    from sigpu.sfi.families import rational_bank
+
+    with pytest.raises(ParameterError, match="must be finite"):
+        rational_bank(np.zeros((2, 0)), np.array([[-1.0], [np.nan]]), np.ones(2))
+    with pytest.raises(ParameterError, match="proper H with at least one pole"):
+        rational_bank(np.zeros((2, 2)), -np.ones((2, 1)), np.ones(2))
+    biproper = rational_bank(-np.ones((2, 1)), -2 * np.ones((2, 1)), np.ones(2))
+    with pytest.raises(ParameterError, match="strictly proper"):
+        biproper.impulse_response(np.zeros(3))
+    with pytest.raises(ParameterError, match="non-strictly-proper rational H"):
+        time_domain_weights(biproper, 8000, 8)
