@@ -267,3 +267,28 @@ def test_bad_input():
         SFIEncoder(2, 40, 20, train_sr=16000, family="mgf", zpk=(z, p, k))
     with pytest.raises(sigpu.ParameterError, match="rational_zpk"):
         SFIEncoder(2, 40, 20, train_sr=16000).rational_zpk()
+
+
+def test_paired_pole_layout_gives_the_gradients_of_any_other_order(rng):
+    """Poles stored as [upper, conj(upper)] (the layers' layout) take the half-exponential
+    path forward and backward; the same bank with its poles interleaved takes the general
+    path: equal weights and (permuted) gradients."""
+    from sigpu.torch import rational_weights
+
+    zeros, poles, gains = _cheby2_bank([800.0, 1500.0, 2600.0])
+    poles = poles + 20.0 * rng.standard_normal(poles.shape)  # no exact conjugates by design
+    upper = poles[:, poles[0].imag > 0]
+    paired = np.concatenate([upper, upper.conj()], axis=1)
+    order = np.stack([np.arange(3), np.arange(3) + 3], axis=1).reshape(-1)  # u0 l0 u1 l1 ...
+    cotangent = torch.tensor(rng.standard_normal((1, 40)))
+    results = []
+    for layout in (paired, paired[:, order]):
+        params = [
+            torch.tensor(a, requires_grad=True) for a in (zeros, layout, gains.astype(np.float64))
+        ]
+        weights, _ = rational_weights(*params, sr=16000, numtaps=40)
+        (weights * cotangent).sum().backward()
+        results.append((weights.detach().numpy(), *(p.grad.numpy() for p in params)))
+    (w_a, z_a, p_a, k_a), (w_b, z_b, p_b, k_b) = results
+    assert _rel(w_a, w_b) < 1e-12 and _rel(z_a, z_b) < 1e-12 and _rel(k_a, k_b) < 1e-12
+    assert _rel(p_a[:, order], p_b) < 1e-12

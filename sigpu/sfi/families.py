@@ -669,7 +669,16 @@ class _RationalBank(_Family):
         self.z, self.p, self.k = zeros, poles, gain
         self.n_filters = int(poles.shape[0])
         if self.strictly_proper:
-            self._residues = _distinct_pole_residues(zeros, poles, gain)
+            residues = _distinct_pole_residues(zeros, poles, gain)
+            half = poles.shape[1] // 2
+            if poles.shape[1] % 2 == 0 and np.array_equal(poles[:, half:], poles[:, :half].conj()):
+                # poles stored as [upper, conj(upper)] (the SFI layers' banks): for real t,
+                # e^{conj(p) t} = conj(e^{p t}), so Re(r e^{p t} + r' e^{conj(p) t}) =
+                # Re((r + conj(r')) e^{p t}): half the complex exponentials
+                self._modes = poles[:, :half]
+                self._mode_weights = residues[:, :half] + residues[:, half:].conj()
+            else:
+                self._modes, self._mode_weights = poles, residues
 
     @property
     def strictly_proper(self) -> bool:
@@ -686,8 +695,8 @@ class _RationalBank(_Family):
                 f"{self.p.shape[1]} poles); its impulse response holds a Dirac at t = 0"
             )
         ctype = np.complex64 if t.dtype == np.float32 else np.complex128
-        r = asarray_on(self._residues, xp, ctype)[:, :, None]
-        p = asarray_on(self.p, xp, ctype)[:, :, None]
+        r = asarray_on(self._mode_weights, xp, ctype)[:, :, None]
+        p = asarray_on(self._modes, xp, ctype)[:, :, None]
         tt = xp.where(t >= 0, t, xp.zeros_like(t))
         h = xp.real(xp.sum(r * xp.exp(p * xp.astype(tt, ctype)[None, None]), axis=1))
         return xp.where(t >= 0, h, xp.zeros_like(h))
