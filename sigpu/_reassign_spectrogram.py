@@ -15,6 +15,8 @@ from ._cache import host_table, on_device
 from ._errors import ParameterError
 from ._validate import (
     check_audio_finite,
+    finite_or_unchecked,
+    native_array,
     nonnegative_float,
     one_of,
     positive_float,
@@ -55,6 +57,15 @@ def _windows_on(window, win_length, n_fft, xp):
                 f"window has {np.shape(window)[0]} samples; it must have win_length={win_length}"
             )
     padded, key = _window.resolve_window(window, win_length, n_fft, xp, np.float64)
+    # sigpu.stft's check (a Kaiser beta of inf or 2**40 gives NaN), on the host table or
+    # where a device array lives
+    if key is None:
+        finite = finite_or_unchecked(padded)
+    else:
+        finite = bool(np.isfinite(_window.padded_window(key, win_length, n_fft)).all())
+    if not finite:
+        shown = "<array>" if hasattr(window, "shape") else repr(window)
+        raise ParameterError(f"window={shown} must be finite everywhere (it holds NaN or inf)")
     if key is None:
         return _derived_windows(padded, xp)
     return tuple(
@@ -149,6 +160,7 @@ def reassigned_spectrogram(
     1000.3
     """
     xp = real_array(y, "y", func="reassigned_spectrogram")
+    y = native_array(y)  # a '>f4' signal gives ordinary float32 results
     if not callable(ref_power):
         ref_power = nonnegative_float(ref_power, "ref_power")
     if not reassign_frequencies and not reassign_times:

@@ -825,6 +825,28 @@ def test_reassigned_spectrogram_framing_errors_as_stft(xp, n, kw):
     assert str(error.value).replace("reassigned_spectrogram", "stft") == str(stft_error.value)
 
 
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
+def test_reassigned_spectrogram_non_finite_window_and_byte_order(xp):
+    """A window that is not finite (a Kaiser beta of inf) is refused as sigpu.stft refuses
+    it; a big-endian signal gives ordinary native results, equal to the native call's."""
+    from sigpu.reassign import reassigned_spectrogram
+
+    y = rs_signal()[0].astype(np.float32)
+    with pytest.raises(ParameterError, match="must be finite everywhere"):
+        reassigned_spectrogram(xp.asarray(y), n_fft=256, window=np.inf)
+    if xp is np:
+        swapped = reassigned_spectrogram(y.astype(">f4"), n_fft=256)
+        for a, b in zip(swapped, reassigned_spectrogram(y, n_fft=256), strict=True):
+            assert a.dtype == np.dtype(np.float32) and a.dtype.isnative
+            np.testing.assert_array_equal(a, b)
+
+
+def test_one_sample_signal(xp):
+    """Bands too narrow to hold a DFT bin (one sample): zeros of the right shape."""
+    H = to_np(linear_reassignment(xp.asarray(np.ones(1)), tdeci=1, minf=0.1, maxf=0.4))
+    assert H.shape == (25, 1) and not H.any()
+
+
 def test_reassigned_spectrogram_short_signal_warns_as_stft(xp):
     from sigpu.reassign import reassigned_spectrogram
 

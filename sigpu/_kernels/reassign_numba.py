@@ -123,7 +123,8 @@ def transform(n: int, f0, sig) -> tuple[int, int]:
     smallest divisor of ``n`` that holds every band, inverse-transformed directly
     (``L = Q``, a fold) or through a chirp convolution of length ``L > Q``, whichever
     :func:`_fold_cost` and ``2 L log2 L`` per row estimate cheaper."""
-    widest = max(hi - lo + 1 for lo, hi in (band(n, c, s) for c, s in zip(f0, sig, strict=True)))
+    bands = (band(n, c, s) for c, s in zip(f0, sig, strict=True))
+    widest = max(1, max(hi - lo + 1 for lo, hi in bands))  # a band may be empty
     q_len = next(d for d in _divisors(n) if d >= widest)
     chirp_len = fft_module(np).next_fast_len(q_len + _room(widest) - 1)
     if chirp_len * (2 * math.log2(chirp_len) + 2) < q_len * _fold_cost(q_len):
