@@ -250,6 +250,7 @@ class STFT:
                 f"of length={n}"
             )
         target = None if out is None else _stft_out(out, y, self.n_freq, self.n_frames(n), dtype)
+        y = native_array(y)  # '>f4' in: pocketfft writing into the result needs native order
         window, _ = self._window_array(xp, y.dtype)
         rows = xp.reshape(y, (-1, n))
         spec = kernel(xp, "frames.rfft_frames")(
