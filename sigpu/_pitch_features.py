@@ -14,6 +14,7 @@ from ._cache import host_table, on_device
 from ._errors import ParameterError
 from ._spectral_features import bank_product
 from ._validate import float_or_complex_array, norm_order, positive_int, real_array
+from ._window import symmetric_window
 from .constantq import chroma_cqt, vqt
 from .filters import normalize
 
@@ -86,9 +87,7 @@ _CENS_STEPS = (0.4, 0.2, 0.1, 0.05)  # quantisation thresholds, each worth 1/4
 @host_table
 def _smoothing_window(spec, length):
     """librosa's CENS smoothing window: symmetric, ``length + 2`` points, unit sum."""
-    import scipy.signal
-
-    window = scipy.signal.get_window(spec, length + 2, fftbins=False)
+    window = symmetric_window(spec, length + 2)
     return window / np.sum(window)
 
 

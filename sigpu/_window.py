@@ -25,31 +25,44 @@ _COSINE_WINDOWS = {
 }
 
 
-def _cosine_window(coefficients, win_length: int) -> np.ndarray:
-    """Periodic generalised cosine window, in the same operations as scipy.signal's
-    ``general_cosine(win_length, a, sym=False)``, so the values are the same bits."""
+def _cosine_window(coefficients, win_length: int, *, symmetric: bool = False) -> np.ndarray:
+    """Generalised cosine window, in the same operations as scipy.signal's
+    ``general_cosine(win_length, a, sym=symmetric)``, so the values are the same bits."""
     if win_length == 1:
         return np.ones(1)
-    x = np.linspace(-np.pi, np.pi, win_length + 1)
-    w = np.zeros(win_length + 1)
+    n_points = win_length if symmetric else win_length + 1  # periodic: one more, dropped
+    x = np.linspace(-np.pi, np.pi, n_points)
+    w = np.zeros(n_points)
     for k, a in enumerate(coefficients):
         w += a * np.cos(k * x)
-    return w[:-1]
+    return w if symmetric else w[:-1]
 
 
-@host_table
-def periodic_window(spec, win_length: int) -> np.ndarray:
+def _get_window(spec, win_length: int, symmetric: bool) -> np.ndarray:
     if isinstance(spec, str) and spec in _COSINE_WINDOWS and win_length >= 1:
         # the common windows without importing scipy.signal, which takes about a second
-        return _cosine_window(_COSINE_WINDOWS[spec], win_length)
+        return _cosine_window(_COSINE_WINDOWS[spec], win_length, symmetric=symmetric)
     import scipy.signal
 
     try:
-        return np.asarray(scipy.signal.get_window(spec, win_length, fftbins=True), np.float64)
+        window = scipy.signal.get_window(spec, win_length, fftbins=not symmetric)
     except (ValueError, TypeError) as exc:
         raise ParameterError(
             f"window={spec!r} is not a window scipy.signal.get_window knows: {exc}"
         ) from None
+    return np.asarray(window, np.float64)
+
+
+@host_table
+def periodic_window(spec, win_length: int) -> np.ndarray:
+    return _get_window(spec, win_length, symmetric=False)
+
+
+@host_table
+def symmetric_window(spec, win_length: int) -> np.ndarray:
+    """``scipy.signal.get_window(spec, win_length, fftbins=False)`` (the same bits; the
+    cosine windows without importing scipy.signal)."""
+    return _get_window(spec, win_length, symmetric=True)
 
 
 def _is_named(spec) -> bool:

@@ -64,13 +64,15 @@ def test_default_window_stft_does_not_import_scipy_signal():
 def test_native_windows_equal_scipy(name):
     import scipy.signal
 
-    from sigpu._window import periodic_window
+    from sigpu._window import periodic_window, symmetric_window
 
     for n in [*range(1, 70), 255, 256, 400, 511, 1024, 2048, 4095]:
         ref = scipy.signal.get_window(name, n, fftbins=True)
         # the same operations as scipy's general_cosine: equal to the last bit today; the
         # 1e-16 slack keeps a harmless change of scipy's arithmetic from failing CI
         np.testing.assert_allclose(periodic_window(name, n), ref, rtol=0, atol=1e-16)
+        symmetric = scipy.signal.get_window(name, n, fftbins=False)  # chroma_cens smoothing
+        np.testing.assert_allclose(symmetric_window(name, n), symmetric, rtol=0, atol=1e-16)
 
 
 def test_array_namespace_rejects_lists_and_mixes(xp):
