@@ -31,7 +31,7 @@ from ._validate import (
     positive_int,
     real_array,
 )
-from .spectrum import griffinlim
+from .spectrum import fused_kernel_pays, griffinlim
 
 __all__ = ["mel_to_stft", "mel_to_audio", "mfcc_to_mel", "mfcc_to_audio"]
 
@@ -100,11 +100,15 @@ def _nnls(bank, bank_t, pinv, steps, M, xp):
 
     The iterates are time-major rows ``(frames, bins)``, as the STFT's: the bank products
     are the band-wise ``spectrum.apply_bank`` kernel (each row of ``bank`` and of
-    ``bank.T`` is non-zero on a few neighbouring entries) on the CPU, cuBLAS on the GPU.
+    ``bank.T`` is non-zero on a few neighbouring entries) on the CPU, or below its
+    break-even size ``bank.apply``'s GEMMs over the bands; cuBLAS on the GPU.
     Returns ``X (..., F, T)``, a transposed view of time-major memory.
     """
     *lead, n_mels, n_frames = M.shape
-    product = kernel(xp, "spectrum.apply_bank")  # rows (N, K) x bank (J, K) -> (N, J)
+    # rows (N, K) x bank (J, K) -> (N, J); below numba's break-even size the few GEMMs over
+    # the bands (no start-up: a first call on a short input stays well under a second)
+    band_wise = fused_kernel_pays(math.prod(lead) * n_frames * bank.shape[1])
+    product = kernel(xp, "spectrum.apply_bank" if band_wise else "bank.apply")
     # one C-contiguous copy, whatever M's layout: the minimiser is not unique, and the
     # path to one (so the X returned) would otherwise follow a layout's rounding
     target = xp.reshape(xp.swapaxes(M, -1, -2), (-1, n_mels))
