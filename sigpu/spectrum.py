@@ -707,16 +707,22 @@ def fused_kernel_pays(size: int) -> bool:
     return size >= FUSED_KERNEL_MIN_SIZE
 
 
+def _squared_magnitude(D):
+    S = D.real**2
+    S += D.imag**2
+    return S
+
+
 def magnitude_power(D, power, xp):
     """``|D| ** power`` of a complex STFT; shared with the feature module."""
     if power == 2.0:
         if fused_kernel_pays(D.size):
             # one fused pass (re*re + im*im, no square root), in D's layout
             return kernel(xp, "spectrum.power2")(D)
-        # same values; no numba start-up (~1 s once per process) for a small input
-        S = xp.real(D) ** 2
-        S += xp.imag(D) ** 2
-        return S
+        # same values; no numba start-up (~1 s once per process) for a small input, and
+        # on the CPU block by block: whole-array temporaries were page-faulted in on every
+        # call (5 ms of a 2 x 10 s mel spectrogram, against 1 ms in blocks)
+        return kernel(xp, "elementwise.apply")(_squared_magnitude, D)
     mag = xp.abs(D)
     return mag if power == 1.0 else mag**power
 
