@@ -363,3 +363,27 @@ def test_small_calls_do_not_import_numba():
         [sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True
     )
     assert done.stdout.split() == ["False", "False"]
+
+
+# ----------------------------------------------------------------------------- elementwise
+
+
+@pytest.mark.parametrize("serial_max", [0, 2**62], ids=["pool", "serial"])
+def test_elementwise_blocks_equal_the_whole_array_expression(monkeypatch, rng, serial_max):
+    """Blocks on the pool or in the calling thread, any layout: the expression's values
+    on the whole array, in the input's shape."""
+    from sigpu._kernels import elementwise_numba
+
+    monkeypatch.setattr(elementwise_numba, "_BLOCK_ELEMENTS", 100)
+    monkeypatch.setattr(elementwise_numba, "_SERIAL_MAX_ELEMENTS", serial_max)
+    z = rng.standard_normal((3, 40, 17)) + 1j * rng.standard_normal((3, 40, 17))
+    z = np.swapaxes(z, -1, -2)  # not C order: blocks follow memory order
+
+    def squared(block):
+        out = block.real**2
+        out += block.imag**2
+        return out
+
+    got = elementwise_numba.apply(squared, z)
+    assert got.shape == z.shape
+    np.testing.assert_array_equal(got, z.real**2 + z.imag**2)
