@@ -86,10 +86,15 @@ def map_blocks(func, items):
     return run_blocks(func, items)
 
 
-def map_ranges(func, size: int, block: int):
+def map_ranges(func, size: int, block: int, *, serial_max: int = 0):
     """``[func(start, stop), ...]`` over ``range(size)`` cut into consecutive ranges of at
-    most ``block`` indices, in order, spread over the pool as :func:`map_blocks`."""
-    return map_blocks(lambda start: func(start, min(start + block, size)), range(0, size, block))
+    most ``block`` indices, in order, spread over the pool as :func:`map_blocks`; in the
+    calling thread when ``size <= serial_max`` (memory-bound work too small to pay for
+    waking the pool)."""
+    ranges = range(0, size, block)
+    if size <= serial_max:
+        return [func(start, min(start + block, size)) for start in ranges]
+    return map_blocks(lambda start: func(start, min(start + block, size)), ranges)
 
 
 def map_partitions(func, n_items: int):

@@ -27,13 +27,11 @@ _SERIAL_MAX_ELEMENTS = 1 << 20
 def _each_block(func, size: int):
     """``[func(slice), ...]`` over ``_BLOCK_ELEMENTS`` slices of ``range(size)``, on the pool
     above ``_SERIAL_MAX_ELEMENTS``."""
-    if size <= _SERIAL_MAX_ELEMENTS:
-        return [
-            func(slice(start, min(start + _BLOCK_ELEMENTS, size)))
-            for start in range(0, size, _BLOCK_ELEMENTS)
-        ]
     return cpu_threads.map_ranges(
-        lambda start, stop: func(slice(start, stop)), size, _BLOCK_ELEMENTS
+        lambda start, stop: func(slice(start, stop)),
+        size,
+        _BLOCK_ELEMENTS,
+        serial_max=_SERIAL_MAX_ELEMENTS,
     )
 
 

@@ -43,10 +43,5 @@ def apply(func, x):
     def block(start, stop):
         out[start:stop] = func(flat[start:stop])
 
-    size = flat.shape[0]
-    if size <= _SERIAL_MAX_ELEMENTS:
-        for start in range(0, size, _BLOCK_ELEMENTS):
-            block(start, min(start + _BLOCK_ELEMENTS, size))
-    else:
-        cpu_threads.map_ranges(block, size, _BLOCK_ELEMENTS)
+    cpu_threads.map_ranges(block, flat.shape[0], _BLOCK_ELEMENTS, serial_max=_SERIAL_MAX_ELEMENTS)
     return restore(out)
