@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _warnings, _window
+from . import _window
 from ._backend import errstate, kernel, on_input_device
 from ._cache import host_table, on_device
 from ._errors import ParameterError
@@ -23,8 +23,7 @@ from ._validate import (
     real_array,
     stft_lengths,
 )
-from .spectrum import PAD_MODES, fused_kernel_pays
-from .spectrum import _check_n_fft_fits as check_n_fft_fits
+from .spectrum import PAD_MODES, check_framing, fused_kernel_pays
 
 
 def _derived_windows(h, xp):
@@ -170,7 +169,11 @@ def reassigned_spectrogram(
     pad_mode = one_of(pad_mode, "pad_mode", PAD_MODES)
     check_audio_finite(y, "reassigned_spectrogram")
     n = y.shape[-1]
-    _check_framing(n, n_fft, center, pad_mode)
+    if n == 0:
+        raise ParameterError(
+            "y is empty (0 samples on its last axis); reassigned_spectrogram needs at least 1"
+        )
+    check_framing(n, n_fft, center, pad_mode)
 
     real = y.dtype
     h, dh, th = _windows_on(window, win_length, n_fft, xp)
@@ -251,25 +254,6 @@ def reassigned_spectrogram(
     if times is None:
         times = xp.broadcast_to(xp.astype(frame_times[:, None], real), shape)
     return tuple(xp.swapaxes(a, -1, -2) for a in (freqs, times, mags))
-
-
-def _check_framing(n: int, n_fft: int, center: bool, pad_mode: str) -> None:
-    """:func:`sigpu.stft`'s checks of a signal of ``n`` samples against the framing."""
-    if n == 0:
-        raise ParameterError(
-            "y is empty (0 samples on its last axis); reassigned_spectrogram needs at least 1"
-        )
-    if not center:
-        if n_fft > n:
-            raise ParameterError(
-                f"n_fft={n_fft} is too large for uncentered analysis of input signal of length={n}"
-            )
-        return
-    check_n_fft_fits(n_fft, n)
-    if pad_mode in ("reflect", "symmetric") and n < 2:
-        raise ParameterError(f"pad_mode={pad_mode!r} needs a signal of at least 2 samples, got {n}")
-    if n_fft > n:
-        _warnings.warn(f"n_fft={n_fft} is too large for input signal of length={n}")
 
 
 def _coordinates(xp, S_h, S_d, base, scale, frequency, *, out):

@@ -236,19 +236,7 @@ class STFT:
         if n == 0:
             raise ParameterError("y is empty (0 samples on its last axis); stft needs at least 1")
         check_audio_finite(y, "stft")
-        if self.center:
-            _check_n_fft_fits(self.n_fft, n)
-            if self.pad_mode in ("reflect", "symmetric") and n < 2:
-                raise ParameterError(
-                    f"pad_mode={self.pad_mode!r} needs a signal of at least 2 samples, got {n}"
-                )
-            if self.n_fft > n:
-                _warnings.warn(f"n_fft={self.n_fft} is too large for input signal of length={n}")
-        elif self.n_fft > n:
-            raise ParameterError(
-                f"n_fft={self.n_fft} is too large for uncentered analysis of input signal "
-                f"of length={n}"
-            )
+        check_framing(n, self.n_fft, self.center, self.pad_mode)
         target = None if out is None else _stft_out(out, y, self.n_freq, self.n_frames(n), dtype)
         y = native_array(y)  # '>f4' in: pocketfft writing into the result needs native order
         window, _ = self._window_array(xp, y.dtype)
@@ -698,6 +686,23 @@ def spectrogram(
 #: it, array expressions.  numba's start-up (import and first call, about 1 s once per
 #: process) outweighs what the kernel saves on an input smaller than about 20 s of audio.
 FUSED_KERNEL_MIN_SIZE = 1 << 20
+
+
+def check_framing(n: int, n_fft: int, center: bool, pad_mode) -> None:
+    """The STFT's checks of a non-empty signal of ``n`` samples against its framing: a
+    ParameterError where no frame fits (or the pad mode cannot pad), librosa's warning
+    where a centred frame is longer than the signal."""
+    if not center:
+        if n_fft > n:
+            raise ParameterError(
+                f"n_fft={n_fft} is too large for uncentered analysis of input signal of length={n}"
+            )
+        return
+    _check_n_fft_fits(n_fft, n)
+    if pad_mode in ("reflect", "symmetric") and n < 2:
+        raise ParameterError(f"pad_mode={pad_mode!r} needs a signal of at least 2 samples, got {n}")
+    if n_fft > n:
+        _warnings.warn(f"n_fft={n_fft} is too large for input signal of length={n}")
 
 
 def fused_kernel_pays(size: int) -> bool:
